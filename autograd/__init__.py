@@ -1,0 +1,37 @@
+"""deltagrad's autograd: scalar reverse-mode automatic differentiation.
+
+>>> from autograd import Value
+>>> x = Value(3.0, label="x")
+>>> y = x * x + 2 * x
+>>> y.backward()
+>>> x.grad
+8.0
+"""
+
+from .functional import dot, grad, hessian, log_softmax, logsumexp, mean, softmax, sum, value_and_grad
+from .grad_mode import enable_grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, gradcheck
+from .ops import OPS, Op
+from .value import Constant, Value, local_grads
+
+__all__ = [
+    "Value",
+    "Constant",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "sum",
+    "dot",
+    "mean",
+    "logsumexp",
+    "softmax",
+    "log_softmax",
+    "grad",
+    "value_and_grad",
+    "hessian",
+    "gradcheck",
+    "GradcheckError",
+    "local_grads",
+    "OPS",
+    "Op",
+]

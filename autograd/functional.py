@@ -1,0 +1,195 @@
+"""N-ary helpers (one node each) and the functional API ``grad``, ``value_and_grad``, ``hessian``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .ops import FLOAT, OPS, Op
+from .value import Constant, Number, Value, _operand, backprop
+
+__all__ = ["sum", "dot", "mean", "logsumexp", "softmax", "log_softmax", "grad", "value_and_grad", "hessian"]
+
+Scalar = Value | Number
+
+
+def _as_values(values: Iterable[Scalar], where: str) -> list[Value]:
+    """``values`` as a non-empty list of Values (numbers become Constants)."""
+    if isinstance(values, (Value, str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{where}: expected a list of Values or numbers, got {type(values).__name__}")
+    out = []
+    for x in values:
+        v = _operand(x)
+        if v is None:
+            raise TypeError(f"{where}: expected Values or numbers, got {type(x).__name__} {x!r}")
+        out.append(v)
+    if not out:
+        raise ValueError(f"{where}: needs at least one value, got an empty list")
+    return out
+
+
+def _nary(op: Op, inputs: list[Value], param: Any = None) -> Value:
+    return Value._node(op.forward(FLOAT, [x.data for x in inputs], param), op.name, tuple(inputs), param)
+
+
+def sum(values: Iterable[Scalar]) -> Value:
+    """Σ xᵢ as a single node (δxᵢ += δ), not a chain of additions.
+
+    >>> sum([Value(1.0), 2, Value(3.5)]).data
+    6.5
+    """
+    return _nary(OPS["sum"], _as_values(values, "sum"))
+
+
+def mean(values: Iterable[Scalar]) -> Value:
+    """(1/n) Σ xᵢ as a single node (δxᵢ += δ/n).
+
+    >>> mean([1.0, 2.0, 6.0]).data
+    3.0
+    """
+    return _nary(OPS["mean"], _as_values(values, "mean"))
+
+
+def dot(ws: Iterable[Scalar], xs: Iterable[Scalar]) -> Value:
+    """Σ wᵢxᵢ as a single node: δwᵢ += δ·xᵢ and δxᵢ += δ·wᵢ.
+
+    The node's inputs are ``(w₁..wₙ, x₁..xₙ)``; its ``param`` is n.
+
+    >>> dot([Value(2.0), Value(3.0)], [4.0, 5.0]).data
+    23.0
+    """
+    ws, xs = _as_values(ws, "dot: weights"), _as_values(xs, "dot: inputs")
+    if len(ws) != len(xs):
+        raise ValueError(f"dot: length mismatch, {len(ws)} weights and {len(xs)} inputs")
+    return _nary(OPS["dot"], ws + xs, len(ws))
+
+
+def logsumexp(values: Iterable[Scalar]) -> Value:
+    """log Σ exp xᵢ, shifted by max xᵢ so large inputs do not overflow; δxᵢ += δ·softmax(x)ᵢ.
+
+    >>> round(logsumexp([1000.0, 1000.0]).data, 6)
+    1000.693147
+    """
+    return _nary(OPS["logsumexp"], _as_values(values, "logsumexp"))
+
+
+def log_softmax(values: Iterable[Scalar]) -> list[Value]:
+    """xᵢ - logsumexp(x) for each i: log-probabilities, stable for any input scale."""
+    xs = _as_values(values, "log_softmax")
+    lse = logsumexp(xs)
+    return [x - lse for x in xs]
+
+
+def softmax(values: Iterable[Scalar]) -> list[Value]:
+    """exp(xᵢ - logsumexp(x)) for each i: probabilities that sum to 1, never overflowing.
+
+    >>> [round(p.data, 4) for p in softmax([1.0, 2.0, 3.0])]
+    [0.09, 0.2447, 0.6652]
+    """
+    return [x.exp() for x in log_softmax(values)]
+
+
+# ------------------------------------------------------------------ functional API
+def _is_sequence(x: Any) -> bool:
+    return isinstance(x, (list, tuple, np.ndarray))
+
+
+def _leaf(x: Any, where: str) -> tuple[Value, bool]:
+    """``x`` as a Value to differentiate with respect to; True if it was already a Value."""
+    if isinstance(x, Value):
+        return x, True
+    v = _operand(x)
+    if v is None:
+        raise TypeError(f"{where}: can only differentiate with respect to numbers or Values, got {type(x).__name__}")
+    return Value(v.data), False
+
+
+def _deltas(out: Any, leaves: list[Value], create_graph: bool, where: str) -> list[Any]:
+    """∂out/∂leaf for each leaf: floats, or Values when ``create_graph``."""
+    zero: Any = Constant(0.0) if create_graph else 0.0
+    if not isinstance(out, Value):
+        if _operand(out) is None:
+            raise TypeError(f"{where}: the function must return a Value (or a number), got {type(out).__name__}")
+        return [zero for _ in leaves]
+    for leaf in leaves:
+        leaf._delta = None
+    order = backprop(out, 1.0, create_graph)
+    result = [zero if leaf._delta is None else leaf._delta for leaf in leaves]
+    for v in order:
+        v._delta = None
+    return result
+
+
+def _grad_and_value(f: Callable[..., Any], argnums: int | Sequence[int], where: str) -> Callable[..., tuple[Any, Any]]:
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+
+    def run(*args: Any) -> tuple[Any, Any]:
+        for i in nums:
+            if not -len(args) <= i < len(args):
+                raise IndexError(f"{where}: argnums {i} is out of range for {len(args)} argument(s)")
+        args = list(args)
+        groups, sequences, nested = [], [], False
+        for i in nums:
+            is_sequence = _is_sequence(args[i])
+            pairs = [_leaf(x, where) for x in (args[i] if is_sequence else [args[i]])]
+            nested = nested or any(was_value for _, was_value in pairs)
+            leaves = [v for v, _ in pairs]
+            groups.append(leaves)
+            sequences.append(is_sequence)
+            args[i] = leaves if is_sequence else leaves[0]
+        out = f(*args)
+        deltas = _deltas(out, [leaf for leaves in groups for leaf in leaves], nested, where)
+        grads, start = [], 0
+        for leaves, is_sequence in zip(groups, sequences):
+            g = deltas[start : start + len(leaves)]
+            start += len(leaves)
+            grads.append(g if is_sequence else g[0])
+        value = out if nested or not isinstance(out, Value) else out.data
+        return value, (grads[0] if single else tuple(grads))
+
+    return run
+
+
+def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., tuple[Any, Any]]:
+    """Like :func:`grad`, but the returned function gives ``(f(*args), gradient)``."""
+    return _grad_and_value(f, argnums, "value_and_grad")
+
+
+def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """The function computing ∂f/∂args[argnums], in the style of JAX.
+
+    Arguments may be numbers, Values or lists of them (the gradient is then a
+    list). Called with numbers it returns floats; called with Values (as an
+    outer ``grad`` does) it returns Values recorded in a graph, so calls
+    compose: ``grad(grad(f))`` is the second derivative.
+
+    >>> f = lambda x: x ** 3
+    >>> grad(f)(2.0), grad(grad(f))(2.0), grad(grad(grad(f)))(2.0)
+    (12.0, 12.0, 6.0)
+    """
+    run = _grad_and_value(f, argnums, "grad")
+    return lambda *args: run(*args)[1]
+
+
+def hessian(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
+    """The function computing the matrix of second derivatives ∂²f/∂xᵢ∂xⱼ.
+
+    Call it with one list of numbers (``f`` then receives a list of Values) or
+    with several numbers (``f`` receives them as separate arguments).
+
+    >>> hessian(lambda x, y: x * x * y)(3.0, 2.0).tolist()
+    [[4.0, 6.0], [6.0, 0.0]]
+    """
+
+    def run(*args: Any) -> np.ndarray:
+        as_list = len(args) == 1 and _is_sequence(args[0])
+        xs = list(args[0]) if as_list else list(args)
+        leaves = [Value(float(x)) for x in xs]
+        out = f(leaves) if as_list else f(*leaves)
+        first = _deltas(out, leaves, True, "hessian")
+        return np.array([_deltas(g, leaves, False, "hessian") for g in first], dtype=float)
+
+    return run

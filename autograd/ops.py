@@ -1,0 +1,266 @@
+"""The op table: every operation described once.
+
+Each :class:`Op` holds a name, the symbol drawn in graphs, how many inputs it
+takes, a forward rule and a derivative rule. Both rules are written over a
+*math namespace* ``F`` so that one rule serves every consumer:
+
+* ``FLOAT`` (scalar floats, domain-checked) for the forward pass and the fast
+  first-order backward;
+* ``VALUE`` (:class:`~autograd.value.Value` methods) for ``create_graph=True``,
+  where the local derivatives are themselves differentiable graphs;
+* a numpy namespace for the compiled batch mode.
+
+Rule signatures (``p`` is the op's parameter, such as a leaky-ReLU slope)::
+
+    unary   forward(F, x, p)      derivative(F, x, out, p)     -> ∂out/∂x
+    binary  forward(F, a, b, p)   derivative(F, a, b, out, p)  -> (∂out/∂a, ∂out/∂b)
+    n-ary   forward(F, xs, p)     derivative(F, xs, out, p)    -> one ∂out/∂x per input
+
+Backward applies the chain rule with these: δ_input += δ_out · ∂out/∂input.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Op", "OPS", "UNARY", "BINARY", "NARY", "FLOAT", "FloatMath"]
+
+UNARY, BINARY, NARY = 1, 2, 0
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One operation: its name, graph symbol, arity and its two rules."""
+
+    name: str
+    symbol: str
+    arity: int
+    forward: Callable[..., Any]
+    derivative: Callable[..., Any]
+    doc: str
+
+
+def _fmt(x: float) -> str:
+    return f"{x!r}"
+
+
+class FloatMath:
+    """Scalar math on floats, checking each function's domain.
+
+    Errors name the operation and the offending value, so a student sees
+    ``log: input must be > 0, got -1.0`` instead of ``math domain error``.
+    """
+
+    @staticmethod
+    def exp(x: float) -> float:
+        try:
+            return math.exp(x)
+        except OverflowError:
+            raise OverflowError(f"exp: overflow, exp({_fmt(x)}) is larger than the largest float") from None
+
+    @staticmethod
+    def log(x: float) -> float:
+        if x <= 0.0:
+            raise ValueError(f"log: input must be > 0, got {_fmt(x)}")
+        return math.log(x)
+
+    @staticmethod
+    def sqrt(x: float) -> float:
+        if x < 0.0:
+            raise ValueError(f"sqrt: input must be >= 0, got {_fmt(x)}")
+        return math.sqrt(x)
+
+    @staticmethod
+    def div(a: float, b: float) -> float:
+        if b == 0.0:
+            raise ZeroDivisionError(f"div: division by zero ({_fmt(a)} / {_fmt(b)})")
+        return a / b
+
+    @staticmethod
+    def pow(x: float, c: float) -> float:
+        if x == 0.0 and c < 0.0:
+            raise ZeroDivisionError(f"pow: 0.0 cannot be raised to the negative power {_fmt(c)}")
+        if x < 0.0 and not float(c).is_integer():
+            raise ValueError(f"pow: negative base {_fmt(x)} cannot be raised to the non-integer power {_fmt(c)}")
+        try:
+            return x**c
+        except OverflowError:
+            raise OverflowError(f"pow: overflow, {_fmt(x)} ** {_fmt(c)} is larger than the largest float") from None
+
+    tanh = staticmethod(math.tanh)
+    sin = staticmethod(math.sin)
+    cos = staticmethod(math.cos)
+
+    @staticmethod
+    def sigmoid(x: float) -> float:
+        if x >= 0.0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = math.exp(x)
+        return e / (1.0 + e)
+
+    @staticmethod
+    def softplus(x: float) -> float:
+        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+    @staticmethod
+    def elu(x: float, alpha: float) -> float:
+        return x if x > 0.0 else alpha * math.expm1(x)
+
+    @staticmethod
+    def where_pos(x: float, a: Any, b: Any) -> Any:
+        """``a`` where ``x > 0``, else ``b``."""
+        return a if x > 0.0 else b
+
+    @staticmethod
+    def where_nonneg(x: float, a: Any, b: Any) -> Any:
+        """``a`` where ``x >= 0``, else ``b``."""
+        return a if x >= 0.0 else b
+
+
+FLOAT = FloatMath()
+
+
+def _pow_dx(F, x, c):
+    """∂(x**c)/∂x = c·x**(c-1), and 0 for c = 0 (x**0 is the constant 1)."""
+    return 0.0 if c == 0 else c * F.pow(x, c - 1)
+
+
+def _pow_dy(F, x, out):
+    """∂(x**y)/∂y = x**y·log(x); 0 where x = 0 (PyTorch's convention)."""
+    if float(x) == 0.0:
+        return 0.0
+    if float(x) < 0.0:
+        raise ValueError(
+            f"pow: the derivative with respect to the exponent needs log(base), undefined for base {_fmt(float(x))}"
+        )
+    return out * F.log(x)
+
+
+def _logsumexp(F, xs, p):
+    m = max(xs)
+    return m + F.log(sum(F.exp(x - m) for x in xs))
+
+
+_TABLE = [
+    # name, symbol, arity, forward, derivative, doc
+    ("add", "+", BINARY, lambda F, a, b, p: a + b, lambda F, a, b, out, p: (1.0, 1.0), "a + b; δa += δ, δb += δ"),
+    ("sub", "-", BINARY, lambda F, a, b, p: a - b, lambda F, a, b, out, p: (1.0, -1.0), "a - b; δa += δ, δb -= δ"),
+    ("mul", "*", BINARY, lambda F, a, b, p: a * b, lambda F, a, b, out, p: (b, a), "a · b; δa += δ·b, δb += δ·a"),
+    (
+        "div",
+        "/",
+        BINARY,
+        lambda F, a, b, p: F.div(a, b),
+        lambda F, a, b, out, p: (1.0 / b, -out / b),
+        "a / b; δa += δ/b, δb -= δ·a/b²",
+    ),
+    (
+        "pow",
+        "^",
+        BINARY,
+        lambda F, a, b, p: F.pow(a, b),
+        lambda F, a, b, out, p: (_pow_dx(F, a, b), _pow_dy(F, a, out)),
+        "a ** b; δa += δ·b·a^(b-1), δb += δ·a^b·log a",
+    ),
+    (
+        "powc",
+        "^",
+        UNARY,
+        lambda F, x, p: F.pow(x, p),
+        lambda F, x, out, p: _pow_dx(F, x, p),
+        "x ** c for a constant c; δx += δ·c·x^(c-1)",
+    ),
+    ("neg", "-", UNARY, lambda F, x, p: -x, lambda F, x, out, p: -1.0, "-x; δx -= δ"),
+    (
+        "abs",
+        "abs",
+        UNARY,
+        lambda F, x, p: abs(x),
+        lambda F, x, out, p: F.where_pos(x, 1.0, F.where_nonneg(x, 0.0, -1.0)),
+        "|x|; δx += δ·sign(x), with sign(0) = 0 as in PyTorch",
+    ),
+    ("exp", "exp", UNARY, lambda F, x, p: F.exp(x), lambda F, x, out, p: out, "eˣ; δx += δ·eˣ"),
+    ("log", "log", UNARY, lambda F, x, p: F.log(x), lambda F, x, out, p: 1.0 / x, "ln x; δx += δ/x"),
+    ("sqrt", "√", UNARY, lambda F, x, p: F.sqrt(x), lambda F, x, out, p: 0.5 / out, "√x; δx += δ/(2√x)"),
+    (
+        "tanh",
+        "tanh",
+        UNARY,
+        lambda F, x, p: F.tanh(x),
+        lambda F, x, out, p: 1.0 - out * out,
+        "tanh x; δx += δ·(1 - tanh²x)",
+    ),
+    (
+        "sigmoid",
+        "σ",
+        UNARY,
+        lambda F, x, p: F.sigmoid(x),
+        lambda F, x, out, p: out * (1.0 - out),
+        "σ(x); δx += δ·σ(x)(1 - σ(x))",
+    ),
+    (
+        "relu",
+        "ReLU",
+        UNARY,
+        lambda F, x, p: F.where_pos(x, x, 0.0),
+        lambda F, x, out, p: F.where_pos(x, 1.0, 0.0),
+        "max(0, x); δx += δ for x > 0, else 0 (0 at x = 0, PyTorch's choice)",
+    ),
+    (
+        "leaky_relu",
+        "LReLU",
+        UNARY,
+        lambda F, x, p: F.where_pos(x, x, p * x),
+        lambda F, x, out, p: F.where_pos(x, 1.0, p),
+        "x for x > 0, else slope·x; δx += δ, or δ·slope",
+    ),
+    (
+        "elu",
+        "ELU",
+        UNARY,
+        lambda F, x, p: F.elu(x, p),
+        lambda F, x, out, p: F.where_pos(x, 1.0, out + p),
+        "x for x > 0, else α(eˣ - 1); δx += δ, or δ·αeˣ",
+    ),
+    (
+        "softplus",
+        "softplus",
+        UNARY,
+        lambda F, x, p: F.softplus(x),
+        lambda F, x, out, p: F.sigmoid(x),
+        "ln(1 + eˣ); δx += δ·σ(x)",
+    ),
+    ("sin", "sin", UNARY, lambda F, x, p: F.sin(x), lambda F, x, out, p: F.cos(x), "sin x; δx += δ·cos x"),
+    ("cos", "cos", UNARY, lambda F, x, p: F.cos(x), lambda F, x, out, p: -F.sin(x), "cos x; δx -= δ·sin x"),
+    ("sum", "Σ", NARY, lambda F, xs, p: sum(xs), lambda F, xs, out, p: (1.0,) * len(xs), "Σ xᵢ; δxᵢ += δ"),
+    (
+        "mean",
+        "mean",
+        NARY,
+        lambda F, xs, p: sum(xs) / len(xs),
+        lambda F, xs, out, p: (1.0 / len(xs),) * len(xs),
+        "(1/n) Σ xᵢ; δxᵢ += δ/n",
+    ),
+    (
+        "dot",
+        "·",
+        NARY,
+        lambda F, xs, p: sum(map(operator.mul, xs[:p], xs[p:])),
+        lambda F, xs, out, p: (*xs[p:], *xs[:p]),
+        "Σ wᵢxᵢ over inputs (w₁..wₙ, x₁..xₙ); δwᵢ += δ·xᵢ, δxᵢ += δ·wᵢ",
+    ),
+    (
+        "logsumexp",
+        "LSE",
+        NARY,
+        _logsumexp,
+        lambda F, xs, out, p: tuple(F.exp(x - out) for x in xs),
+        "log Σ exp xᵢ (shifted by max for stability); δxᵢ += δ·softmax(x)ᵢ",
+    ),
+]
+
+OPS: dict[str, Op] = {name: Op(name, sym, arity, fwd, der, doc) for name, sym, arity, fwd, der, doc in _TABLE}
