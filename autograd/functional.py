@@ -52,18 +52,27 @@ def mean(values: Iterable[Scalar]) -> Value:
     return _nary(OPS["mean"], _as_values(values, "mean"))
 
 
-def dot(ws: Iterable[Scalar], xs: Iterable[Scalar]) -> Value:
-    """Σ wᵢxᵢ as a single node: δwᵢ += δ·xᵢ and δxᵢ += δ·wᵢ.
+def dot(ws: Iterable[Scalar], xs: Iterable[Scalar], bias: Scalar | None = None) -> Value:
+    """Σ wᵢxᵢ (+ b) as a single node: δwᵢ += δ·xᵢ, δxᵢ += δ·wᵢ, δb += δ.
 
-    The node's inputs are ``(w₁..wₙ, x₁..xₙ)``; its ``param`` is n.
+    This is a neuron's pre-activation z = wᵀx + b in one node. The node's
+    inputs are ``(w₁..wₙ, x₁..xₙ)``, then ``b`` when given; its ``param`` is n.
 
     >>> dot([Value(2.0), Value(3.0)], [4.0, 5.0]).data
     23.0
+    >>> dot([2.0, 3.0], [4.0, 5.0], bias=Value(0.5)).data
+    23.5
     """
     ws, xs = _as_values(ws, "dot: weights"), _as_values(xs, "dot: inputs")
     if len(ws) != len(xs):
         raise ValueError(f"dot: length mismatch, {len(ws)} weights and {len(xs)} inputs")
-    return _nary(OPS["dot"], ws + xs, len(ws))
+    inputs = ws + xs
+    if bias is not None:
+        b = _operand(bias)
+        if b is None:
+            raise TypeError(f"dot: bias must be a Value or a number, got {type(bias).__name__}")
+        inputs.append(b)
+    return _nary(OPS["dot"], inputs, len(ws))
 
 
 def logsumexp(values: Iterable[Scalar]) -> Value:

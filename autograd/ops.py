@@ -249,9 +249,9 @@ _TABLE = [
         "dot",
         "·",
         NARY,
-        lambda F, xs, p: sum(map(operator.mul, xs[:p], xs[p:])),
-        lambda F, xs, out, p: (*xs[p:], *xs[:p]),
-        "Σ wᵢxᵢ over inputs (w₁..wₙ, x₁..xₙ); δwᵢ += δ·xᵢ, δxᵢ += δ·wᵢ",
+        lambda F, xs, p: sum(map(operator.mul, xs[:p], xs[p : 2 * p]), *xs[2 * p :]),
+        lambda F, xs, out, p: (*xs[p : 2 * p], *xs[:p], *(1.0,) * (len(xs) - 2 * p)),
+        "Σ wᵢxᵢ (+ b) over inputs (w₁..wₙ, x₁..xₙ[, b]); δwᵢ += δ·xᵢ, δxᵢ += δ·wᵢ, δb += δ",
     ),
     (
         "logsumexp",

@@ -38,7 +38,7 @@ class Value:
     >>> y = (x * w + 1.0).tanh()
     >>> y.backward()
     >>> round(x.grad, 6), round(w.grad, 6)
-    (-0.00054, 0.00036)
+    (-0.000545, 0.000363)
     """
 
     __slots__ = ("data", "grad", "inputs", "op", "label", "param", "grad_value", "_id", "_delta")
