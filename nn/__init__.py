@@ -1,3 +1,5 @@
 """deltagrad's nn: neurons, layers, MLPs and what training them needs."""
 
-__all__: list[str] = []
+from .parameter import Parameter
+
+__all__ = ["Parameter"]
