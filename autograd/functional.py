@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 
+from .grad_mode import enable_grad
 from .ops import FLOAT, OPS, Op
 from .value import Constant, Number, Value, _operand, backprop
 
@@ -84,11 +87,14 @@ def logsumexp(values: Iterable[Scalar]) -> Value:
     return _nary(OPS["logsumexp"], _as_values(values, "logsumexp"))
 
 
-def log_softmax(values: Iterable[Scalar]) -> list[Value]:
-    """xᵢ - logsumexp(x) for each i: log-probabilities, stable for any input scale."""
-    xs = _as_values(values, "log_softmax")
+def _log_softmax(xs: list[Value]) -> list[Value]:
     lse = logsumexp(xs)
     return [x - lse for x in xs]
+
+
+def log_softmax(values: Iterable[Scalar]) -> list[Value]:
+    """xᵢ - logsumexp(x) for each i: log-probabilities, stable for any input scale."""
+    return _log_softmax(_as_values(values, "log_softmax"))
 
 
 def softmax(values: Iterable[Scalar]) -> list[Value]:
@@ -97,10 +103,26 @@ def softmax(values: Iterable[Scalar]) -> list[Value]:
     >>> [round(p.data, 4) for p in softmax([1.0, 2.0, 3.0])]
     [0.09, 0.2447, 0.6652]
     """
-    return [x.exp() for x in log_softmax(values)]
+    return [x.exp() for x in _log_softmax(_as_values(values, "softmax"))]
 
 
 # ------------------------------------------------------------------ functional API
+_inside_grad: ContextVar[bool] = ContextVar("deltagrad_inside_grad", default=False)
+
+
+@contextmanager
+def _differentiating() -> Iterator[None]:
+    """Evaluate a function being differentiated: the graph is recorded (even under ``no_grad``), and
+    ``grad`` calls inside it return differentiable Values, so an outer ``grad`` sees through them
+    (mixed partials ``grad(grad(f, 0), 1)``, closures over outer arguments)."""
+    token = _inside_grad.set(True)
+    try:
+        with enable_grad():
+            yield
+    finally:
+        _inside_grad.reset(token)
+
+
 def _is_sequence(x: Any) -> bool:
     return isinstance(x, (list, tuple, np.ndarray))
 
@@ -140,7 +162,7 @@ def _grad_and_value(f: Callable[..., Any], argnums: int | Sequence[int], where: 
             if not -len(args) <= i < len(args):
                 raise IndexError(f"{where}: argnums {i} is out of range for {len(args)} argument(s)")
         args = list(args)
-        groups, sequences, nested = [], [], False
+        groups, sequences, nested = [], [], _inside_grad.get()
         for i in nums:
             is_sequence = _is_sequence(args[i])
             pairs = [_leaf(x, where) for x in (args[i] if is_sequence else [args[i]])]
@@ -149,7 +171,8 @@ def _grad_and_value(f: Callable[..., Any], argnums: int | Sequence[int], where: 
             groups.append(leaves)
             sequences.append(is_sequence)
             args[i] = leaves if is_sequence else leaves[0]
-        out = f(*args)
+        with _differentiating():
+            out = f(*args)
         deltas = _deltas(out, [leaf for leaves in groups for leaf in leaves], nested, where)
         grads, start = [], 0
         for leaves, is_sequence in zip(groups, sequences):
@@ -171,9 +194,11 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..
     """The function computing ∂f/∂args[argnums], in the style of JAX.
 
     Arguments may be numbers, Values or lists of them (the gradient is then a
-    list). Called with numbers it returns floats; called with Values (as an
-    outer ``grad`` does) it returns Values recorded in a graph, so calls
-    compose: ``grad(grad(f))`` is the second derivative.
+    list). Called with numbers it returns floats; called with Values, or inside
+    a function another ``grad`` is differentiating, it returns Values recorded
+    in a graph, so calls compose: ``grad(grad(f))`` is the second derivative and
+    ``grad(grad(f, 0), 1)`` a mixed partial. ``f`` always records its graph,
+    even under ``no_grad``.
 
     >>> f = lambda x: x ** 3
     >>> grad(f)(2.0), grad(grad(f))(2.0), grad(grad(grad(f)))(2.0)
@@ -197,7 +222,8 @@ def hessian(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
         as_list = len(args) == 1 and _is_sequence(args[0])
         xs = list(args[0]) if as_list else list(args)
         leaves = [Value(float(x)) for x in xs]
-        out = f(leaves) if as_list else f(*leaves)
+        with _differentiating():
+            out = f(leaves) if as_list else f(*leaves)
         first = _deltas(out, leaves, True, "hessian")
         return np.array([_deltas(g, leaves, False, "hessian") for g in first], dtype=float)
 

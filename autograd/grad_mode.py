@@ -8,7 +8,9 @@ recording in another.
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
 from contextlib import ContextDecorator
+from typing import Any
 
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled"]
 
@@ -22,6 +24,11 @@ def is_grad_enabled() -> bool:
 
 class _GradMode(ContextDecorator):
     _enabled: bool
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        """``@no_grad`` works with or without parentheses, as in PyTorch."""
+        mode = super().__new__(cls)
+        return mode if func is None else mode(func)
 
     def _recreate_cm(self) -> _GradMode:
         return type(self)()  # a fresh instance per decorated call: safe across threads

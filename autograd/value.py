@@ -314,8 +314,8 @@ _SIGMOID, _RELU, _LEAKY_RELU, _ELU, _SOFTPLUS, _SIN, _COS = (
 class ValueMath:
     """The math namespace over Values: derivative rules evaluated here build graphs."""
 
-    exp, log, sqrt, tanh = Value.exp, Value.log, Value.sqrt, Value.tanh
-    sigmoid, softplus, sin, cos = Value.sigmoid, Value.softplus, Value.sin, Value.cos
+    exp, log, sqrt, tanh = map(staticmethod, (Value.exp, Value.log, Value.sqrt, Value.tanh))
+    sigmoid, softplus, sin, cos = map(staticmethod, (Value.sigmoid, Value.softplus, Value.sin, Value.cos))
 
     @staticmethod
     def pow(x: Value, c: Value | float) -> Value:
@@ -375,14 +375,18 @@ def backprop(root: Value, seed: float = 1.0, create_graph: bool = False) -> list
         for v in order:
             v._delta = None
         root._delta = Constant(seed)
-        with enable_grad():
-            for v in order:
-                g = v._delta
-                if g is None or not v.inputs:
-                    continue
-                for x, d in zip(v.inputs, local_grads(v, create_graph=True)):
-                    contribution = _scaled(g, d)
-                    x._delta = contribution if x._delta is None else x._delta + contribution
+        v = root
+        try:
+            with enable_grad():
+                for v in order:
+                    g = v._delta
+                    if g is None or not v.inputs:
+                        continue
+                    for x, d in zip(v.inputs, local_grads(v, create_graph=True)):
+                        contribution = _scaled(g, d)
+                        x._delta = contribution if x._delta is None else x._delta + contribution
+        except (ArithmeticError, ValueError) as e:
+            raise _named(e, v) from e
         return order
     for v in order:
         v._delta = 0.0
@@ -408,6 +412,11 @@ def backprop(root: Value, seed: float = 1.0, create_graph: bool = False) -> list
                 for x, d in zip(ins, rule(F, [x.data for x in ins], v.data, v.param)):
                     x._delta += g * d
     except (ArithmeticError, ValueError) as e:
-        args = ", ".join(f"{x.data!r}" for x in v.inputs)
-        raise type(e)(f"backward through {v.op}({args}): {e}") from e
+        raise _named(e, v) from e
     return order
+
+
+def _named(error: Exception, v: Value) -> Exception:
+    """``error`` raised by ``v``'s derivative rule, re-made to name the op and its inputs."""
+    args = ", ".join(f"{x.data!r}" for x in v.inputs)
+    return type(error)(f"backward through {v.op}({args}): {error}")
