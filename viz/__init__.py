@@ -1,3 +1,36 @@
-"""deltagrad's viz: the computational graph with every node's δ."""
+"""deltagrad's viz: the computational graph with every node's δ, backprop step by step, and plots.
 
-__all__: list[str] = []
+>>> from autograd import Value
+>>> import viz
+>>> x = Value(2.0, label="x"); y = (3 * x).tanh(); y.backward()
+>>> graph = viz.draw_graph(y, show_local_grads=True)  # displays as SVG in Jupyter
+>>> "data 2.0000" in graph.source
+True
+"""
+
+from .dot import DEFAULT_MAX_NODES, STYLES, draw_graph, escape_label, format_number, label_markup, node_kind
+from .plots import history_series, plot_decision_boundary, plot_descent, plot_history
+from .render import INSTALL_HINT, Graph, GraphvizNotFoundError, save, to_svg
+from .steps import BackwardSteps, Frame, backward_steps
+
+__all__ = [
+    "draw_graph",
+    "save",
+    "to_svg",
+    "backward_steps",
+    "BackwardSteps",
+    "Frame",
+    "plot_history",
+    "plot_decision_boundary",
+    "plot_descent",
+    "history_series",
+    "Graph",
+    "GraphvizNotFoundError",
+    "INSTALL_HINT",
+    "escape_label",
+    "label_markup",
+    "format_number",
+    "node_kind",
+    "STYLES",
+    "DEFAULT_MAX_NODES",
+]

@@ -1,0 +1,264 @@
+"""DOT source: built without the dot binary and checked with pydot."""
+
+from __future__ import annotations
+
+import math
+
+import pydot
+import pytest
+
+import viz
+from autograd import OPS, Constant, Value, dot, local_grads, no_grad
+from nn import Parameter
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*deprecated:DeprecationWarning")  # pydot's use of pyparsing
+
+
+def parse(graph) -> pydot.Dot:
+    (parsed,) = pydot.graph_from_dot_data(graph.source)
+    return parsed
+
+
+def all_nodes(g: pydot.Dot) -> list[pydot.Node]:
+    out, stack = [], [g]
+    while stack:
+        sub = stack.pop()
+        out.extend(n for n in sub.get_nodes() if n.get_name() not in ("node", "edge", "graph"))
+        stack.extend(sub.get_subgraphs())
+    return out
+
+
+def all_edges(g: pydot.Dot) -> list[pydot.Edge]:
+    out, stack = [], [g]
+    while stack:
+        sub = stack.pop()
+        out.extend(sub.get_edges())
+        stack.extend(sub.get_subgraphs())
+    return out
+
+
+def clusters(g: pydot.Dot) -> dict[str, pydot.Subgraph]:
+    out, stack = {}, [g]
+    while stack:
+        sub = stack.pop()
+        for s in sub.get_subgraphs():
+            out[s.get_name()] = s
+            stack.append(s)
+    return out
+
+
+def by_name(g: pydot.Dot) -> dict[str, pydot.Node]:
+    return {n.get_name(): n for n in all_nodes(g)}
+
+
+def test_every_value_and_op_is_a_node_with_edges_input_op_result(neuron):
+    neuron.o.backward()
+    g = parse(viz.draw_graph(neuron.o, legend=False))
+    nodes = by_name(g)
+    values = neuron.o.walk()
+    computed = [v for v in values if v.inputs]
+    assert {f"v{v._id}" for v in values} | {f"o{v._id}" for v in computed} == set(nodes)
+    edges = {(e.get_source(), e.get_destination()) for e in all_edges(g)}
+    expected = {(f"v{x._id}", f"o{v._id}") for v in computed for x in v.inputs}
+    expected |= {(f"o{v._id}", f"v{v._id}") for v in computed}
+    assert edges == expected
+    for v in computed:
+        assert nodes[f"o{v._id}"].get_label() == f"<{OPS[v.op].symbol}>"
+    label = nodes[f"v{neuron.w1._id}"].get_label()
+    assert "<B>w1</B>" in label and "data -3.0000" in label and "δ 1.0000" in label
+
+
+def test_leaf_kinds_are_told_apart_by_shape_or_colour_and_the_legend_lists_them():
+    x, w = Value(1.5, label="x"), Parameter(0.5, label="w")
+    out = w * x + 2
+    nodes = by_name(parse(viz.draw_graph(out)))
+    kinds = {name: n.get("class").strip('"') for name, n in nodes.items()}
+    assert kinds[f"v{x._id}"] == "input" and kinds[f"v{w._id}"] == "parameter" and kinds[f"v{out._id}"] == "output"
+    (const,) = [v for v in out.walk() if isinstance(v, Constant)]
+    assert kinds[f"v{const._id}"] == "constant"
+    looks = {
+        k: (nodes[f"v{v._id}"].get("shape"), nodes[f"v{v._id}"].get("style"), nodes[f"v{v._id}"].get("fillcolor"))
+        for k, v in (("x", x), ("w", w), ("c", const))
+    }
+    assert len(set(looks.values())) == 3
+    legend = {name for name in nodes if name.startswith("legend_")}
+    assert legend == {
+        "legend_parameter",
+        "legend_input",
+        "legend_constant",
+        "legend_computed",
+        "legend_output",
+        "legend_op",
+    }
+    for kind in ("parameter", "input", "constant"):
+        legend_node = nodes[f"legend_{kind}"]
+        assert legend_node.get("fillcolor").strip('"') == viz.STYLES[kind].fillcolor
+
+
+def test_local_grads_on_edges_come_from_the_op_table(neuron):
+    neuron.o.backward()
+    g = parse(viz.draw_graph(neuron.o, show_local_grads=True, legend=False))
+    labels = {}
+    for e in all_edges(g):
+        if e.get_destination().startswith("o"):
+            labels.setdefault((e.get_source(), e.get_destination()), []).append(e.get_label())
+    for v in neuron.o.walk():
+        for x, d in zip(v.inputs, local_grads(v)):
+            assert f"<∂={viz.format_number(d)}>" in labels[(f"v{x._id}", f"o{v._id}")]
+    n = neuron.n
+    tanh_edge = labels[(f"v{n._id}", f"o{neuron.o._id}")]
+    assert tanh_edge == [f"<∂={viz.format_number(1 - math.tanh(n.data) ** 2)}>"]  # the lecture's 0.5000
+    assert tanh_edge == ["<∂=0.5000>"]
+
+
+def test_repeated_input_keeps_both_edges_and_their_local_grads():
+    a = Value(3.0, label="a")
+    y = a * a
+    edges = [e for e in all_edges(parse(viz.draw_graph(y, show_local_grads=True, legend=False)))]
+    into_op = [e for e in edges if e.get_source() == f"v{a._id}"]
+    assert len(into_op) == 2 and [e.get_label() for e in into_op] == ["<∂=3.0000>", "<∂=3.0000>"]
+
+
+def test_op_parameters_are_shown():
+    x = Value(2.0)
+    nodes = by_name(parse(viz.draw_graph([x**3, x.leaky_relu(0.2)], legend=False)))
+    texts = {n.get_label() for name, n in nodes.items() if name.startswith("o")}
+    assert texts == {"<^3>", "<LReLU(0.2)>"}
+
+
+def test_deltas_override_and_unknown_show_a_question_mark(neuron):
+    from viz.dot import _Drawing, _Options
+
+    options = _Options("LR", False, True, None, 4, False)
+    g = parse(_Drawing([neuron.o], options, deltas={neuron.o: 1.0}).build())
+    nodes = by_name(g)
+    assert "δ 1.0000" in nodes[f"v{neuron.o._id}"].get_label()
+    assert "δ ?" in nodes[f"v{neuron.n._id}"].get_label()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['say "hi"', "a<b>c", "{x|y}", "back\\slash", "two\nlines", "δ ŷ ∂", "&amp;", "tab\there", "\x00\x1b\x7f", "]["],
+)
+def test_labels_with_special_characters_stay_one_pydot_node(text):
+    import html
+    import re
+
+    v = Value(1.0, label=text)
+    g = parse(viz.draw_graph(v, legend=False))
+    (node,) = all_nodes(g)
+    (shown,) = re.findall(r"<B>(.*?)</B>", node.get_label())
+    for raw in ('"', "\\", "\n", "\t", "\x00", "\x1b", "<", ">"):
+        assert raw not in shown.replace("<BR/>", "")
+    expected = text.replace("\t", " ").replace("\x00", "\\x00").replace("\x1b", "\\x1b").replace("\x7f", "\\x7f")
+    assert html.unescape(shown.replace("<BR/>", "\n")).replace("\\\\", "\\") == expected
+
+
+def test_escape_label_is_reversible_for_printable_text():
+    import html
+
+    text = 'a<b> & "q" {|} ŷ'
+    assert html.unescape(viz.escape_label(text)) == text
+    assert html.unescape(viz.escape_label("back\\slash")) == "back\\\\slash"  # doubled: Graphviz halves it
+
+
+def test_label_markup_renders_slide_names_with_sup_and_sub():
+    assert viz.label_markup("z^[2]_1") == "z<SUP>[2]</SUP><SUB>1</SUB>"
+    assert viz.label_markup("x_1") == "x<SUB>1</SUB>"
+    assert viz.label_markup("ŷ") == "ŷ"
+    assert viz.label_markup("a<b>_1") == "a&lt;b&gt;_1"
+
+
+def test_format_number():
+    assert viz.format_number(0.70710678) == "0.7071"
+    assert viz.format_number(-1.5, precision=2) == "-1.50"
+    assert viz.format_number(-0.0) == "0.0000"
+    assert viz.format_number(2e-9) == "2.000e-09"
+    assert viz.format_number(float("inf")) == "inf"
+    assert viz.format_number(12345678.0) == "1.235e+07"
+
+
+def test_hand_built_network_is_clustered_per_neuron_inside_layers(hand_mlp):
+    out = hand_mlp([1.0, -2.0], [[[0.1, 0.2, 0.0], [-0.3, 0.4, 0.1]], [[0.5, -0.6, 0.2]]])
+    g = parse(viz.draw_graph(out, legend=False))
+    cl = clusters(g)
+    layers = {k for k in cl if k.startswith("cluster_layer")}
+    neurons = {k for k in cl if k.startswith("cluster_neuron")}
+    assert layers == {"cluster_layer_layers_0", "cluster_layer_layers_1"}
+    assert neurons == {
+        "cluster_neuron_layers_0_neurons_0",
+        "cluster_neuron_layers_0_neurons_1",
+        "cluster_neuron_layers_1_neurons_0",
+    }
+    layer0 = cl["cluster_layer_layers_0"]
+    assert {s.get_name() for s in layer0.get_subgraphs()} == {
+        "cluster_neuron_layers_0_neurons_0",
+        "cluster_neuron_layers_0_neurons_1",
+    }
+    assert "W<SUP>[1]</SUP>" in layer0.get("label") and "layer 2" in layer0.get("label")
+    # a neuron's cluster holds its 2 weights, its bias, z, a and the two op nodes
+    inside = [n.get_name() for n in cl["cluster_neuron_layers_0_neurons_1"].get_nodes()]
+    assert len(inside) == 7 and sum(name.startswith("o") for name in inside) == 2
+    labels = " ".join(n.get_label() for n in cl["cluster_neuron_layers_0_neurons_1"].get_nodes())
+    assert "z<SUP>[2]</SUP><SUB>2</SUB>" in labels and "a<SUP>[2]</SUP><SUB>2</SUB>" in labels
+    assert "w<SUP>[1]</SUP><SUB>21</SUB>" in labels and "b<SUP>[1]</SUP><SUB>2</SUB>" in labels
+    # inputs stay outside every cluster
+    top = {n.get_name() for n in g.get_nodes()}
+    assert {f"v{x._id}" for x in out.walk() if x.label in ("x1", "x2")} <= top
+    assert not clusters(parse(viz.draw_graph(out, group="none", legend=False)))
+
+
+def test_deep_chains_are_drawn_without_recursion():
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(3000):  # deeper than Python's default recursion limit
+        y = y * 1.0001
+    g = viz.draw_graph(y, max_nodes=None, legend=False)
+    assert g.source.count("->") == 3 * 3000
+
+
+def test_graph_made_under_no_grad_is_one_node():
+    x = Value(2.0)
+    with no_grad():
+        y = x * 3
+    nodes = by_name(parse(viz.draw_graph(y, legend=False)))
+    assert list(nodes) == [f"v{y._id}"]
+
+
+def test_dot_node_and_bias_edges():
+    w = [Value(1.0), Value(2.0)]
+    z = dot(w, [3.0, 4.0], bias=Value(0.5))
+    edges = [e for e in all_edges(parse(viz.draw_graph(z, legend=False))) if e.get_destination() == f"o{z._id}"]
+    assert len(edges) == 5
+
+
+def test_rankdir_tb_stacks_rows():
+    v = Value(1.0, label="v")
+    assert 'ROWS="*"' in viz.draw_graph(v, rankdir="TB").source
+    assert 'COLUMNS="*"' in viz.draw_graph(v).source
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"rankdir": "XY"}, ValueError),
+        ({"precision": -1}, ValueError),
+        ({"max_nodes": 0}, ValueError),
+        ({"group": "layers"}, ValueError),
+    ],
+)
+def test_bad_options_raise(kwargs, error):
+    with pytest.raises(error, match="draw_graph"):
+        viz.draw_graph(Value(1.0), **kwargs)
+
+
+@pytest.mark.parametrize("root", [1.0, "x", [], [Value(1.0), 2.0]])
+def test_bad_root_raises_type_error(root):
+    with pytest.raises(TypeError, match="draw_graph"):
+        viz.draw_graph(root)
+
+
+def test_undefined_local_derivative_is_labelled_not_raised():
+    base, exponent = Value(-2.0, label="a"), Value(2.0, label="b")
+    source = viz.draw_graph(base**exponent, show_local_grads=True, legend=False).source
+    assert source.count("∂=undefined") == 2  # ∂(a^b)/∂b needs log(a), undefined for a < 0

@@ -1,0 +1,179 @@
+"""backward_steps: frames in backward's order, δ computed without touching .grad, exports."""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import nn
+import viz
+from autograd import Value, dot
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def lecture_network():
+    """The lectures' 1-2-1 sigmoid network at x = 1, y = 1 with J = ½(a⁽³⁾ - y)², built by hand."""
+    x = Value(1.0, label="x1")
+    W1 = [
+        nn.Parameter(0.3, label="w^[1]_11", name="layers.0.neurons.0.w.0"),
+        nn.Parameter(0.4, label="w^[1]_21", name="layers.0.neurons.1.w.0"),
+    ]
+    b1 = [
+        nn.Parameter(0.1, label="b^[1]_1", name="layers.0.neurons.0.b"),
+        nn.Parameter(0.2, label="b^[1]_2", name="layers.0.neurons.1.b"),
+    ]
+    a2 = []
+    for i in range(2):
+        z = dot([W1[i]], [x], bias=b1[i])
+        z.label = f"z^[2]_{i + 1}"
+        a = z.sigmoid()
+        a.label = f"a^[2]_{i + 1}"
+        a2.append(a)
+    W2 = [
+        nn.Parameter(1.0, label="w^[2]_11", name="layers.1.neurons.0.w.0"),
+        nn.Parameter(-3.0, label="w^[2]_12", name="layers.1.neurons.0.w.1"),
+    ]
+    b2 = nn.Parameter(0.2, label="b^[2]_1", name="layers.1.neurons.0.b")
+    z3 = dot(W2, a2, bias=b2)
+    z3.label = "z^[3]_1"
+    a3 = z3.sigmoid()
+    a3.label = "a^[3]_1"
+    J = 0.5 * (a3 - 1.0) ** 2
+    J.label = "J"
+    return J, W1, b1, W2, b2
+
+
+def test_frames_follow_backward_order_and_never_touch_grad(neuron):
+    steps = viz.backward_steps(neuron.o)
+    order = neuron.o.walk()
+    assert len(steps) == len(order)
+    assert [f.node for f in steps] == order
+    assert all(v.grad == 0.0 for v in order)
+    neuron.o.backward()
+    for frame in steps:
+        assert frame.delta == frame.node.grad  # exactly what backward computes
+
+
+def test_frame_deltas_match_the_hand_derived_delta_recursion():
+    J, W1, b1, W2, b2 = lecture_network()
+    steps = viz.backward_steps(J)
+    deltas = {f.node: f.delta for f in steps}
+    # forward and δ by hand: δ⁽³⁾ = (a - y)σ'(z), δ⁽²⁾ = W⁽²⁾ᵀδ⁽³⁾ ∘ σ'(z⁽²⁾), ∂J/∂W = δ aᵀ, ∂J/∂b = δ
+    z2 = [0.3 * 1 + 0.1, 0.4 * 1 + 0.2]
+    a2 = [sigmoid(z) for z in z2]
+    z3 = 1.0 * a2[0] - 3.0 * a2[1] + 0.2
+    a3 = sigmoid(z3)
+    d3 = (a3 - 1.0) * a3 * (1 - a3)
+    d2 = [w * d3 * a * (1 - a) for w, a in zip([1.0, -3.0], a2)]
+    assert deltas[W2[0]] == pytest.approx(d3 * a2[0], rel=1e-12)
+    assert deltas[W2[1]] == pytest.approx(d3 * a2[1], rel=1e-12)
+    assert deltas[b2] == pytest.approx(d3, rel=1e-12)
+    for i in range(2):
+        assert deltas[W1[i]] == pytest.approx(d2[i] * 1.0, rel=1e-12)
+        assert deltas[b1[i]] == pytest.approx(d2[i], rel=1e-12)
+
+
+def test_each_frame_shows_known_deltas_and_question_marks_for_the_rest(neuron, svg_reader):
+    steps = viz.backward_steps(neuron.o)
+    n = len(steps)
+    for k in (0, 3, n - 1):
+        items = svg_reader(steps[k].svg())
+        values = {node.title: node for node in items["node"] if node.title.startswith("v")}
+        assert len(values) == n
+        unknown = [t for t, node in values.items() if "δ ?" in node.texts]
+        assert len(unknown) == n - (k + 1)
+        for frame in steps[: k + 1]:
+            assert f"δ {viz.format_number(frame.delta)}" in values[f"v{frame.node._id}"].texts
+        highlighted = [node.title for node in items["node"] if "highlight" in node.classes]
+        assert highlighted == [f"v{steps[k].node._id}"]
+
+
+def test_frames_keep_one_layout_so_the_slider_does_not_jump(neuron):
+    steps = viz.backward_steps(neuron.o, show_local_grads=True)
+    shapes = [
+        re.findall(r"<title>(v\d+)</title>\n<(?:polygon|path)[^>]*(?:points|d)=\"([^\"]*)\"", s) for s in steps.svgs()
+    ]
+    assert len(shapes[0]) == len(steps)
+    assert all(s == shapes[0] for s in shapes)
+
+
+def test_captions_write_out_the_chain_rule(neuron):
+    steps = viz.backward_steps(neuron.o)
+    assert steps[0].caption.startswith("step 1: δ(o) = 1.0000")
+    assert steps[1].caption == "step 2: δ(n) = δ(o)·∂o/∂n = 1.0000·0.5000 = 0.5000"
+    x1 = next(f for f in steps if f.node is neuron.x1)
+    assert x1.caption.endswith("= 0.5000·(-3.0000) = -1.5000")
+    ((consumer, delta, local),) = x1.terms
+    assert consumer.op == "mul" and delta == pytest.approx(0.5) and local == -3.0
+
+
+def test_shared_node_sums_the_contributions_of_all_its_consumers():
+    a = Value(2.0, label="a")
+    b = a * 3.0
+    b.label = "b"
+    c = a + b
+    c.label = "c"
+    frame = next(f for f in viz.backward_steps(c) if f.node is a)
+    assert frame.delta == 1.0 + 3.0 and len(frame.terms) == 2
+    assert "δ(c)·∂c/∂a + δ(b)·∂b/∂a" in frame.caption
+
+
+def test_html_export_is_self_contained(neuron, tmp_path):
+    steps = viz.backward_steps(neuron.o)
+    path = steps.save_html(tmp_path / "steps.html")
+    page = path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count("<svg") == len(steps) and page.count('class="frame"') == len(steps)
+    assert page.count("<?xml") == 0 and "<!DOCTYPE svg" not in page
+    assert '<input type="range"' in page and "<script>" in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing fetched from the network
+    assert "@import" not in page and "<link" not in page
+    captions = re.findall(r'data-caption="([^"]*)"', page)
+    assert len(captions) == len(steps) and "δ(n)" in captions[1]
+    for svg in re.findall(r"<svg.*?</svg>", page, flags=re.S):
+        ET.fromstring(svg.encode())
+    assert "<script>" in steps._repr_html_() and "<html" not in steps._repr_html_()
+
+
+def test_svg_sequence_export(neuron, tmp_path):
+    steps = viz.backward_steps(neuron.o)
+    paths = steps.save_svgs(tmp_path / "frames")
+    assert [p.name for p in paths] == [f"step_{i:03d}.svg" for i in range(1, len(steps) + 1)]
+    for p in paths:
+        assert ET.parse(p).getroot().tag.endswith("svg")
+
+
+def test_notebook_slider_widget(neuron):
+    widgets = pytest.importorskip("ipywidgets")
+    steps = viz.backward_steps(neuron.o)
+    box = steps.widget()
+    controls, stack = box.children
+    play, slider = controls.children
+    assert isinstance(stack, widgets.Stack) and len(stack.children) == len(steps)
+    assert (slider.min, slider.max) == (0, len(steps) - 1) and isinstance(play, widgets.Play)
+    assert "δ(o)" in stack.children[0].value and "<svg" in stack.children[0].value
+
+
+def test_steps_on_a_real_mlp_end_with_backward_grads():
+    model = nn.MLP(2, [3, 1], activation="sigmoid", seed=1)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    steps = viz.backward_steps(loss)
+    loss.backward()
+    by_node = {f.node: f.delta for f in steps}
+    for p in model.parameters():
+        assert by_node[p] == p.grad
+
+
+def test_too_many_nodes_is_refused():
+    x = Value(1.0)
+    y = x
+    for _ in range(viz.steps.MAX_FRAMES):
+        y = y + 1.0
+    with pytest.raises(ValueError, match="backward_steps"):
+        viz.backward_steps(y)

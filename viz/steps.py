@@ -1,0 +1,290 @@
+"""Backprop, step by step: one picture per node, in the order backward visits them.
+
+Frame k shows the graph after backward has finished the δ of its k-th node:
+that node is highlighted, nodes already done show their δ, the others show
+``?``. The δ values are computed here from :func:`autograd.local_grads` with
+the chain rule δ_x = Σ over consumers c of δ_c · ∂c/∂x, in the order of
+:meth:`autograd.Value.walk` (reverse topological, as :meth:`Value.backward`),
+so the user's ``.grad`` fields are never touched.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import math
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, overload
+
+from autograd import Constant, Value, local_grads
+
+from .dot import DEFAULT_MAX_NODES, _all_nodes, _Drawing, _group_option, _Options, _roots, format_number
+from .render import Graph
+
+__all__ = ["backward_steps", "BackwardSteps", "Frame"]
+
+MAX_FRAMES = 200
+"""More nodes than this make a slide show nobody can follow; backward_steps refuses them."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One step of backward: ``node`` has just received its final δ."""
+
+    index: int
+    node: Value
+    delta: float
+    terms: tuple[tuple[Value, float, float], ...]  # (consumer c, δ_c, ∂c/∂node) for each edge into node's δ
+    caption: str
+    graph: Graph = field(repr=False)
+
+    def svg(self) -> str:
+        """This frame's picture as SVG text (rendered with Graphviz's ``dot``)."""
+        return self.graph.svg()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
+        return {"image/svg+xml": self.svg(), "text/plain": self.caption}
+
+
+def _name(v: Value, precision: int) -> str:
+    """How a caption names a node: its label, else what it is."""
+    if v.label:
+        return v.label
+    if isinstance(v, Constant):
+        return f"const {format_number(v.data, precision)}"
+    return f"{v.op} node" if v.op else "input"
+
+
+def _caption(index: int, v: Value, delta: float, terms: list[tuple[Value, float, float]], precision: int) -> str:
+    """``δ(x) = δ(c)·∂c/∂x + ... = numbers = result`` for the node just finished."""
+    f = lambda x: format_number(x, precision) if x >= 0 else f"({format_number(x, precision)})"
+    wrap = lambda n: n if n.replace("_", "").replace("^", "").isalnum() else f"({n})"
+    name = _name(v, precision)
+    head = f"step {index + 1}: δ({name})"
+    if not terms:
+        why = "the seed, ∂output/∂output" if index == 0 else "no path to the output"
+        return f"{head} = {format_number(delta, precision)} ({why})"
+    names = [_name(c, precision) for c, _, _ in terms]
+    symbols = " + ".join(f"δ({c})·∂{wrap(c)}/∂{wrap(name)}" for c in names)
+    numbers = " + ".join(f"{f(d)}·{f(g)}" for _, d, g in terms)
+    return f"{head} = {symbols} = {numbers} = {format_number(delta, precision)}"
+
+
+class BackwardSteps(Sequence[Frame]):
+    """The frames of one backward pass: a sequence, a notebook slider, an HTML page or SVG files."""
+
+    def __init__(self, frames: list[Frame]) -> None:
+        self._frames = frames
+        self._svgs: list[str] | None = None
+
+    @overload
+    def __getitem__(self, i: int) -> Frame: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Frame]: ...
+    def __getitem__(self, i: int | slice) -> Frame | list[Frame]:
+        return self._frames[i]
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def __iter__(self) -> Iterator[Frame]:
+        return iter(self._frames)
+
+    def __repr__(self) -> str:
+        return f"<BackwardSteps: {len(self)} frames>"
+
+    def svgs(self) -> list[str]:
+        """Every frame rendered to SVG (rendered once, in parallel, then cached)."""
+        if self._svgs is None:
+            workers = min(len(self._frames), os.cpu_count() or 1, 8)
+            with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+                self._svgs = list(pool.map(Frame.svg, self._frames))
+        return self._svgs
+
+    def save_svgs(self, directory: str | Path, stem: str = "step") -> list[Path]:
+        """Write one SVG file per frame, ``{stem}_001.svg`` onwards, into ``directory``; return the paths."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        width = max(3, len(str(len(self))))
+        paths = []
+        for i, svg in enumerate(self.svgs(), start=1):
+            path = directory / f"{stem}_{i:0{width}d}.svg"
+            path.write_text(svg, encoding="utf-8")
+            paths.append(path)
+        return paths
+
+    def to_html(self, title: str = "Backpropagation, step by step", standalone: bool = True) -> str:
+        """A self-contained page (inline SVGs and a small script, nothing fetched) with a slider over the frames.
+
+        With ``standalone=False`` only the ``<div>`` and its script, for embedding in a notebook.
+        """
+        uid = f"deltagrad-steps-{next(_html_ids)}"
+        frames = "\n".join(
+            f'<div class="frame" data-caption="{html.escape(frame.caption)}"{"" if i == 0 else " hidden"}>'
+            f"{_inline_svg(svg)}</div>"
+            for i, (frame, svg) in enumerate(zip(self._frames, self.svgs()))
+        )
+        body = _HTML_BODY.format(uid=uid, last=len(self) - 1, n=len(self), frames=frames)
+        if not standalone:
+            return body
+        return _HTML_PAGE.format(title=html.escape(title), body=body)
+
+    def save_html(self, path: str | Path, title: str = "Backpropagation, step by step") -> Path:
+        """Write :meth:`to_html` to ``path``; returns the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_html(title), encoding="utf-8")
+        return path
+
+    def _repr_html_(self) -> str:
+        return self.to_html(standalone=False)
+
+    def widget(self) -> Any:
+        """An ipywidgets slider (with a play button) over the frames; the slider runs in the browser alone."""
+        import ipywidgets as widgets
+
+        pages = [
+            widgets.HTML(f"<p>{html.escape(frame.caption)}</p>{_inline_svg(svg)}")
+            for frame, svg in zip(self._frames, self.svgs())
+        ]
+        stack = widgets.Stack(pages, selected_index=0)
+        slider = widgets.IntSlider(value=0, min=0, max=len(self) - 1, description="step", readout=False)
+        play = widgets.Play(value=0, min=0, max=len(self) - 1, interval=900)
+        widgets.jslink((play, "value"), (slider, "value"))
+        widgets.jslink((slider, "value"), (stack, "selected_index"))
+        return widgets.VBox([widgets.HBox([play, slider]), stack])
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import HTML, display
+
+        try:
+            display(self.widget())
+        except ImportError:
+            display(HTML(self.to_html(standalone=False)))
+
+
+_html_ids = itertools.count(1)
+
+
+def _inline_svg(svg: str) -> str:
+    """An SVG document as an element to inline in HTML (without its XML prolog and DOCTYPE)."""
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg
+
+
+_HTML_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
+<body>
+{body}
+</body></html>
+"""
+
+_HTML_BODY = """<div id="{uid}" class="deltagrad-steps">
+<style>
+#{uid} .controls {{ font-family: sans-serif; display: flex; gap: 0.5em; align-items: center; }}
+#{uid} .controls input {{ flex: 1; max-width: 40em; }}
+#{uid} .caption {{ font-family: sans-serif; min-height: 1.5em; }}
+#{uid} svg {{ max-width: 100%; height: auto; }}
+</style>
+<div class="controls"><button type="button" class="prev">&#9664;</button>
+<input type="range" min="0" max="{last}" value="0" step="1" aria-label="step">
+<button type="button" class="next">&#9654;</button><span class="counter">1 / {n}</span></div>
+<p class="caption"></p>
+{frames}
+<script>
+(function () {{
+  var root = document.getElementById("{uid}");
+  var frames = root.querySelectorAll(".frame"), slider = root.querySelector("input");
+  var caption = root.querySelector(".caption"), counter = root.querySelector(".counter");
+  function show(i) {{
+    i = Math.max(0, Math.min(frames.length - 1, i));
+    frames.forEach(function (f, k) {{ f.hidden = k !== i; }});
+    slider.value = i;
+    caption.textContent = frames[i].getAttribute("data-caption");
+    counter.textContent = (i + 1) + " / " + frames.length;
+  }}
+  slider.addEventListener("input", function () {{ show(+slider.value); }});
+  root.querySelector(".prev").addEventListener("click", function () {{ show(+slider.value - 1); }});
+  root.querySelector(".next").addEventListener("click", function () {{ show(+slider.value + 1); }});
+  show(0);
+}})();
+</script>
+</div>"""
+
+
+def backward_steps(
+    root: Value,
+    gradient: float = 1.0,
+    rankdir: str = "LR",
+    show_local_grads: bool = False,
+    group: str | bool = "auto",
+    precision: int = 4,
+    legend: bool = False,
+) -> BackwardSteps:
+    """The backward pass of ``root`` as frames, one per node, in the order backward visits them.
+
+    Frame k highlights the node whose δ has just become final, shows the δ of
+    every node finished so far and ``?`` for the rest; its caption writes out
+    δ = Σ δ(consumer)·∂consumer/∂node. The last frame's δ values equal what
+    ``root.backward(gradient)`` would put in ``.grad`` (which is left untouched).
+
+    Iterate over the result for :class:`Frame` objects; in a notebook it
+    displays as a slider; ``.save_html(path)`` and ``.save_svgs(directory)``
+    export it.
+
+    >>> from autograd import Value
+    >>> x = Value(3.0, label="x"); y = x * x
+    >>> steps = backward_steps(y)
+    >>> [(f.node.label or f.node.op, f.delta) for f in steps]
+    [('mul', 1.0), ('x', 6.0)]
+    >>> x.grad
+    0.0
+    """
+    (root,) = _roots(root)
+    order = _all_nodes([root])
+    if len(order) > MAX_FRAMES:
+        raise ValueError(
+            f"backward_steps: the graph has {len(order)} nodes (at most {MAX_FRAMES}); "
+            "step through a smaller example and use viz.draw_graph for the big picture"
+        )
+    options = _Options(rankdir, bool(show_local_grads), _group_option(group), DEFAULT_MAX_NODES, precision, legend)
+    deltas, terms = _backward(root, order, float(gradient))
+    frames = []
+    for index, v in enumerate(order):
+        known = {u: deltas[u] for u in order[: index + 1]}
+        edges = frozenset((v, c) for c, _, _ in terms[v])
+        drawing = _Drawing([root], options, deltas=known, highlight=v, highlight_edges=edges, final=deltas)
+        caption = _caption(index, v, deltas[v], terms[v], precision)
+        frames.append(Frame(index, v, deltas[v], tuple(terms[v]), caption, drawing.build()))
+    return BackwardSteps(frames)
+
+
+def _backward(
+    root: Value, order: list[Value], seed: float
+) -> tuple[dict[Value, float], dict[Value, list[tuple[Value, float, float]]]]:
+    """δ of every node and the terms δ_c·∂c/∂x it was summed from, in the order backward adds them.
+
+    Mirrors :func:`autograd.value.backprop`: a node whose δ is 0 passes
+    nothing on, so its local derivatives are not evaluated (they may be undefined there).
+    """
+    deltas: dict[Value, float] = {}
+    terms: dict[Value, list[tuple[Value, float, float]]] = {v: [] for v in order}
+    for v in order:
+        delta = seed if v is root else sum((d * g for _, d, g in terms[v] if d != 0.0), 0.0)
+        deltas[v] = delta
+        if v.inputs:
+            grads = local_grads(v) if delta != 0.0 else _local_grads_or_nan(v)
+            for x, g in zip(v.inputs, grads):
+                terms[x].append((v, delta, g))
+    return deltas, terms
+
+
+def _local_grads_or_nan(v: Value) -> tuple[float, ...]:
+    try:
+        return local_grads(v)
+    except (ArithmeticError, ValueError):
+        return (math.nan,) * len(v.inputs)
