@@ -1,5 +1,72 @@
-"""deltagrad's nn: neurons, layers, MLPs and what training them needs."""
+"""deltagrad's nn: neurons, layers, MLPs and what training them needs.
 
+>>> import nn
+>>> X, y = nn.data.xor()
+>>> model = nn.MLP(2, [4, 1], activation="tanh", seed=1)
+>>> history = nn.fit(model, X, y, loss="bce_with_logits", optimizer=nn.Adam(model.parameters(), lr=0.1),
+...                  epochs=150, progress=False)
+>>> nn.accuracy(model, X, y)
+1.0
+"""
+
+from . import data, init, losses, optim
+from .activations import ACTIVATIONS, activation
+from .data import batches, circles, digits, mnist, moons, one_hot, spiral, train_test_split, xor
+from .layers import MLP, Layer, Neuron
+from .losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge,
+    l2_penalty,
+    mean_loss,
+    mse,
+)
+from .module import IncompatibleKeys, Module, load, register
+from .optim import SGD, Adam, LambdaLR, LRScheduler, Optimizer, StepLR
 from .parameter import Parameter
+from .train import History, accuracy, evaluate, fit, predict
 
-__all__ = ["Parameter"]
+__all__ = [
+    "Parameter",
+    "Module",
+    "IncompatibleKeys",
+    "register",
+    "load",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "ACTIVATIONS",
+    "activation",
+    "init",
+    "losses",
+    "mse",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "hinge",
+    "l2_penalty",
+    "mean_loss",
+    "optim",
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "LRScheduler",
+    "LambdaLR",
+    "StepLR",
+    "data",
+    "xor",
+    "moons",
+    "circles",
+    "spiral",
+    "digits",
+    "mnist",
+    "train_test_split",
+    "batches",
+    "one_hot",
+    "History",
+    "fit",
+    "predict",
+    "accuracy",
+    "evaluate",
+]

@@ -1,0 +1,311 @@
+"""Datasets as numpy arrays, and the helpers to split, batch and encode them.
+
+Every generator is seedable: equal seeds give equal data. Features are float
+arrays of shape (n, d); labels are int class indices of shape (n,).
+
+>>> X, y = moons(100, noise=0.1, seed=0)
+>>> X.shape, y.shape, sorted(set(y.tolist()))
+((100, 2), (100,), [0, 1])
+>>> one_hot([2, 0], 3).tolist()
+[[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import struct
+import tempfile
+import urllib.request
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .seeding import Seed, rng_from
+
+__all__ = [
+    "xor",
+    "moons",
+    "circles",
+    "spiral",
+    "digits",
+    "mnist",
+    "read_idx",
+    "train_test_split",
+    "batches",
+    "one_hot",
+    "MNIST_FILES",
+    "MNIST_MIRRORS",
+]
+
+
+# ---------------------------------------------------------------------------- toy sets
+def xor() -> tuple[np.ndarray, np.ndarray]:
+    """The four XOR points: y = x₁ XOR x₂."""
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    return X, np.array([0, 1, 1, 0])
+
+
+def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    order = rng.permutation(len(y))
+    return X[order], y[order]
+
+
+def _count(n: Any, where: str, minimum: int = 1) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
+        raise ValueError(f"{where}: n must be an int >= {minimum}, got {n!r}")
+    return int(n)
+
+
+def moons(n: int = 100, noise: float = 0.1, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (as scikit-learn's ``make_moons``), Gaussian noise of std ``noise``."""
+    n = _count(n, "moons", 2)
+    rng = rng_from(seed)
+    n_outer = n // 2
+    n_inner = n - n_outer
+    t_outer = np.linspace(0.0, np.pi, n_outer)
+    t_inner = np.linspace(0.0, np.pi, n_inner)
+    outer = np.column_stack([np.cos(t_outer), np.sin(t_outer)])
+    inner = np.column_stack([1.0 - np.cos(t_inner), 0.5 - np.sin(t_inner)])
+    X = np.vstack([outer, inner]) + rng.normal(0.0, noise, (n, 2))
+    y = np.concatenate([np.zeros(n_outer, dtype=np.int64), np.ones(n_inner, dtype=np.int64)])
+    return _shuffled(X, y, rng)
+
+
+def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
+    """A circle of radius ``factor`` (class 1) inside one of radius 1 (class 0), with Gaussian noise."""
+    n = _count(n, "circles", 2)
+    if not 0.0 < factor < 1.0:
+        raise ValueError(f"circles: factor must lie in (0, 1), got {factor}")
+    rng = rng_from(seed)
+    n_outer = n // 2
+    n_inner = n - n_outer
+    t_outer = np.linspace(0.0, 2 * np.pi, n_outer, endpoint=False)
+    t_inner = np.linspace(0.0, 2 * np.pi, n_inner, endpoint=False)
+    outer = np.column_stack([np.cos(t_outer), np.sin(t_outer)])
+    inner = factor * np.column_stack([np.cos(t_inner), np.sin(t_inner)])
+    X = np.vstack([outer, inner]) + rng.normal(0.0, noise, (n, 2))
+    y = np.concatenate([np.zeros(n_outer, dtype=np.int64), np.ones(n_inner, dtype=np.int64)])
+    return _shuffled(X, y, rng)
+
+
+def spiral(n: int = 300, classes: int = 3, noise: float = 0.2, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
+    """``classes`` interleaved spiral arms (CS231n's example), ``n`` points in total.
+
+    Arm k has radius r ∈ [0, 1] and angle t = 4k + 4r (+ noise): point (r sin t, r cos t).
+    """
+    n = _count(n, "spiral", 1)
+    classes = _count(classes, "spiral: classes", 2)
+    rng = rng_from(seed)
+    sizes = [n // classes + (k < n % classes) for k in range(classes)]
+    X, y = [], []
+    for k, size in enumerate(sizes):
+        r = np.linspace(0.0, 1.0, size)
+        t = np.linspace(4.0 * k, 4.0 * (k + 1), size) + rng.normal(0.0, noise, size)
+        X.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
+        y.append(np.full(size, k, dtype=np.int64))
+    return _shuffled(np.vstack(X), np.concatenate(y), rng)
+
+
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled 8×8 handwritten digits (1,797 images, offline): X in [0, 1], shape (1797, 64)."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ImportError(
+            "digits() needs scikit-learn, which bundles the data: pip install scikit-learn (or deltagrad[data])"
+        ) from None
+    bunch = load_digits()
+    return bunch.data.astype(float) / 16.0, bunch.target.astype(np.int64)
+
+
+# ---------------------------------------------------------------------------- MNIST
+MNIST_FILES = {
+    "train_images": ("train-images-idx3-ubyte", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+    "train_labels": ("train-labels-idx1-ubyte", "d53e105ee54ea40749a09fcbcd1e9432"),
+    "test_images": ("t10k-images-idx3-ubyte", "9fb629c4189551a2d022fa330f9573f3"),
+    "test_labels": ("t10k-labels-idx1-ubyte", "ec29112dd5afa0611ce80d1b7f02629c"),
+}
+"""The four MNIST files: base name, and the MD5 of the published ``.gz`` file."""
+
+MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://yann.lecun.com/exdb/mnist/")
+
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read one IDX file (plain, or gzip-compressed if its name ends in ``.gz``).
+
+    Format: magic ``0 0 type ndim``, then ndim big-endian uint32 sizes, then
+    the data. Raises ValueError naming the file when it is truncated or malformed.
+    """
+    path = Path(path)
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                raw = f.read()
+        else:
+            raw = path.read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"read_idx: no such file {str(path)!r}") from None
+    except (OSError, EOFError, zlib.error) as e:
+        raise ValueError(f"read_idx: {str(path)!r} is not a readable gzip file ({e})") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
+        raise ValueError(f"read_idx: {str(path)!r} is not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(raw) < header:
+        raise ValueError(f"read_idx: {str(path)!r} has a truncated header ({ndim} dimensions)")
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    dtype = np.dtype(_IDX_TYPES[raw[2]])
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise ValueError(
+            f"read_idx: {str(path)!r} should hold {expected} data bytes for shape {shape}, has {len(raw) - header}"
+        )
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+
+
+def _find(folder: Path, base: str) -> Path | None:
+    for name in (base, base + ".gz", base.replace("-idx", ".idx"), base.replace("-idx", ".idx") + ".gz"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _download(folder: Path, base: str, md5: str) -> Path:
+    """Fetch ``base.gz`` from the first mirror that answers, verify its MD5, then move it into place."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / (base + ".gz")
+    errors = []
+    for mirror in MNIST_MIRRORS:
+        url = mirror + base + ".gz"
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                payload = response.read()
+        except OSError as e:
+            errors.append(f"{url}: {e}")
+            continue
+        digest = hashlib.md5(payload).hexdigest()
+        if digest != md5:
+            errors.append(f"{url}: checksum mismatch (md5 {digest}, expected {md5})")
+            continue
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False) as tmp:
+            tmp.write(payload)
+        shutil.move(tmp.name, target)
+        return target
+    raise OSError(f"mnist: could not download {base}.gz into {str(folder)!r}:\n  " + "\n  ".join(errors))
+
+
+def mnist(
+    path: str | os.PathLike[str], download: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MNIST from the four standard IDX files in the folder ``path`` (``.gz`` or not).
+
+    Returns ``X_train, X_test, y_train, y_test`` (the order of
+    :func:`train_test_split`): images flattened to 784 floats in [0, 1],
+    labels as ints 0..9. Missing files raise FileNotFoundError naming the
+    folder; with ``download=True`` they are fetched first and their MD5 checked.
+    """
+    folder = Path(path)
+    found = {}
+    for key, (base, md5) in MNIST_FILES.items():
+        file = _find(folder, base)
+        if file is None and download:
+            file = _download(folder, base, md5)
+        if file is None:
+            names = ", ".join(b + "[.gz]" for b, _ in MNIST_FILES.values())
+            raise FileNotFoundError(
+                f"mnist: {base}[.gz] not found in {str(folder)!r}; the folder needs {names} "
+                "(pass download=True to fetch them)"
+            )
+        found[key] = file
+    arrays = {}
+    for split in ("train", "test"):
+        images, labels = read_idx(found[f"{split}_images"]), read_idx(found[f"{split}_labels"])
+        where = f"mnist: {str(found[split + '_images'])!r}"
+        if images.ndim != 3 or images.dtype != np.uint8:
+            raise ValueError(f"{where} should hold uint8 images (n, rows, cols), got {images.dtype} {images.shape}")
+        if labels.ndim != 1 or labels.dtype != np.uint8:
+            raise ValueError(f"mnist: {str(found[split + '_labels'])!r} should hold uint8 labels (n,)")
+        if len(images) != len(labels):
+            raise ValueError(f"{where} has {len(images)} images but its label file has {len(labels)} labels")
+        if labels.size and labels.max() > 9:
+            raise ValueError(f"mnist: {str(found[split + '_labels'])!r} has a label {labels.max()} outside 0..9")
+        arrays[split] = (images.reshape(len(images), -1).astype(float) / 255.0, labels.astype(np.int64))
+    (X_train, y_train), (X_test, y_test) = arrays["train"], arrays["test"]
+    return X_train, X_test, y_train, y_test
+
+
+# ---------------------------------------------------------------------------- helpers
+def _check_pair(X: Any, y: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
+        raise ValueError(f"{where}: X and y need the same number of samples, got shapes {X.shape} and {y.shape}")
+    return X, y
+
+
+def train_test_split(
+    X: Any, y: Any, test_size: float = 0.2, seed: Seed = None, shuffle: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split into ``X_train, X_test, y_train, y_test`` (scikit-learn's order).
+
+    ``test_size`` is a fraction in (0, 1) or a number of samples.
+
+    >>> X_tr, X_te, y_tr, y_te = train_test_split(np.arange(10.0)[:, None], np.arange(10), seed=0)
+    >>> len(X_tr), len(X_te), sorted(np.concatenate([y_tr, y_te]).tolist()) == list(range(10))
+    (8, 2, True)
+    """
+    X, y = _check_pair(X, y, "train_test_split")
+    n = len(y)
+    if isinstance(test_size, float) and 0.0 < test_size < 1.0:
+        n_test = int(np.ceil(test_size * n))
+    elif isinstance(test_size, (int, np.integer)) and not isinstance(test_size, bool) and 0 < test_size < n:
+        n_test = int(test_size)
+    else:
+        raise ValueError(f"train_test_split: test_size must be a fraction in (0, 1) or a count in 1..{n - 1}")
+    if not 0 < n_test < n:
+        raise ValueError(f"train_test_split: {n} samples are too few to split with test_size={test_size}")
+    order = rng_from(seed).permutation(n) if shuffle else np.arange(n)
+    test, train = order[:n_test], order[n_test:]
+    return X[train], X[test], y[train], y[test]
+
+
+def batches(
+    X: Any, y: Any, batch_size: int | None = None, shuffle: bool = True, seed: Seed = None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Mini-batches ``(X_batch, y_batch)`` covering every sample once (the last may be smaller).
+
+    ``batch_size=None`` gives one full batch. With ``shuffle`` the order is a
+    fresh permutation drawn from ``seed`` (an int or a Generator).
+
+    >>> [len(yb) for _, yb in batches(np.zeros((5, 2)), np.zeros(5), batch_size=2, shuffle=False)]
+    [2, 2, 1]
+    """
+    X, y = _check_pair(X, y, "batches")
+    n = len(y)
+    size = n if batch_size is None else int(batch_size)
+    if size < 1:
+        raise ValueError(f"batches: batch_size must be >= 1, got {batch_size}")
+    order = rng_from(seed).permutation(n) if shuffle else np.arange(n)
+    for start in range(0, n, size):
+        idx = order[start : start + size]
+        yield X[idx], y[idx]
+
+
+def one_hot(y: Any, num_classes: int | None = None) -> np.ndarray:
+    """Class indices (n,) → rows of zeros with a single 1: shape (n, num_classes), float."""
+    y = np.asarray(y)
+    if y.ndim != 1 or (y.size and not np.issubdtype(y.dtype, np.integer)):
+        raise ValueError(f"one_hot: expected a 1-D array of integer class indices, got {y.dtype} {y.shape}")
+    k = (int(y.max()) + 1 if y.size else 0) if num_classes is None else int(num_classes)
+    if y.size and (y.min() < 0 or y.max() >= k):
+        raise ValueError(f"one_hot: labels must lie in 0..{k - 1}, got values from {y.min()} to {y.max()}")
+    out = np.zeros((len(y), k))
+    out[np.arange(len(y)), y] = 1.0
+    return out

@@ -1,0 +1,244 @@
+"""Neurons, layers and multi-layer perceptrons, labelled like the lecture slides.
+
+A neuron computes z = wᵀx + b as ONE node (:func:`autograd.dot` with a bias)
+and then a = g(z) as one more node (none for ``"linear"``). The lecture counts
+the input as layer 1, so the first :class:`Layer` holds W^[1], b^[1] and its
+neurons output z^[2]_i and a^[2]_i (i is 1-based). Parameters are labelled
+``w^[l]_ij`` (neuron i, input j; written ``w^[l]_i,j`` once an index has two
+digits) and ``b^[l]_i``; model inputs given as numbers become leaves ``x1..xn``.
+
+>>> net = MLP(2, [3, 1], seed=0)
+>>> out = net([1.0, -1.0])
+>>> out.label, out.op
+('z^[3]_1', 'dot')
+>>> sorted({v.label for v in out.walk() if v.is_leaf})[:4]
+['b^[1]_1', 'b^[1]_2', 'b^[1]_3', 'b^[2]_1']
+>>> net.parameters()[0].name, net.parameters()[0].label
+('layers.0.neurons.0.w.0', 'w^[1]_11')
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd import Value, dot
+
+from . import init as initializers
+from .activations import activation as _activation
+from .module import Module, register
+from .parameter import Parameter
+from .seeding import Seed, rng_from
+
+__all__ = ["Neuron", "Layer", "MLP", "as_inputs"]
+
+
+def as_inputs(x: Any, n: int, where: str) -> list[Value]:
+    """One sample as ``n`` Values: numbers become leaves labelled ``x1..xn``, Values pass through."""
+    if isinstance(x, np.ndarray):
+        if x.ndim > 1:
+            raise ValueError(f"{where}: expected one sample (a 1-D array of {n}), got an array of shape {x.shape}")
+        x = x.reshape(-1).tolist()
+    elif isinstance(x, (Value, numbers.Real)):
+        x = [x]
+    elif not isinstance(x, (list, tuple)):
+        raise TypeError(f"{where}: expected a list of numbers or Values or a 1-D array, got {type(x).__name__}")
+    if len(x) != n:
+        raise ValueError(f"{where}: expects {n} input(s), got {len(x)}")
+    out = []
+    for j, v in enumerate(x, 1):
+        if not isinstance(v, Value):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise TypeError(f"{where}: input {j} must be a number or a Value, got {type(v).__name__} {v!r}")
+            v = Value(v, label=f"x{j}")
+        out.append(v)
+    return out
+
+
+def _positive_int(n: Any, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n!r}")
+    return int(n)
+
+
+def _index(i: int, j: int) -> str:
+    return f"{i}{j}" if i < 10 and j < 10 else f"{i},{j}"
+
+
+@register
+class Neuron(Module):
+    """One unit: z = Σⱼ wⱼxⱼ + b (one ``dot`` node), then a = g(z).
+
+    ``weights`` (and ``bias``, default 0) set the initial values directly;
+    otherwise ``init`` draws them. ``layer`` and ``unit`` only set the labels
+    (W^[layer], node a^[layer+1]_unit).
+
+    >>> n = Neuron(2, "tanh", weights=[0.5, -1.0], bias=0.25)
+    >>> a = n([2.0, 1.0])
+    >>> round(a.data, 6), a.label, a.inputs[0].label
+    (0.244919, 'a^[2]_1', 'z^[2]_1')
+    >>> [name for name, _ in n.named_parameters()]
+    ['w.0', 'w.1', 'b']
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str | None = "relu",
+        init: Any = "he",
+        seed: Seed = None,
+        *,
+        weights: Sequence[float] | np.ndarray | None = None,
+        bias: float = 0.0,
+        layer: int = 1,
+        unit: int = 1,
+    ) -> None:
+        self.nin = _positive_int(nin, "Neuron: nin")
+        self.activation = "linear" if activation is None else activation
+        self._g = _activation(self.activation)
+        self.layer, self.unit = _positive_int(layer, "Neuron: layer"), _positive_int(unit, "Neuron: unit")
+        if weights is None:
+            weights = initializers.get(init)(self.nin, 1, rng_from(seed))[0]
+        weights = np.asarray(weights, dtype=float).reshape(-1)
+        if weights.shape != (self.nin,):
+            raise ValueError(f"Neuron: expected {self.nin} weights, got {weights.size}")
+        self.w = [Parameter(w, label=f"w^[{layer}]_{_index(unit, j)}") for j, w in enumerate(weights.tolist(), 1)]
+        self.b = Parameter(float(bias), label=f"b^[{layer}]_{unit}")
+        self._z_label, self._a_label = f"z^[{layer + 1}]_{unit}", f"a^[{layer + 1}]_{unit}"
+
+    nout = 1
+
+    def forward(self, x: Any) -> Value:
+        """a = g(wᵀx + b) for one sample ``x``."""
+        return self._forward(as_inputs(x, self.nin, "Neuron"))
+
+    def _forward(self, xs: list[Value]) -> Value:
+        z = dot(self.w, xs, bias=self.b)
+        z.label = self._z_label
+        a = self._g(z)
+        if a is not z:
+            a.label = self._a_label
+        return a
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "activation": self.activation, "layer": self.layer, "unit": self.unit}
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.nin} inputs, {self.activation}, {self.nin + 1} parameters)"
+
+
+@register
+class Layer(Module):
+    """``nout`` neurons reading the same inputs: a = g(Wx + b), W of shape (nout, nin).
+
+    Returns a Value when ``nout`` is 1, else a list of Values.
+
+    >>> layer = Layer(3, 2, "sigmoid", seed=0)
+    >>> [a.label for a in layer([1.0, 2.0, 3.0])]
+    ['a^[2]_1', 'a^[2]_2']
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str | None = "relu",
+        init: Any = "he",
+        seed: Seed = None,
+        *,
+        layer: int = 1,
+    ) -> None:
+        self.nin = _positive_int(nin, "Layer: nin")
+        self.nout = _positive_int(nout, "Layer: nout")
+        self.activation = "linear" if activation is None else activation
+        self.layer = _positive_int(layer, "Layer: layer")
+        W = initializers.get(init)(self.nin, self.nout, rng_from(seed))
+        self.neurons = [
+            Neuron(self.nin, self.activation, weights=W[i], layer=self.layer, unit=i + 1) for i in range(self.nout)
+        ]
+
+    def forward(self, x: Any) -> Value | list[Value]:
+        out = self._forward(as_inputs(x, self.nin, "Layer"))
+        return out[0] if len(out) == 1 else out
+
+    def _forward(self, xs: list[Value]) -> list[Value]:
+        return [n._forward(xs) for n in self.neurons]
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "activation": self.activation, "layer": self.layer}
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin} → {self.nout}, {self.activation}, {(self.nin + 1) * self.nout} parameters)"
+
+
+@register
+class MLP(Module):
+    """A multi-layer perceptron: layers of sizes ``sizes`` on ``nin`` inputs.
+
+    Hidden layers use ``activation``; the last uses ``output_activation``
+    (``None``: linear, giving scores or logits for the loss). Weights are
+    drawn by ``init`` from ``seed``, so equal seeds give equal models.
+
+    >>> MLP(2, [16, 16, 1], seed=0)
+    MLP(
+      (0): Layer(2 → 16, relu, 48 parameters)
+      (1): Layer(16 → 16, relu, 272 parameters)
+      (2): Layer(16 → 1, linear, 17 parameters)
+    ) with 337 parameters
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        sizes: Sequence[int],
+        activation: str | None = "relu",
+        output_activation: str | None = None,
+        init: Any = "he",
+        seed: Seed = None,
+    ) -> None:
+        self.nin = _positive_int(nin, "MLP: nin")
+        if isinstance(sizes, numbers.Integral) or not isinstance(sizes, Sequence) or not sizes:
+            raise ValueError(f"MLP: sizes must be a non-empty list of layer sizes, got {sizes!r}")
+        self.sizes = [_positive_int(s, "MLP: each layer size") for s in sizes]
+        self.activation = "linear" if activation is None else activation
+        self.output_activation = output_activation
+        rng = rng_from(seed)
+        last = len(self.sizes) - 1
+        fan_ins = [self.nin, *self.sizes]
+        self.layers = [
+            Layer(
+                fan_ins[k],
+                size,
+                self.activation if k < last else output_activation,
+                init,
+                rng,
+                layer=k + 1,
+            )
+            for k, size in enumerate(self.sizes)
+        ]
+
+    @property
+    def nout(self) -> int:
+        return self.sizes[-1]
+
+    def forward(self, x: Any) -> Value | list[Value]:
+        """The network's output for one sample: a Value for one output, else a list."""
+        out = as_inputs(x, self.nin, "MLP")
+        for layer in self.layers:
+            out = layer._forward(out)
+        return out[0] if len(out) == 1 else out
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "nin": self.nin,
+            "sizes": list(self.sizes),
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+        }
+
+    def __repr__(self) -> str:
+        lines = [f"  ({k}): {layer!r}" for k, layer in enumerate(self.layers)]
+        return "MLP(\n" + "\n".join(lines) + f"\n) with {len(self.parameters())} parameters"

@@ -1,0 +1,244 @@
+"""The :class:`Module` base: parameters, their names, state dicts and JSON files.
+
+A module's parameters are found from its attributes, as in PyTorch: an
+attribute holding a :class:`~nn.Parameter`, a :class:`Module`, or a list/tuple
+of them. Their names are dotted paths (``"layers.0.neurons.3.w.2"``). Each time
+a module is stored as an attribute of another, the outer module renames every
+parameter below it, so ``Parameter.name`` always holds the path from the
+outermost module.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple
+
+from .parameter import Parameter
+
+__all__ = ["Module", "IncompatibleKeys", "register", "load", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "deltagrad.nn"
+FORMAT_VERSION = 1
+_REGISTRY: dict[str, type[Module]] = {}
+
+
+def register(cls: type[Module]) -> type[Module]:
+    """Class decorator: let :func:`load` rebuild this Module class from a saved ``config()``."""
+    _REGISTRY[cls.__name__] = cls
+    return cls
+
+
+class IncompatibleKeys(NamedTuple):
+    """What :meth:`Module.load_state_dict` did not match (PyTorch's name)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def _holds_parameters(value: Any) -> bool:
+    if isinstance(value, (Module, Parameter)):
+        return True
+    return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(x, (Module, Parameter)) for x in value)
+
+
+class Module:
+    """Base class of every model: :class:`Neuron`, :class:`Layer`, :class:`MLP` and your own.
+
+    Subclasses define ``forward``; calling the module calls it. They store
+    their parameters and sub-modules as attributes and, to be saved and
+    rebuilt by :func:`load`, return their constructor arguments from ``config()``.
+    """
+
+    training: bool = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if _holds_parameters(value):
+            for path, p in self.named_parameters():
+                p.name = path
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ parameters
+    def _children(self, prefix: str) -> Iterator[tuple[str, Parameter | Module]]:
+        for attr, value in vars(self).items():
+            if isinstance(value, (Module, Parameter)):
+                yield prefix + attr, value
+            elif _holds_parameters(value):
+                for i, item in enumerate(value):
+                    yield f"{prefix}{attr}.{i}", item
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """``(dotted name, parameter)`` pairs in a stable order; a shared parameter is listed once."""
+        seen: set[int] = set()
+        stack: list[tuple[str, Parameter | Module]] = [(prefix, self)]
+        while stack:
+            path, item = stack.pop()
+            if isinstance(item, Parameter):
+                if id(item) not in seen:
+                    seen.add(id(item))
+                    yield path, item
+            else:
+                stack.extend(reversed(list(item._children(f"{path}." if path else ""))))
+
+    def parameters(self) -> list[Parameter]:
+        """Every trainable parameter, in the order of :meth:`named_parameters`."""
+        return [p for _, p in self.named_parameters()]
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every module below it."""
+        stack: list[Module] = [self]
+        while stack:
+            m = stack.pop()
+            yield m
+            stack.extend(reversed([c for _, c in m._children("") if isinstance(c, Module)]))
+
+    def zero_grad(self) -> None:
+        """Reset every parameter's gradient to 0 before the next backward pass."""
+        for p in self.parameters():
+            p.grad = 0.0
+            p.grad_value = None
+
+    def train(self, mode: bool = True) -> Module:
+        """Set the ``training`` flag on this module and all below it (PyTorch's API); returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Same as ``train(False)``."""
+        return self.train(False)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, float]:
+        """Every parameter's value by name, as plain floats."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy values from ``state`` into the parameters with the same names.
+
+        Everything is checked before anything is written, so on error the
+        model is untouched. With ``strict`` (the default) the names must match
+        exactly; otherwise matching names are loaded and the rest reported.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping name -> float, got {type(state).__name__}")
+        params = dict(self.named_parameters())
+        missing = [name for name in params if name not in state]
+        unexpected = [name for name in state if name not in params]
+        if strict and (missing or unexpected):
+            raise ValueError(
+                f"load_state_dict: the names do not match {type(self).__name__}'s parameters; "
+                f"missing {_some(missing)}, unexpected {_some(unexpected)}"
+            )
+        values = {name: _checked_float(state[name], name) for name in params if name in state}
+        for name, value in values.items():
+            params[name].data = value
+        return IncompatibleKeys(missing, unexpected)
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this architecture (JSON-serialisable)."""
+        raise NotImplementedError(f"{type(self).__name__} must define config() to be saved")
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the architecture and every parameter to ``path`` as JSON (exact: floats round-trip)."""
+        document = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "model": type(self).__name__,
+            "config": self.config(),
+            "parameters": self.state_dict(),
+        }
+        try:
+            text = json.dumps(document, indent=1, allow_nan=False)
+        except ValueError as e:
+            raise ValueError(f"save {os.fspath(path)!r}: a parameter is not finite ({e})") from None
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+
+    def load(self, path: str | os.PathLike[str]) -> Module:
+        """Read parameters saved by :meth:`save` into this model; returns self.
+
+        Raises a ValueError naming the file if it is not a deltagrad model, was
+        saved from another architecture, or has missing or extra parameters;
+        the model is then left untouched.
+        """
+        document = _read(path)
+        model, config = document["model"], document["config"]
+        if model != type(self).__name__ or config != self.config():
+            raise ValueError(
+                f"load {os.fspath(path)!r}: the file holds {model}({_kwargs(config)}), "
+                f"but this model is {type(self).__name__}({_kwargs(self.config())})"
+            )
+        try:
+            self.load_state_dict(document["parameters"])
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"load {os.fspath(path)!r}: {e}") from None
+        return self
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({_kwargs(self.config())}) with {len(self.parameters())} parameters"
+
+
+def load(path: str | os.PathLike[str]) -> Module:
+    """Rebuild a model saved by :meth:`Module.save`: its class and architecture come from the file."""
+    document = _read(path)
+    cls = _REGISTRY.get(document["model"])
+    if cls is None:
+        raise ValueError(
+            f"load {os.fspath(path)!r}: unknown model class {document['model']!r}; "
+            f"known: {', '.join(_REGISTRY)} (decorate your class with nn.register)"
+        )
+    try:
+        model = cls(**document["config"])
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"load {os.fspath(path)!r}: cannot rebuild {document['model']} from its config: {e}") from None
+    return model.load(path)
+
+
+def _read(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The checked JSON document of a saved model."""
+    where = f"load {os.fspath(path)!r}"
+    try:
+        with open(path, encoding="utf-8") as f:
+            document = json.load(f)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{where}: no such file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{where}: not a deltagrad model file (invalid JSON: {e})") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError(f'{where}: not a deltagrad model file (no "format": "{FORMAT}" entry)')
+    if document.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{where}: format version {document.get('version')!r}, this deltagrad reads {FORMAT_VERSION}")
+    for key, kind in (("model", str), ("config", dict), ("parameters", dict)):
+        if not isinstance(document.get(key), kind):
+            raise ValueError(f"{where}: entry {key!r} is missing or not a {kind.__name__}")
+    return document
+
+
+def _checked_float(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"load_state_dict: {name!r} must be a number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"load_state_dict: {name!r} must be finite, got {value!r}")
+    return value
+
+
+def _some(names: list[str], limit: int = 5) -> str:
+    if not names:
+        return "none"
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
+
+
+def _kwargs(config: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in config.items())

@@ -1,0 +1,269 @@
+"""Training loops: :func:`fit`, and inference helpers :func:`predict`, :func:`accuracy`, :func:`evaluate`.
+
+One training step on a mini-batch of m samples is the lecture's loop:
+forward every sample, J = (1/m) Σᵢ L(ŷᵢ, yᵢ) (one ``mean`` node), ``J.backward()``
+(δ of every node), ``optimizer.step()`` (w ← w − α δw). With ``compiled=True``
+the forward graph of one sample is traced once by :func:`autograd.compile` and
+replayed over whole mini-batches with numpy; the gradients are the same.
+
+Labels: for one output, 0/1 (or −1/+1 for ``hinge``); for several outputs,
+class indices (or one-hot rows). Inference runs under :func:`autograd.no_grad`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+import autograd
+from autograd import Value, mean, no_grad
+
+from . import losses
+from .data import batches, one_hot
+from .module import Module
+from .optim import SGD, Optimizer
+from .seeding import Seed, rng_from
+
+__all__ = ["History", "fit", "predict", "accuracy", "evaluate"]
+
+Callback = Callable[[int, dict[str, float]], Any]
+
+
+@dataclass
+class History:
+    """Per-epoch records of a :func:`fit` run (empty accuracy lists for regression targets)."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss)
+
+
+# ---------------------------------------------------------------------------- inference
+def _outputs_array(outs: list[Value | list[Value]]) -> np.ndarray:
+    if outs and isinstance(outs[0], Value):
+        return np.array([o.data for o in outs])
+    return np.array([[v.data for v in o] for o in outs])
+
+
+def predict(model: Module, X: Any) -> np.ndarray:
+    """The model's outputs for every row of ``X``: shape (n,) for one output, else (n, k)."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"predict: X must be 2-D (samples × features), got shape {X.shape}")
+    with no_grad():
+        return _outputs_array([model(x) for x in X])
+
+
+def _is_classification(y: np.ndarray, n_outputs: int) -> bool:
+    if n_outputs > 1:
+        return y.ndim == 2 or np.issubdtype(y.dtype, np.integer) or bool(np.all(y == np.round(y)))
+    return y.ndim == 1 and len(np.unique(y)) <= 2 and bool(np.all(y == np.round(y)))
+
+
+def _accuracy(outputs: np.ndarray, y: np.ndarray, threshold: float) -> float:
+    """Fraction of rows whose predicted class equals the label (argmax, or output > threshold vs y > 0)."""
+    if outputs.ndim == 2:
+        truth = y.argmax(axis=1) if y.ndim == 2 else y
+        return float(np.mean(outputs.argmax(axis=1) == truth))
+    return float(np.mean((outputs > threshold) == (y > 0)))
+
+
+def accuracy(model: Module, X: Any, y: Any, threshold: float = 0.0) -> float:
+    """Classification accuracy of ``model`` on ``X, y``.
+
+    Several outputs: the class is the argmax (labels are indices or one-hot rows).
+    One output: the class is positive when output > ``threshold`` (0 for scores and
+    logits; pass 0.5 for probabilities), and a label is positive when y > 0.
+    """
+    return _accuracy(predict(model, X), np.asarray(y), threshold)
+
+
+def evaluate(model: Module, X: Any, y: Any, loss: Any = "mse", threshold: float | None = None) -> dict[str, float]:
+    """Mean ``loss`` and (for class labels) ``accuracy`` of ``model`` on ``X, y``, under no_grad."""
+    loss = losses.get(loss)
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    with no_grad():
+        outs = [model(x) for x in X]
+        value = mean([loss(o, t) for o, t in zip(outs, _sample_targets(y, loss))]).data
+    result = {"loss": value}
+    outputs = _outputs_array(outs)
+    n_out = 1 if outputs.ndim == 1 else outputs.shape[1]
+    if _is_classification(y, n_out):
+        t = losses.decision_threshold(loss, y) if threshold is None else threshold
+        result["accuracy"] = _accuracy(outputs, y, t)
+    return result
+
+
+# ---------------------------------------------------------------------------- training
+def _sample_targets(y: np.ndarray, loss: Callable[..., Value]) -> list[Any]:
+    """Per-sample targets: rows as lists, class indices as ints for cross_entropy, else floats."""
+    if y.ndim == 2:
+        return y.astype(float).tolist()
+    if loss is losses.cross_entropy and np.issubdtype(y.dtype, np.integer):
+        return [int(t) for t in y]
+    return y.astype(float).tolist()
+
+
+def _target_matrix(y: np.ndarray, loss: Callable[..., Value], n_outputs: int) -> np.ndarray:
+    """Targets as a float matrix for the compiled graph: one-hot rows for class indices with cross_entropy."""
+    if y.ndim == 2:
+        return y.astype(float)
+    if loss is losses.cross_entropy:
+        return one_hot(y, n_outputs)
+    return y.astype(float)[:, None]
+
+
+def _n_outputs(model: Module, X: np.ndarray) -> int:
+    n = getattr(model, "nout", None)
+    if n is None:
+        with no_grad():
+            out = model(X[0])
+        n = 1 if isinstance(out, Value) else len(out)
+    return int(n)
+
+
+class _Compiled:
+    """One sample's forward (outputs, then the loss) traced once and replayed over mini-batches."""
+
+    def __init__(self, model: Module, loss: Callable[..., Value], n_features: int, n_outputs: int, n_targets: int):
+        compile_graph = getattr(autograd, "compile", None)
+        if compile_graph is None:
+            raise NotImplementedError("fit(compiled=True) needs autograd.compile, which this installation lacks")
+
+        def traced(inputs: list[Value]) -> list[Value]:
+            xs, ts = inputs[:n_features], inputs[n_features:]
+            out = model(xs)
+            outs = [out] if isinstance(out, Value) else list(out)
+            return [*outs, loss(out, ts[0] if n_targets == 1 else ts)]
+
+        self.graph = compile_graph(traced, n_features + n_targets)
+        self.n_outputs = n_outputs
+
+    def forward(self, Xb: np.ndarray, Tb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(outputs, per-sample losses) for a batch."""
+        Y = np.asarray(self.graph.forward(np.hstack([Xb, Tb])))
+        outputs = Y[:, 0] if self.n_outputs == 1 else Y[:, : self.n_outputs]
+        return outputs, Y[:, -1]
+
+    def backward_mean(self, batch_size: int) -> None:
+        """Accumulate ∂J/∂w for J = mean of the per-sample losses of the last forward."""
+        seed = np.zeros((batch_size, self.n_outputs + 1))
+        seed[:, -1] = 1.0 / batch_size
+        self.graph.backward(seed)
+
+
+def fit(
+    model: Module,
+    X: Any,
+    y: Any,
+    loss: Any = "mse",
+    optimizer: Optimizer | None = None,
+    epochs: int = 10,
+    batch_size: int | None = None,
+    X_val: Any = None,
+    y_val: Any = None,
+    callbacks: Iterable[Callback] = (),
+    progress: bool = True,
+    compiled: bool = False,
+    scheduler: Any = None,
+    shuffle: bool = True,
+    seed: Seed = None,
+    threshold: float | None = None,
+) -> History:
+    """Train ``model`` on ``X, y`` by mini-batch gradient descent; returns a :class:`History`.
+
+    - ``loss``: a name from :data:`nn.losses.LOSSES` or a per-sample callable ``loss(pred, target)``.
+    - ``optimizer``: defaults to ``SGD(model.parameters(), lr=0.1)``.
+    - ``batch_size``: ``None`` for full-batch gradient descent; batches are reshuffled
+      each epoch from ``seed`` when ``shuffle``.
+    - ``scheduler``: an :class:`~nn.optim.LRScheduler` (stepped after each epoch) or a
+      callable ``epoch -> lr`` (applied before each epoch).
+    - ``callbacks``: each is called as ``callback(epoch, logs)`` after every epoch, with
+      ``logs`` holding ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ``lr`` as
+      available; returning True stops training.
+    - ``progress``: show a tqdm bar over epochs.
+    - ``compiled``: trace the model once with :func:`autograd.compile` and train on whole
+      batches with numpy (same gradients as the scalar path).
+
+    The epoch's ``loss`` and ``accuracy`` are averaged over the batches as they
+    were seen (before each step's update), as Keras reports them.
+    """
+    loss = losses.get(loss)
+    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    if X.ndim != 2 or len(X) != len(y) or len(y) == 0:
+        raise ValueError(f"fit: X must be (samples × features) with one label per row, got {X.shape} and {y.shape}")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
+    validate = X_val is not None or y_val is not None
+    if validate:
+        if X_val is None or y_val is None:
+            raise ValueError("fit: pass both X_val and y_val, or neither")
+        X_val, y_val = np.asarray(X_val, dtype=float), np.asarray(y_val)
+    n_out = _n_outputs(model, X)
+    losses.check_targets(loss, y, n_out)
+    classify = _is_classification(y, n_out)
+    cut = losses.decision_threshold(loss, y) if threshold is None else threshold
+    optimizer = SGD(model.parameters(), lr=0.1) if optimizer is None else optimizer
+    rng = rng_from(seed)
+    engine = None
+    if compiled:
+        n_targets = _target_matrix(y[:1], loss, n_out).shape[1]
+        engine = _Compiled(model, loss, X.shape[1], n_out, n_targets)
+
+    history = History()
+    start = time.perf_counter()
+    bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress, leave=False)
+    for epoch in bar:
+        if callable(scheduler) and not hasattr(scheduler, "step"):
+            optimizer.lr = float(scheduler(epoch))
+        total, outputs, labels = 0.0, [], []
+        for Xb, yb in batches(X, y, batch_size, shuffle, rng):
+            optimizer.zero_grad()
+            if engine is None:
+                outs = [model(x) for x in Xb]
+                J = mean([loss(o, t) for o, t in zip(outs, _sample_targets(yb, loss))])
+                J.backward()
+                batch_loss, batch_out = J.data, _outputs_array(outs)
+            else:
+                batch_out, per_sample = engine.forward(Xb, _target_matrix(yb, loss, n_out))
+                engine.backward_mean(len(yb))
+                batch_loss = float(per_sample.mean())
+            optimizer.step()
+            total += batch_loss * len(yb)
+            outputs.append(batch_out)
+            labels.append(yb)
+        logs = {"loss": total / len(y), "lr": optimizer.lr}
+        if classify:
+            logs["accuracy"] = _accuracy(np.concatenate(outputs), np.concatenate(labels), cut)
+        if validate:
+            if engine is None:
+                logs.update({f"val_{k}": v for k, v in evaluate(model, X_val, y_val, loss, cut).items()})
+            else:
+                val_out, val_losses = engine.forward(X_val, _target_matrix(y_val, loss, n_out))
+                logs["val_loss"] = float(val_losses.mean())
+                if classify:
+                    logs["val_accuracy"] = _accuracy(val_out, y_val, cut)
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):
+            if key in logs:
+                getattr(history, key).append(logs[key])
+        bar.set_postfix({k: round(v, 4) for k, v in logs.items() if k != "lr"})
+        if hasattr(scheduler, "step"):
+            scheduler.step()
+        stop = [cb(epoch, logs) for cb in callbacks]
+        if any(s is True for s in stop):
+            break
+    bar.close()
+    history.seconds = time.perf_counter() - start
+    return history

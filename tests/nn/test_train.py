@@ -1,0 +1,222 @@
+"""fit / predict / evaluate, the training bars of issue 3, and the compiled path against the scalar one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd
+import nn
+
+
+def test_xor_2_4_1_reaches_100_percent() -> None:
+    X, y = nn.xor()
+    model = nn.MLP(2, [4, 1], activation="tanh", seed=0)
+    history = nn.fit(
+        model, X, y, loss="bce_with_logits", optimizer=nn.SGD(model.parameters(), lr=0.5), epochs=300, progress=False
+    )
+    assert nn.accuracy(model, X, y) == 1.0
+    assert history.loss[-1] < 0.05 < history.loss[0]
+    assert history.accuracy[-1] == 1.0
+
+
+def test_moons_micrograd_setup_reaches_97_percent() -> None:
+    """micrograd's demo: MLP(2,[16,16,1]), hinge loss + L2, full batch, 100 SGD steps with lr 1 → 0.1."""
+    X, y = nn.moons(100, noise=0.1, seed=0)
+    labels = 2 * y - 1
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    optimizer = nn.SGD(model.parameters(), lr=1.0, weight_decay=1e-4)
+    schedule = nn.LambdaLR(optimizer, lambda epoch: 1.0 - 0.9 * epoch / 100)
+    history = nn.fit(
+        model, X, labels, loss="hinge", optimizer=optimizer, scheduler=schedule, epochs=100, progress=False
+    )
+    assert nn.accuracy(model, X, labels) >= 0.97
+    assert history.lr[0] == 1.0 and history.lr[-1] == pytest.approx(0.109)
+    assert history.loss[-1] < history.loss[0] / 10
+
+
+def test_digits_subset_softmax_cross_entropy() -> None:
+    """A small honest version of the digits bar (the full run is benchmarks/bench_digits.py)."""
+    pytest.importorskip("sklearn")
+    X, y = nn.digits()
+    X_train, X_test, y_train, y_test = nn.train_test_split(X[:375], y[:375], test_size=0.2, seed=0)
+    model = nn.MLP(64, [16, 10], seed=0)
+    history = nn.fit(
+        model,
+        X_train,
+        y_train,
+        loss="cross_entropy",
+        optimizer=nn.Adam(model.parameters(), lr=0.03),
+        epochs=5,
+        batch_size=32,
+        X_val=X_test,
+        y_val=y_test,
+        seed=0,
+        progress=False,
+    )
+    assert nn.accuracy(model, X_test, y_test) >= 0.9
+    assert history.val_accuracy[-1] == nn.accuracy(model, X_test, y_test)
+    assert history.val_loss[-1] == pytest.approx(nn.evaluate(model, X_test, y_test, "cross_entropy")["loss"])
+    assert len(history.loss) == len(history.val_loss) == 5 == history.epochs
+
+
+def test_weight_decay_shrinks_the_weight_norm() -> None:
+    X, y = nn.moons(40, noise=0.1, seed=1)
+    norms = {}
+    for lam in (0.0, 0.05):
+        model = nn.MLP(2, [8, 1], seed=2)
+        opt = nn.SGD(model.parameters(), lr=0.2, weight_decay=lam)
+        nn.fit(model, X, y, loss="bce_with_logits", optimizer=opt, epochs=60, progress=False)
+        norms[lam] = np.sqrt(sum(p.data**2 for p in model.parameters()))
+    assert norms[0.05] < 0.8 * norms[0.0]
+
+
+def test_inference_runs_under_no_grad_and_predict_shapes() -> None:
+    class Probe(nn.Module):
+        def __init__(self) -> None:
+            self.inner = nn.MLP(2, [3, 2], seed=0)
+            self.modes: list[bool] = []
+
+        def forward(self, x):
+            self.modes.append(autograd.is_grad_enabled())
+            return self.inner(x)
+
+    probe = Probe()
+    X, y = nn.spiral(12, classes=2, seed=0)
+    assert nn.predict(probe, X).shape == (12, 2)
+    nn.accuracy(probe, X, y)
+    result = nn.evaluate(probe, X, y, loss="cross_entropy")
+    assert set(result) == {"loss", "accuracy"} and not any(probe.modes)
+    assert nn.predict(nn.MLP(2, [3, 1], seed=0), X).shape == (12,)
+    with pytest.raises(ValueError, match="2-D"):
+        nn.predict(probe, X[0])
+
+
+def test_accuracy_thresholds() -> None:
+    model = nn.Neuron(1, "linear", weights=[1.0])
+    X = np.array([[-2.0], [-0.2], [0.3], [2.0]])
+    assert nn.accuracy(model, X, [0, 0, 1, 1]) == 1.0
+    assert nn.accuracy(model, X, [-1, -1, 1, 1]) == 1.0
+    assert nn.accuracy(model, X, [0, 1, 1, 1], threshold=0.5) == 0.5
+    assert nn.evaluate(model, X, [0, 0, 1, 1], loss="bce")["accuracy"] == 0.75  # probabilities: cut at 0.5
+
+
+def test_regression_has_no_accuracy() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = X @ np.array([0.5, -1.5]) + 0.3
+    model = nn.MLP(2, [1], seed=0)
+    history = nn.fit(model, X, y, optimizer=nn.SGD(model.parameters(), lr=0.2), epochs=100, progress=False)
+    assert history.accuracy == [] and history.loss[-1] < 1e-3
+    np.testing.assert_allclose([p.data for p in model.parameters()], [0.5, -1.5, 0.3], atol=0.02)
+
+
+def test_callbacks_early_stopping_scheduler_callable_and_progress(capsys) -> None:
+    X, y = nn.moons(20, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    seen = []
+
+    def stop_at_three(epoch, logs):
+        seen.append((epoch, sorted(logs)))
+        return epoch == 2
+
+    history = nn.fit(
+        model,
+        X,
+        y,
+        loss="bce_with_logits",
+        epochs=10,
+        callbacks=[stop_at_three],
+        scheduler=lambda epoch: 0.1 / (epoch + 1),
+        progress=False,
+    )
+    assert history.epochs == 3 and [e for e, _ in seen] == [0, 1, 2]
+    assert seen[0][1] == ["accuracy", "loss", "lr"]
+    assert history.lr == pytest.approx([0.1, 0.05, 0.1 / 3])
+    assert capsys.readouterr().err == ""
+    nn.fit(model, X, y, loss="bce_with_logits", epochs=2, progress=True)
+    assert "epoch" in capsys.readouterr().err
+
+
+def test_fit_validates_its_inputs() -> None:
+    X, y = nn.moons(10, seed=0)
+    model = nn.MLP(2, [3, 1], seed=0)
+    with pytest.raises(ValueError, match="hinge: labels must be -1 or \\+1"):
+        nn.fit(model, X, y, loss="hinge", progress=False)
+    with pytest.raises(ValueError, match="one label per row"):
+        nn.fit(model, X, y[:5], progress=False)
+    with pytest.raises(ValueError, match="X_val and y_val"):
+        nn.fit(model, X, y, X_val=X, progress=False)
+    with pytest.raises(ValueError, match="class indices 0..2"):
+        nn.fit(nn.MLP(2, [3], seed=0), X, y + 5, loss="cross_entropy", progress=False)
+    with pytest.raises(ValueError, match="epochs"):
+        nn.fit(model, X, y, epochs=-1, progress=False)
+
+
+def test_minibatch_step_is_the_mean_gradient() -> None:
+    """One fit epoch with batch_size=m equals the hand-written loop: J = mean L, backward, step."""
+    X, y = nn.moons(12, seed=3)
+    a, b = nn.MLP(2, [5, 1], seed=4), nn.MLP(2, [5, 1], seed=4)
+    nn.fit(
+        a,
+        X,
+        y,
+        loss="mse",
+        optimizer=nn.SGD(a.parameters(), lr=0.3),
+        batch_size=4,
+        shuffle=False,
+        epochs=1,
+        progress=False,
+    )
+    opt = nn.SGD(b.parameters(), lr=0.3)
+    for start in range(0, 12, 4):
+        opt.zero_grad()
+        J = nn.mean_loss(nn.mse, [b(x) for x in X[start : start + 4]], y[start : start + 4].tolist())
+        J.backward()
+        opt.step()
+    assert a.state_dict() == b.state_dict()
+
+
+# ------------------------------------------------------------------------- compiled path
+def _train(compiled, model_args, loss, X, y, optimizer, **kwargs):
+    model = nn.MLP(*model_args, seed=5)
+    history = nn.fit(
+        model,
+        X,
+        y,
+        loss=loss,
+        optimizer=optimizer(model.parameters()),
+        epochs=3,
+        batch_size=8,
+        seed=1,
+        progress=False,
+        compiled=compiled,
+        **kwargs,
+    )
+    return model, history
+
+
+@pytest.mark.parametrize(
+    ("model_args", "loss", "labels"),
+    [
+        ((2, [6, 3], "tanh"), "cross_entropy", "index"),
+        ((2, [6, 3], "relu"), "cross_entropy", "one_hot"),
+        ((2, [5, 1], "relu"), "hinge", "pm1"),
+        ((2, [5, 1], "elu"), "bce_with_logits", "01"),
+        ((2, [5, 1], "tanh", "sigmoid"), "bce", "01"),
+        ((2, [5, 3], "leaky_relu"), "mse", "one_hot"),
+    ],
+)
+def test_compiled_fit_matches_the_scalar_path(model_args, loss, labels) -> None:
+    pytest.importorskip("autograd.compile")
+    X, y = nn.spiral(30, classes=3, seed=0) if "3" in str(model_args[1]) else nn.moons(30, seed=0)
+    y = {"index": y, "one_hot": nn.one_hot(y), "pm1": 2 * y - 1, "01": y}[labels]
+    X_val, y_val = X[:10] + 0.05, y[:10]
+    for optimizer in (lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9), lambda ps: nn.Adam(ps, lr=0.05)):
+        scalar, h_scalar = _train(False, model_args, loss, X, y, optimizer, X_val=X_val, y_val=y_val)
+        fast, h_fast = _train(True, model_args, loss, X, y, optimizer, X_val=X_val, y_val=y_val)
+        np.testing.assert_allclose(list(fast.state_dict().values()), list(scalar.state_dict().values()), atol=1e-9)
+        np.testing.assert_allclose(h_fast.loss, h_scalar.loss, atol=1e-9)
+        np.testing.assert_allclose(h_fast.val_loss, h_scalar.val_loss, atol=1e-9)
+        assert h_fast.accuracy == h_scalar.accuracy and h_fast.val_accuracy == h_scalar.val_accuracy
+        assert h_scalar.loss[-1] < h_scalar.loss[0]  # parameters changed between steps
