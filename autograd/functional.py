@@ -20,17 +20,19 @@ Scalar = Value | Number
 
 def _as_values(values: Iterable[Scalar], where: str) -> list[Value]:
     """``values`` as a non-empty list of Values (numbers become Constants)."""
-    if isinstance(values, (Value, str, bytes)) or not isinstance(values, Iterable):
+    if type(values) is not list and (isinstance(values, (Value, str, bytes)) or not isinstance(values, Iterable)):
         raise TypeError(f"{where}: expected a list of Values or numbers, got {type(values).__name__}")
-    out = []
-    for x in values:
-        v = _operand(x)
-        if v is None:
-            raise TypeError(f"{where}: expected Values or numbers, got {type(x).__name__} {x!r}")
-        out.append(v)
+    out = [x if isinstance(x, Value) else _number(x, where) for x in values]
     if not out:
         raise ValueError(f"{where}: needs at least one value, got an empty list")
     return out
+
+
+def _number(x: Any, where: str) -> Value:
+    v = _operand(x)
+    if v is None:
+        raise TypeError(f"{where}: expected Values or numbers, got {type(x).__name__} {x!r}")
+    return v
 
 
 def _nary(op: Op, inputs: list[Value], param: Any = None) -> Value:

@@ -1,0 +1,24 @@
+"""The README's code blocks run as written and print what the README says."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_readme_has_examples() -> None:
+    assert len(BLOCKS) >= 2
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_readme_block_runs(index: int, capsys: pytest.CaptureFixture[str]) -> None:
+    exec(compile(BLOCKS[index], f"README block {index}", "exec"), {})
+    printed = capsys.readouterr().out
+    if index == 0:
+        x_grad, w_grad = (float(t) for t in printed.split())
+        assert x_grad == pytest.approx(-1.5029, abs=1e-4) and w_grad == pytest.approx(1.0019, abs=1e-4)
+    else:
+        assert float(printed) >= 0.97
