@@ -8,6 +8,7 @@
 8.0
 """
 
+from .compiled import compile
 from .functional import dot, grad, hessian, log_softmax, logsumexp, mean, softmax, sum, value_and_grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
@@ -34,4 +35,5 @@ __all__ = [
     "local_grads",
     "OPS",
     "Op",
+    "compile",
 ]

@@ -138,17 +138,13 @@ class _Compiled:
     """One sample's forward (outputs, then the loss) traced once and replayed over mini-batches."""
 
     def __init__(self, model: Module, loss: Callable[..., Value], n_features: int, n_outputs: int, n_targets: int):
-        compile_graph = getattr(autograd, "compile", None)
-        if compile_graph is None:
-            raise NotImplementedError("fit(compiled=True) needs autograd.compile, which this installation lacks")
-
         def traced(inputs: list[Value]) -> list[Value]:
             xs, ts = inputs[:n_features], inputs[n_features:]
             out = model(xs)
             outs = [out] if isinstance(out, Value) else list(out)
             return [*outs, loss(out, ts[0] if n_targets == 1 else ts)]
 
-        self.graph = compile_graph(traced, n_features + n_targets)
+        self.graph = autograd.compile(traced, n_features + n_targets)
         self.n_outputs = n_outputs
 
     def forward(self, Xb: np.ndarray, Tb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

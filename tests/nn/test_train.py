@@ -208,7 +208,6 @@ def _train(compiled, model_args, loss, X, y, optimizer, **kwargs):
     ],
 )
 def test_compiled_fit_matches_the_scalar_path(model_args, loss, labels) -> None:
-    pytest.importorskip("autograd.compile")
     X, y = nn.spiral(30, classes=3, seed=0) if "3" in str(model_args[1]) else nn.moons(30, seed=0)
     y = {"index": y, "one_hot": nn.one_hot(y), "pm1": 2 * y - 1, "01": y}[labels]
     X_val, y_val = X[:10] + 0.05, y[:10]

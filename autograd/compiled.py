@@ -1,0 +1,533 @@
+"""Compiled batch mode: trace a scalar graph once, replay it over whole batches with numpy.
+
+``compile(fn, n_inputs)`` calls ``fn`` once on placeholder Values ``x1..xn``;
+the graph it builds, with its op names, is the program. Every node gets a
+*level*, 0 for leaves and 1 + the largest level of its inputs otherwise, so the
+nodes of one level never depend on each other. Within a level, the nodes of
+one op run as ONE numpy operation over a (nodes × batch) block, gathered from a
+(rows × batch) array of values by index arrays:
+
+* unary and binary ops evaluate the op table's own rules on whole blocks,
+  through :data:`NUMPY`, a math namespace over arrays;
+* n-ary ``sum``, ``mean``, ``logsumexp`` (and a ``dot`` whose weights are
+  computed) are reductions over an (inputs × nodes × batch) block;
+* ``dot`` nodes whose weights are parameters and which share one input tuple
+  (the neurons of a layer) are one matrix product Z = W·X + b, W gathered from
+  the parameters' current ``.data`` at every forward.
+
+Backward walks the levels in reverse and applies the table's derivative rules
+to the same blocks, δ_input += δ_out · ∂out/∂input, scatter-adding into the δ
+rows of the inputs; a matrix product gives δW = δZ·Xᵀ and δX = Wᵀ·δZ. Each
+parameter's ``.grad`` receives its gradient summed over the batch, so
+``nn.optim`` works unchanged.
+
+Python branches on data inside ``fn`` (``if x > 0``, ``max`` of Values) are
+frozen at trace time: the trace records the one path taken.
+
+>>> import numpy as np
+>>> from autograd import Value
+>>> from autograd import compile
+>>> w, b = Value(2.0), Value(1.0)
+>>> g = compile(lambda x: (w * x[0] + b).relu(), n_inputs=1)
+>>> g.forward(np.array([[1.0], [-3.0]])).tolist()
+[3.0, 0.0]
+>>> _ = g.backward()
+>>> w.grad, b.grad
+(1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Sequence
+from operator import attrgetter
+from typing import Any
+
+import numpy as np
+
+from .grad_mode import enable_grad
+from .ops import BINARY, OPS, UNARY, Op
+from .value import Constant, Value
+
+__all__ = ["compile", "CompiledGraph", "NumpyMath", "NUMPY"]
+
+_data = attrgetter("data")
+_by_id = attrgetter("_id")
+
+
+# ------------------------------------------------------------------ the numpy math namespace
+def _first(x: Any, bad: np.ndarray) -> float:
+    """The first element of ``x`` where ``bad`` holds, as a float for error messages."""
+    return float(np.broadcast_to(x, bad.shape)[bad][0])
+
+
+class NumpyMath:
+    """The op table's math namespace over numpy arrays (elementwise).
+
+    Domain errors have the types and messages of :class:`~autograd.ops.FloatMath`,
+    quoting the first offending element.
+
+    >>> NUMPY.sigmoid(np.array([-800.0, 0.0, 800.0])).tolist()
+    [0.0, 0.5, 1.0]
+    """
+
+    tanh = staticmethod(np.tanh)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+
+    @staticmethod
+    def exp(x: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            out = np.exp(x)
+        overflow = np.isinf(out) & np.isfinite(x)
+        if overflow.any():
+            raise OverflowError(f"exp: overflow, exp({_first(x, overflow)!r}) is larger than the largest float")
+        return out
+
+    @staticmethod
+    def log(x: np.ndarray) -> np.ndarray:
+        bad = x <= 0.0
+        if bad.any():
+            raise ValueError(f"log: input must be > 0, got {_first(x, bad)!r}")
+        return np.log(x)
+
+    @staticmethod
+    def sqrt(x: np.ndarray) -> np.ndarray:
+        bad = x < 0.0
+        if bad.any():
+            raise ValueError(f"sqrt: input must be >= 0, got {_first(x, bad)!r}")
+        return np.sqrt(x)
+
+    @staticmethod
+    def div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        bad = np.asarray(b == 0.0)
+        if bad.any():
+            bad = np.broadcast_to(bad, np.broadcast_shapes(np.shape(a), bad.shape))
+            raise ZeroDivisionError(f"div: division by zero ({_first(a, bad)!r} / {_first(b, bad)!r})")
+        return a / b
+
+    @staticmethod
+    def pow(x: np.ndarray, c: float) -> np.ndarray:
+        bad = (x == 0.0) & (c < 0.0)
+        if bad.any():
+            raise ZeroDivisionError(f"pow: 0.0 cannot be raised to the negative power {c!r}")
+        bad = (x < 0.0) & (not float(c).is_integer())
+        if bad.any():
+            raise ValueError(f"pow: negative base {_first(x, bad)!r} cannot be raised to the non-integer power {c!r}")
+        with np.errstate(over="ignore"):
+            out = np.power(x, c)
+        overflow = np.isinf(out) & np.isfinite(x)
+        if overflow.any():
+            raise OverflowError(f"pow: overflow, {_first(x, overflow)!r} ** {c!r} is larger than the largest float")
+        return out
+
+    @staticmethod
+    def sigmoid(x: np.ndarray) -> np.ndarray:
+        """1/(1 + e⁻ˣ) for x >= 0 and eˣ/(1 + eˣ) otherwise: never overflows."""
+        z = np.exp(-np.abs(x))
+        return np.where(x >= 0.0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+    @staticmethod
+    def softplus(x: np.ndarray) -> np.ndarray:
+        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+    @staticmethod
+    def elu(x: np.ndarray, alpha: float) -> np.ndarray:
+        return np.where(x > 0.0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+    @staticmethod
+    def where_pos(x: np.ndarray, a: Any, b: Any) -> np.ndarray:
+        """``a`` where ``x > 0``, else ``b``."""
+        return np.where(x > 0.0, a, b)
+
+    @staticmethod
+    def where_nonneg(x: np.ndarray, a: Any, b: Any) -> np.ndarray:
+        """``a`` where ``x >= 0``, else ``b``."""
+        return np.where(x >= 0.0, a, b)
+
+
+NUMPY = NumpyMath()
+
+
+def _logsumexp(xs: np.ndarray) -> np.ndarray:
+    m = xs.max(axis=0)
+    return m + np.log(np.exp(xs - m).sum(axis=0))
+
+
+# The forward of the n-ary ops as numpy reductions over axis 0 of an (inputs × nodes × batch) block.
+# Their derivatives come from the op table, like every other op's.
+_REDUCE: dict[str, Callable[[np.ndarray, Any], np.ndarray]] = {
+    "sum": lambda xs, p: xs.sum(axis=0),
+    "mean": lambda xs, p: xs.mean(axis=0),
+    "logsumexp": lambda xs, p: _logsumexp(xs),
+    "dot": lambda xs, p: np.einsum("nkb,nkb->kb", xs[:p], xs[p : 2 * p]) + xs[2 * p :].sum(axis=0),
+}
+
+_UNSUPPORTED = {
+    "pow": "Value ** Value (op 'pow') is not supported in compiled mode: its rule for the exponent's derivative "
+    "branches on one float base at a time; use x ** c with a number c (op 'powc'), or (y * x.log()).exp()",
+}
+
+
+# ------------------------------------------------------------------ index arrays
+class _Index:
+    """Indices into the first axis of an array: gathers, and scatter-adds that respect repeats.
+
+    Contiguous indices become a slice (gathers are then views). Repeated indices
+    (fan-out: one value read by several nodes) are summed per target with a
+    precomputed sort and ``np.add.reduceat`` before the single ``+=``.
+    """
+
+    __slots__ = ("shape", "index", "targets", "order", "starts")
+
+    def __init__(self, indices: Any) -> None:
+        flat = np.asarray(indices, dtype=np.intp)
+        self.shape = flat.shape
+        flat = flat.ravel()
+        self.order = self.starts = None
+        self.targets: Any = flat
+        if flat.size and np.array_equal(flat, np.arange(flat[0], flat[0] + flat.size)):
+            self.index: Any = slice(int(flat[0]), int(flat[0]) + flat.size)
+            self.targets = self.index
+        else:
+            self.index = flat
+            targets = np.unique(flat)
+            if targets.size < flat.size:
+                self.order = np.argsort(flat, kind="stable")
+                self.starts = np.searchsorted(flat[self.order], targets)
+                self.targets = targets
+
+    def gather(self, a: np.ndarray) -> np.ndarray:
+        """``a`` at these indices, shaped ``self.shape + a.shape[1:]``."""
+        return a[self.index].reshape(self.shape + a.shape[1:])
+
+    def add_to(self, target: np.ndarray, values: Any) -> None:
+        """``target[i] += v`` for each index i and its value v, summing repeats."""
+        values = np.broadcast_to(values, self.shape + target.shape[1:]).reshape((-1, *target.shape[1:]))
+        if self.order is not None:
+            values = np.add.reduceat(values[self.order], self.starts, axis=0)
+        target[self.targets] += values
+
+
+def _times(g: np.ndarray, d: Any) -> np.ndarray:
+    """δ · ∂out/∂input, skipping the product for a constant ±1."""
+    if isinstance(d, float) and d in (1.0, -1.0):
+        return g if d == 1.0 else -g
+    return g * d
+
+
+# ------------------------------------------------------------------ steps: one numpy operation each
+# Each step's backward takes ``want``: one flag per operand, False when no parameter (or, when input
+# gradients are asked for, no placeholder) lies behind that operand, so its δ need not be computed.
+class _Elementwise:
+    """k nodes of one unary or binary op: out[k, batch] = op(operands[k, batch]), by the table's rules."""
+
+    def __init__(self, op: Op, param: Any, operands: list[_Index], out: slice) -> None:
+        self.op, self.param, self.operands, self.out = op, param, operands, out
+        self.name = op.name
+
+    def forward(self, V: np.ndarray, leaves: np.ndarray) -> None:
+        V[self.out] = self.op.forward(NUMPY, *(ix.gather(V) for ix in self.operands), self.param)
+
+    def backward(self, V: np.ndarray, dV: np.ndarray, leaf_grad: np.ndarray, want: tuple[bool, ...]) -> None:
+        g = dV[self.out]
+        partials = self.op.derivative(NUMPY, *(ix.gather(V) for ix in self.operands), V[self.out], self.param)
+        if self.op.arity == UNARY:
+            partials = (partials,)
+        for ix, d, wanted in zip(self.operands, partials, want):
+            if wanted:
+                ix.add_to(dV, _times(g, d))
+
+    def describe(self) -> str:
+        return f"{self.name}×{self.out.stop - self.out.start}"
+
+
+class _Reduction:
+    """k nodes of one n-ary op with n inputs each: a reduction over an (n × k × batch) block."""
+
+    def __init__(self, op: Op, param: Any, operands: _Index, out: slice) -> None:
+        self.op, self.param, self.operands, self.out = op, param, operands, out
+        self.name = op.name
+
+    def forward(self, V: np.ndarray, leaves: np.ndarray) -> None:
+        V[self.out] = _REDUCE[self.name](self.operands.gather(V), self.param)
+
+    def backward(self, V: np.ndarray, dV: np.ndarray, leaf_grad: np.ndarray, want: tuple[bool, ...]) -> None:
+        g = dV[self.out]
+        parts = self.op.derivative(NUMPY, self.operands.gather(V), V[self.out], self.param)
+        if all(isinstance(d, float) for d in parts):
+            partials = np.array(parts)[:, None, None]
+        else:
+            partials = np.stack([np.broadcast_to(d, g.shape) for d in parts])
+        self.operands.add_to(dV, partials * g)
+
+    def describe(self) -> str:
+        n, k = self.operands.shape
+        return f"{self.name}×{k} (reducing {n} inputs each)"
+
+
+class _MatMul:
+    """k ``dot`` nodes sharing one input tuple x (a layer's neurons): Z = W·X (+ b), W from the leaf values."""
+
+    def __init__(self, weights: _Index, inputs: _Index, bias: _Index | None, out: slice) -> None:
+        self.weights, self.inputs, self.bias, self.out = weights, inputs, bias, out
+        self.name = "dot"
+        self.W: np.ndarray | None = None
+
+    def forward(self, V: np.ndarray, leaves: np.ndarray) -> None:
+        self.W = self.weights.gather(leaves)
+        Z = self.W @ self.inputs.gather(V)
+        if self.bias is not None:
+            Z += self.bias.gather(V)
+        V[self.out] = Z
+
+    def backward(self, V: np.ndarray, dV: np.ndarray, leaf_grad: np.ndarray, want: tuple[bool, ...]) -> None:
+        """δW = δZ·Xᵀ (the product sums over the batch), δX = Wᵀ·δZ, δb = δZ; want = (W, X, b)."""
+        dZ = dV[self.out]
+        if want[0]:
+            self.weights.add_to(leaf_grad, dZ @ self.inputs.gather(V).T)
+        if want[1]:
+            self.inputs.add_to(dV, self.W.T @ dZ)
+        if self.bias is not None and want[2]:
+            self.bias.add_to(dV, dZ)
+
+    def describe(self) -> str:
+        k, p = self.weights.shape
+        return f"dot×{k} as one ({k}×{p}) matrix product"
+
+
+# ------------------------------------------------------------------ the compiled graph
+class CompiledGraph:
+    """A traced scalar graph, replayed over batches: see :func:`compile`.
+
+    ``parameters`` are the leaves that are neither placeholders nor Constants,
+    in creation order; their ``.data`` is read at every :meth:`forward` and
+    :meth:`backward` adds the batch gradient into their ``.grad``.
+    """
+
+    def __init__(self, fn: Callable[[list[Value]], Any], n_inputs: int, example: Sequence[float] | None = None):
+        if not isinstance(n_inputs, numbers.Integral) or isinstance(n_inputs, bool):
+            raise TypeError(f"compile: n_inputs must be an int, got {type(n_inputs).__name__} {n_inputs!r}")
+        if n_inputs < 1:
+            raise ValueError(f"compile: n_inputs must be >= 1, got {n_inputs}")
+        n_inputs = int(n_inputs)
+        row_data = [0.5] * n_inputs if example is None else [float(v) for v in example]
+        if len(row_data) != n_inputs:
+            raise ValueError(f"compile: example has {len(row_data)} values, expected n_inputs = {n_inputs}")
+        with enable_grad():
+            placeholders = [Value(v, label=f"x{i + 1}") for i, v in enumerate(row_data)]
+            result = fn(placeholders)
+        self.single = isinstance(result, Value)
+        outputs = [result] if self.single else result
+        if not isinstance(outputs, (list, tuple)) or not outputs or not all(isinstance(v, Value) for v in outputs):
+            raise TypeError(
+                f"compile: fn must return a Value or a non-empty list of Values, got {type(result).__name__}"
+            )
+        self.n_inputs, self.n_outputs = n_inputs, len(outputs)
+        self._build(placeholders, list(outputs))
+        self._V: np.ndarray | None = None
+
+    # -------------------------------------------------------------- compile time
+    def _build(self, placeholders: list[Value], outputs: list[Value]) -> None:
+        nodes = _reachable(outputs)
+        for v in nodes:
+            if v.inputs and v.op not in OPS:
+                raise NotImplementedError(f"compile: op {v.op!r} is not in autograd.OPS, so it has no numpy rule")
+            if v.inputs and v.op in _UNSUPPORTED:
+                raise NotImplementedError(f"compile: {_UNSUPPORTED[v.op]}")
+        is_placeholder = set(placeholders)
+        leaves = [v for v in nodes if not v.inputs and v not in is_placeholder]
+        self.parameters: list[Value] = [v for v in leaves if not isinstance(v, Constant)]
+        leaf_order = self.parameters + [v for v in leaves if isinstance(v, Constant)]
+        leaf_pos = {v: i for i, v in enumerate(leaf_order)}
+        self._leaves = np.array([v.data for v in leaf_order], dtype=float)
+
+        def weights_and_inputs(v: Value) -> tuple[list[Value], list[Value]] | None:
+            """A dot node's (weights, inputs) when one half is all parameters/constants: a matrix product."""
+            p = v.param
+            ws, xs = list(v.inputs[:p]), list(v.inputs[p : 2 * p])
+            for W, X in ((ws, xs), (xs, ws)):
+                if all(w in leaf_pos for w in W):
+                    return W, X
+            return None
+
+        # levels, and the groups of one level run as one numpy operation
+        level: dict[Value, int] = {}
+        # needs[v] = (δ of v leads to a parameter, δ of v leads to a parameter or a placeholder)
+        needs: dict[Value, tuple[bool, bool]] = {x: (False, True) for x in placeholders}
+        needs.update({v: (True, True) for v in self.parameters})
+        groups: dict[tuple[int, Any], list[Value]] = {}
+        matmul: dict[Value, tuple[list[Value], list[Value]]] = {}
+        for v in nodes:
+            if not v.inputs:
+                continue
+            level[v] = lv = 1 + max(level.get(x, 0) for x in v.inputs)
+            flags = [needs.get(x, (False, False)) for x in v.inputs]
+            needs[v] = (any(f[0] for f in flags), any(f[1] for f in flags))
+            halves = weights_and_inputs(v) if v.op == "dot" else None
+            if halves is not None:
+                matmul[v] = halves
+                key: Any = ("matmul", tuple(halves[1]), len(v.inputs) - 2 * v.param)
+            elif OPS[v.op].arity in (UNARY, BINARY):
+                key = ("elementwise", v.op, v.param)
+            else:
+                key = ("reduce", v.op, v.param, len(v.inputs))
+            groups.setdefault((lv, key), []).append(v)
+
+        # rows of the value block: placeholders, leaves read as operands, then each group's outputs contiguously
+        row = {v: i for i, v in enumerate(placeholders)}
+        for members in groups.values():
+            for v in members:
+                operands = matmul[v][1] + list(v.inputs[2 * v.param :]) if v in matmul else v.inputs
+                for x in operands:
+                    if not x.inputs and x not in row:
+                        row[x] = len(row)
+        for v in outputs:
+            if not v.inputs and v not in row:
+                row[v] = len(row)
+        leaf_rows = [(r, leaf_pos[v]) for v, r in row.items() if v in leaf_pos]
+        self._leaf_rows = slice(n := len(placeholders), n + len(leaf_rows))
+        self._leaf_row_pos = np.array([p for _, p in leaf_rows], dtype=np.intp)
+
+        def want(*operand_groups: Sequence[Value]) -> tuple[tuple[bool, ...], ...]:
+            """Per mode (parameters only, parameters and inputs): does any operand of each group need δ?"""
+            flags = [[needs.get(x, (False, False)) for x in vs] for vs in operand_groups]
+            return tuple(tuple(any(f[mode] for f in fs) for fs in flags) for mode in (0, 1))
+
+        self._steps: list[tuple[int, Any, tuple[tuple[bool, ...], ...]]] = []
+        for (lv, kind), members in sorted(groups.items(), key=lambda item: item[0][0]):
+            out = slice(len(row), len(row) + len(members))
+            for v in members:
+                row[v] = len(row)
+            first = members[0]
+            columns = [[v.inputs[i] for v in members] for i in range(len(first.inputs))]
+            if kind[0] == "matmul":
+                weights = [matmul[v][0] for v in members]
+                xs = matmul[first][1]
+                biases = [v.inputs[-1] for v in members] if kind[2] else []
+                step: Any = _MatMul(
+                    _Index([[leaf_pos[w] for w in ws] for ws in weights]),
+                    _Index([row[x] for x in xs]),
+                    _Index([row[b] for b in biases]) if biases else None,
+                    out,
+                )
+                wanted = want([w for ws in weights for w in ws if not isinstance(w, Constant)], xs, biases)
+            elif kind[0] == "elementwise":
+                operands = [_Index([row[x] for x in column]) for column in columns]
+                step = _Elementwise(OPS[first.op], first.param, operands, out)
+                wanted = want(*columns)
+            else:
+                step = _Reduction(OPS[first.op], first.param, _Index([[row[x] for x in c] for c in columns]), out)
+                wanted = want([x for column in columns for x in column])
+            self._steps.append((lv, step, wanted))
+        self._outputs = _Index([row[v] for v in outputs])
+        self.n_rows = len(row)
+        self.n_levels = max(level.values(), default=0)
+        self.n_nodes = len(level)
+
+    # -------------------------------------------------------------- run time
+    def forward(self, X: Any) -> np.ndarray:
+        """Outputs for every row of ``X`` (batch × n_inputs): shape (batch,), or (batch, n_outputs)."""
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.n_inputs or X.shape[0] == 0:
+            raise ValueError(f"compiled forward: X must have shape (batch >= 1, {self.n_inputs}), got {np.shape(X)}")
+        n = len(self.parameters)
+        self._leaves[:n] = np.fromiter(map(_data, self.parameters), dtype=float, count=n)
+        V = np.empty((self.n_rows, X.shape[0]))
+        V[: self.n_inputs] = X.T
+        V[self._leaf_rows] = self._leaves[self._leaf_row_pos, None]
+        leaves = self._leaves
+        self._run("forward", lambda step, wanted: step.forward(V, leaves), self._steps)
+        self._V = V
+        out = self._outputs.gather(V)
+        return out[0].copy() if self.single else out.T.copy()
+
+    __call__ = forward
+
+    def backward(self, seed: Any = None, input_grads: bool = False) -> np.ndarray | None:
+        """Add Σ_batch seed·∂out/∂p into ``p.grad`` for every parameter p of the last :meth:`forward`.
+
+        ``seed`` is δ of the outputs: shape (batch,) for one output or
+        (batch, n_outputs); the default, ones, differentiates the sum of the
+        outputs. With ``input_grads=True`` it also returns δ of the inputs,
+        seed·∂out/∂X (batch × n_inputs); otherwise it returns None and skips that work.
+        """
+        if self._V is None:
+            raise RuntimeError("compiled backward: call forward(X) first")
+        V = self._V
+        batch = V.shape[1]
+        shape = (batch,) if self.single else (batch, self.n_outputs)
+        seed = np.ones(shape) if seed is None else np.asarray(seed, dtype=float)
+        if seed.shape != shape:
+            raise ValueError(f"compiled backward: seed must have shape {shape}, got {seed.shape}")
+        dV = np.zeros_like(V)
+        self._outputs.add_to(dV, seed[None] if self.single else seed.T)
+        leaf_grad = np.zeros_like(self._leaves)
+        mode = int(bool(input_grads))
+
+        def back(step: Any, wanted: tuple[tuple[bool, ...], ...]) -> None:
+            if any(wanted[mode]):
+                step.backward(V, dV, leaf_grad, wanted[mode])
+
+        self._run("backward", back, reversed(self._steps))
+        leaf_grad[self._leaf_row_pos] += dV[self._leaf_rows].sum(axis=1)
+        for p, g in zip(self.parameters, leaf_grad[: len(self.parameters)].tolist()):
+            p.grad += g
+        return dV[: self.n_inputs].T.copy() if input_grads else None
+
+    @staticmethod
+    def _run(phase: str, apply: Callable[[Any, Any], None], steps: Any) -> None:
+        """Apply each step; a numeric error is re-raised naming the op and its level."""
+        with np.errstate(divide="raise", over="ignore", invalid="ignore", under="ignore"):
+            for lv, step, wanted in steps:
+                try:
+                    apply(step, wanted)
+                except FloatingPointError as e:
+                    raise ZeroDivisionError(f"compiled {phase} of {step.name} (level {lv}): {e}") from e
+                except (ArithmeticError, ValueError) as e:
+                    raise type(e)(f"compiled {phase} of {step.name} (level {lv}): {e}") from e
+
+    # -------------------------------------------------------------- inspection
+    def describe(self) -> str:
+        """The compiled program, one line per level: which numpy operations run there."""
+        lines = [repr(self)]
+        for lv in range(1, self.n_levels + 1):
+            parts = [step.describe() for level, step, _ in self._steps if level == lv]
+            lines.append(f"level {lv}: " + ", ".join(parts))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"CompiledGraph(n_inputs={self.n_inputs}, n_outputs={self.n_outputs}, nodes={self.n_nodes}, "
+            f"levels={self.n_levels}, numpy_ops={len(self._steps)}, parameters={len(self.parameters)})"
+        )
+
+
+def _reachable(outputs: list[Value]) -> list[Value]:
+    """Every node the outputs depend on, in creation (topological) order; iterative, any depth."""
+    seen = set(outputs)
+    stack = list(seen)
+    while stack:
+        for x in stack.pop().inputs:
+            if x not in seen:
+                seen.add(x)
+                stack.append(x)
+    return sorted(seen, key=_by_id)
+
+
+def compile(fn: Callable[[list[Value]], Any], n_inputs: int, example: Sequence[float] | None = None) -> CompiledGraph:
+    """Trace ``fn`` once on ``n_inputs`` placeholder Values and compile it for numpy batches.
+
+    ``fn(xs)`` receives the list of placeholders (labelled x1..xn) and returns a
+    Value or a list of Values. ``example`` is the input row used for tracing
+    (default 0.5 for each input); it only matters if ``fn`` fails on it.
+    Every op of the table is accepted except ``pow`` (Value ** Value), which
+    raises NotImplementedError here, at compile time.
+
+    >>> import numpy as np
+    >>> from autograd import logsumexp
+    >>> g = compile(lambda x: logsumexp([x[0], 2 * x[1]]), n_inputs=2)
+    >>> g.forward(np.zeros((3, 2))).round(4).tolist()
+    [0.6931, 0.6931, 0.6931]
+    """
+    return CompiledGraph(fn, n_inputs, example)

@@ -1,0 +1,271 @@
+"""MNIST with the compiled batch mode, against a hand-written numpy backprop (issue 7's bars).
+
+Measured in one run (conventions of :mod:`benchmarks._harness`):
+
+1. one epoch of an MLP(784, [64, 10]) (ReLU, softmax cross-entropy, SGD with momentum) over 60,000 samples with
+   ``nn.fit(..., compiled=True)``, tracing included. Bar: under 60 s. Without the MNIST files the data are synthetic,
+   of MNIST's shape: ten random prototype images in [0, 1] plus pixel noise, so that training visibly learns;
+2. one training step of the same network on the same batch: compiled (``zero_grad``, ``forward``, ``backward``,
+   ``nn.SGD.step`` on the Parameter Values) against the lectures' matrix backprop written in numpy
+   (Z = XW + b, δZ = Ŷ − Y, δW = Xᵀ·δZ, W ← W − α·δW), after checking that both give the same gradients, at the
+   training batch size and larger ones. Bar: within 5x. The compiled step pays a fixed cost per parameter Value
+   (reading 50,890 ``.data`` and adding 50,890 ``.grad``, plus the optimiser's loop over them), which numpy's
+   three arrays do not have; larger batches amortise it;
+3. digits 8×8 (scikit-learn's, offline), MLP(64, [32, 10]) trained compiled. Bar: ≥ 96% test accuracy in < 30 s.
+
+With the real MNIST IDX files (``--mnist DIR`` or the environment variable ``DELTAGRAD_MNIST=DIR``), section 1 trains
+``--epochs`` epochs (default 10) on the 60,000 training images and reports the test accuracy. Bar: ≥ 97%.
+
+Run: ``python -m benchmarks mnist`` or ``python -m benchmarks.bench_mnist [--mnist DIR] [--epochs N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+import autograd
+import nn
+
+from ._harness import environment, median, ratio, settle, table, time_calls, verdict
+
+SEED = 0
+BATCH_SIZE = 256
+LEARNING_RATE = 0.05
+MOMENTUM = 0.9
+N_TRAIN, N_FEATURES, N_CLASSES = 60_000, 784, 10
+STEP_REPEATS = 20
+STEP_BATCHES = (BATCH_SIZE, 1024, 4096)
+
+
+def synthetic_mnist(n_train: int, n_test: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """MNIST-shaped ``X_train, X_test, y_train, y_test``: one of ten random prototype images each, plus noise."""
+    rng = np.random.default_rng(SEED)
+    prototypes = rng.random((N_CLASSES, N_FEATURES))
+    y = rng.integers(0, N_CLASSES, n_train + n_test)
+    X = 0.2 * prototypes[y] + 0.8 * rng.random((len(y), N_FEATURES))
+    return X[:n_train], X[n_train:], y[:n_train], y[n_train:]
+
+
+def mnist_model() -> nn.MLP:
+    return nn.MLP(N_FEATURES, [64, N_CLASSES], activation="relu", init="he", seed=SEED)
+
+
+# ---------------------------------------------------------------------------- 1. an epoch
+def train_epochs(X: np.ndarray, y: np.ndarray, epochs: int) -> tuple[nn.MLP, float, float]:
+    """(model, seconds, last epoch's training accuracy) for ``epochs`` compiled epochs."""
+    model = mnist_model()
+    optimizer = nn.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+    start = time.perf_counter()
+    history = nn.fit(
+        model,
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=optimizer,
+        epochs=epochs,
+        batch_size=BATCH_SIZE,
+        seed=SEED,
+        progress=False,
+        compiled=True,
+    )
+    return model, time.perf_counter() - start, history.accuracy[-1]
+
+
+def compiled_accuracy(model: nn.MLP, X: np.ndarray, y: np.ndarray) -> float:
+    """Test accuracy through a compiled forward of the model alone (no loss), in chunks."""
+    graph = autograd.compile(lambda xs: model(xs), X.shape[1])
+    logits = np.concatenate([graph.forward(X[i : i + 10_000]) for i in range(0, len(X), 10_000)])
+    return float((logits.argmax(axis=1) == y).mean())
+
+
+# ---------------------------------------------------------------------------- 2. one step vs numpy
+class NumpyMLP:
+    """The same 784-64-10 network as matrices, trained by the lectures' backprop (rows are samples)."""
+
+    def __init__(self, model: nn.MLP) -> None:
+        (W1, b1), (W2, b2) = [
+            (np.array([[w.data for w in n.w] for n in layer.neurons]).T, np.array([n.b.data for n in layer.neurons]))
+            for layer in model.layers
+        ]
+        self.params = [W1, b1, W2, b2]
+
+    def gradients(self, X: np.ndarray, Y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+        """Mean softmax cross-entropy J and [δW1, δb1, δW2, δb2]: δZ2 = (Ŷ − Y)/m, δW = Xᵀ·δZ, δZ1 = δA1 ⊙ [Z1 > 0]."""
+        W1, b1, W2, b2 = self.params
+        Z1 = X @ W1 + b1
+        A1 = np.maximum(Z1, 0.0)
+        Z2 = A1 @ W2 + b2
+        shifted = Z2 - Z2.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        m = len(X)
+        J = -float((Y * log_probs).sum()) / m
+        dZ2 = (np.exp(log_probs) - Y) / m
+        dZ1 = (dZ2 @ W2.T) * (Z1 > 0.0)
+        return J, [X.T @ dZ1, dZ1.sum(axis=0), A1.T @ dZ2, dZ2.sum(axis=0)]
+
+    def step(self, X: np.ndarray, Y: np.ndarray) -> None:
+        """One gradient-descent step, the slides' update W ← W − α·δW."""
+        _, grads = self.gradients(X, Y)
+        for p, g in zip(self.params, grads):
+            p -= LEARNING_RATE * g
+
+
+class CompiledStep:
+    """The compiled counterpart: the model's outputs and loss traced once, as ``nn.fit(compiled=True)`` does."""
+
+    def __init__(self, model: nn.MLP) -> None:
+        self.model = model
+        self.graph = autograd.compile(
+            lambda v: nn.cross_entropy(model(v[:N_FEATURES]), v[N_FEATURES:]), N_FEATURES + N_CLASSES
+        )
+        self.optimizer = nn.SGD(model.parameters(), lr=LEARNING_RATE)
+
+    def gradients(self, XY: np.ndarray) -> None:
+        """Mean loss's gradient into every Parameter's ``.grad`` (after zeroing them)."""
+        self.optimizer.zero_grad()
+        self.graph.forward(XY)
+        self.graph.backward(np.full(len(XY), 1.0 / len(XY)))
+
+    def step(self, XY: np.ndarray) -> None:
+        self.gradients(XY)
+        self.optimizer.step()
+
+
+def grads_as_matrices(model: nn.MLP) -> list[np.ndarray]:
+    return [
+        array
+        for layer in model.layers
+        for array in (
+            np.array([[w.grad for w in n.w] for n in layer.neurons]).T,
+            np.array([n.b.grad for n in layer.neurons]),
+        )
+    ]
+
+
+def step_times(X: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
+    """Median seconds of a compiled and a numpy step on one batch, the same network; checks equal gradients first."""
+    Xb, Yb = X[:batch_size], nn.one_hot(y[:batch_size], N_CLASSES)
+    XY = np.hstack([Xb, Yb])
+    compiled, reference = CompiledStep(mnist_model()), NumpyMLP(mnist_model())
+    compiled.gradients(XY)
+    _, expected = reference.gradients(Xb, Yb)
+    gap = max(float(np.abs(a - b).max()) for a, b in zip(grads_as_matrices(compiled.model), expected))
+    if gap > 1e-9:
+        raise AssertionError(f"compiled and numpy gradients differ by {gap:.3g}")
+    settle()
+    figures = {"gradient gap": gap, "batch of 1": median(time_calls(lambda: compiled.gradients(XY[:1]), repeats=9))}
+    pairs = [
+        ("gradients", lambda: compiled.gradients(XY), lambda: reference.gradients(Xb, Yb)),
+        ("training step", lambda: compiled.step(XY), lambda: reference.step(Xb, Yb)),
+    ]
+    for name, run_compiled, run_numpy in pairs:
+        compiled_times, numpy_times = [], []
+        for _ in range(STEP_REPEATS):  # interleaved, so a busy moment of the machine hits both alike
+            compiled_times += time_calls(run_compiled, repeats=1)
+            numpy_times += time_calls(run_numpy, repeats=1)
+        figures[f"{name} compiled"] = median(compiled_times)
+        figures[f"{name} numpy"] = median(numpy_times)
+    return figures
+
+
+# ---------------------------------------------------------------------------- 3. digits
+DIGITS_EPOCHS, DIGITS_BATCH, DIGITS_LR = 40, 32, 3e-3
+
+
+def digits_run() -> tuple[float, float]:
+    """(seconds, test accuracy) of MLP(64, [32, 10]) trained compiled on digits, 80/20 split."""
+    X, y = nn.digits()
+    X_train, X_test, y_train, y_test = nn.train_test_split(X, y, test_size=0.2, seed=SEED)
+    model = nn.MLP(64, [32, 10], activation="relu", init="he", seed=SEED)
+    start = time.perf_counter()
+    nn.fit(
+        model,
+        X_train,
+        y_train,
+        loss="cross_entropy",
+        optimizer=nn.Adam(model.parameters(), lr=DIGITS_LR),
+        epochs=DIGITS_EPOCHS,
+        batch_size=DIGITS_BATCH,
+        seed=SEED,
+        progress=False,
+        compiled=True,
+    )
+    seconds = time.perf_counter() - start
+    return seconds, compiled_accuracy(model, X_test, y_test)
+
+
+# ---------------------------------------------------------------------------- report
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_mnist", description=__doc__.splitlines()[0])
+    parser.add_argument("--mnist", default=os.environ.get("DELTAGRAD_MNIST"), help="folder with the MNIST IDX files")
+    parser.add_argument("--epochs", type=int, default=10, help="epochs on real MNIST (synthetic data: always 1)")
+    args = parser.parse_args(argv)
+    print(environment())
+    if args.mnist:
+        X, X_test, y, y_test = nn.data.mnist(args.mnist)
+        source, epochs = f"MNIST from {args.mnist}", args.epochs
+    else:
+        X, X_test, y, y_test = synthetic_mnist(N_TRAIN, 10_000)
+        source, epochs = "synthetic MNIST-shaped data (no --mnist DIR given)", 1
+    settle()
+    model, seconds, train_accuracy = train_epochs(X, y, epochs)
+    test_accuracy = compiled_accuracy(model, X_test, y_test)
+    per_epoch = seconds / max(epochs, 1)
+    print(f"\n1. MLP(784, [64, 10]) compiled, {source}: {epochs} epoch(s) of {len(y)} samples, batch {BATCH_SIZE}")
+    accuracy_bar = [">= 97%", verdict(test_accuracy >= 0.97)] if args.mnist else ["(real MNIST only)", ""]
+    print(
+        table(
+            ["figure", "value", "bar", ""],
+            [
+                ["seconds per epoch (tracing included)", f"{per_epoch:.1f}", "< 60", verdict(per_epoch < 60)],
+                ["training accuracy (last epoch)", f"{train_accuracy:.2%}", "", ""],
+                ["test accuracy", f"{test_accuracy:.2%}", *accuracy_bar],
+            ],
+        )
+    )
+
+    print("\n2. one step of the same network on the same batch, compiled vs numpy matrix backprop (median ms)")
+    rows, results = [], {"seconds_per_epoch": per_epoch, "test_accuracy": test_accuracy}
+    for batch_size in STEP_BATCHES:
+        t = step_times(X, y, batch_size)
+        for name in ("gradients", "training step"):
+            r = t[f"{name} compiled"] / t[f"{name} numpy"]
+            results[f"{name} ratio at {batch_size}"] = r
+            rows.append(
+                [
+                    f"{name}, batch {batch_size}" + (" (training batch)" if batch_size == BATCH_SIZE else ""),
+                    f"{t[f'{name} compiled'] * 1e3:.2f}",
+                    f"{t[f'{name} numpy'] * 1e3:.2f}",
+                    ratio(r),
+                    "<= 5x" if name == "training step" else "",
+                    verdict(r <= 5) if name == "training step" else "",
+                ]
+            )
+        rows.append([f"  (gradients agree to {t['gradient gap']:.1e})", "", "", "", "", ""])
+    print(table(["", "compiled", "numpy", "compiled / numpy", "bar", ""], rows))
+    print(
+        f"fixed cost of a compiled step (gradients for a batch of 1, mostly reading and writing the 50,890 "
+        f"Parameter Values): {t['batch of 1'] * 1e3:.2f} ms"
+    )
+
+    digits_seconds, digits_accuracy = digits_run()
+    print(f"\n3. digits 8×8, MLP(64, [32, 10]) compiled, {DIGITS_EPOCHS} epochs of Adam, batch {DIGITS_BATCH}")
+    print(
+        table(
+            ["figure", "value", "bar", ""],
+            [
+                ["seconds", f"{digits_seconds:.1f}", "< 30", verdict(digits_seconds < 30)],
+                ["test accuracy", f"{digits_accuracy:.2%}", ">= 96%", verdict(digits_accuracy >= 0.96)],
+            ],
+        )
+    )
+    results.update({"digits_seconds": digits_seconds, "digits_accuracy": digits_accuracy})
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,449 @@
+"""The compiled batch mode against the scalar engine: same outputs, same gradients, to 1e-9 (float64).
+
+Every check runs a function twice: compiled over a whole batch, and sample by sample on Values with
+``backward``, summing the scalar gradients over the batch. The inputs include the kinks of piecewise
+ops (relu, abs, leaky_relu and elu at exactly 0) so the compiled ``where`` branches are checked too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd
+from autograd import OPS, Constant, Value
+from autograd.compiled import NUMPY, CompiledGraph
+
+TOL = {"rtol": 1e-9, "atol": 1e-9}
+
+
+def scalar_reference(
+    fn: Callable[[list[Value]], Any], X: np.ndarray, params: Sequence[Value], seed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(outputs, Σ_batch parameter gradients, input gradients) from the scalar engine, one sample at a time."""
+    for p in params:
+        p.grad = 0.0
+    outputs, input_grads = [], []
+    for row, s in zip(X, seed):
+        xs = [Value(float(v)) for v in row]
+        out = fn(xs)
+        outs = [out] if isinstance(out, Value) else list(out)
+        outputs.append([o.data for o in outs])
+        for o, g in zip(outs, np.atleast_1d(s)):
+            o.backward(float(g))
+        input_grads.append([x.grad for x in xs])
+    grads = np.array([p.grad for p in params])
+    for p in params:
+        p.grad = 0.0
+    return np.array(outputs), grads, np.array(input_grads)
+
+
+def assert_matches_scalar(
+    fn: Callable[[list[Value]], Any], X: Any, params: Sequence[Value] = (), seed: Any = None
+) -> CompiledGraph:
+    """Compile ``fn``, run it on ``X``, and compare outputs and gradients with the scalar engine."""
+    X = np.asarray(X, dtype=float)
+    graph = autograd.compile(fn, X.shape[1])
+    assert set(graph.parameters) == set(params)
+    out = graph.forward(X)
+    if seed is None:
+        seed = np.random.default_rng(1).normal(size=out.shape)
+    expected_out, expected_grads, expected_dX = scalar_reference(fn, X, params, seed)
+    np.testing.assert_allclose(out, expected_out[:, 0] if graph.single else expected_out, **TOL)
+    dX = graph.backward(seed, input_grads=True)
+    np.testing.assert_allclose([p.grad for p in params], expected_grads, **TOL)
+    np.testing.assert_allclose(dX, expected_dX, **TOL)
+    for p in params:
+        p.grad = 0.0
+    return graph
+
+
+# ------------------------------------------------------------------ every accepted op
+W, B = Value(0.5, label="w"), Value(0.25, label="b")
+REALS = [[-2.0], [-0.5], [0.0], [0.3], [1.7]]  # u = w·x + b takes the values -0.75, 0 (a kink), 0.25, 0.4, 1.1
+POSITIVES = [[0.2], [0.9], [1.5], [3.0]]  # u > 0
+
+
+def u(xs: list[Value]) -> Value:
+    return W * xs[0] + B
+
+
+UNARY_CASES = {
+    "neg": (lambda xs: -u(xs), REALS),
+    "abs": (lambda xs: abs(u(xs)), REALS),
+    "exp": (lambda xs: u(xs).exp(), REALS),
+    "log": (lambda xs: u(xs).log(), POSITIVES),
+    "sqrt": (lambda xs: u(xs).sqrt(), POSITIVES),
+    "tanh": (lambda xs: u(xs).tanh(), REALS),
+    "sigmoid": (lambda xs: u(xs).sigmoid(), REALS),
+    "relu": (lambda xs: u(xs).relu(), REALS),
+    "leaky_relu": (lambda xs: u(xs).leaky_relu(0.1), REALS),
+    "elu": (lambda xs: u(xs).elu(0.7), REALS),
+    "softplus": (lambda xs: u(xs).softplus(), REALS),
+    "sin": (lambda xs: u(xs).sin(), REALS),
+    "cos": (lambda xs: u(xs).cos(), REALS),
+    "powc": (lambda xs: u(xs) ** 3 + u(xs) ** 2 + u(xs) ** 0 + u(xs) ** -2.0 * 0.1 + u(xs) ** 0.5, POSITIVES),
+}
+
+
+def test_every_op_of_the_table_is_covered_or_rejected() -> None:
+    covered = set(UNARY_CASES) | set(BINARY_CASES) | {"sum", "mean", "logsumexp", "dot"}
+    assert covered | {"pow"} == set(OPS)
+
+
+@pytest.mark.parametrize("name", sorted(UNARY_CASES))
+def test_unary_op_matches_scalar_engine(name: str) -> None:
+    fn, X = UNARY_CASES[name]
+    graph = assert_matches_scalar(fn, X, [W, B])
+    assert name in graph.describe()
+
+
+def test_powc_with_integer_exponent_of_negative_base() -> None:
+    assert_matches_scalar(lambda xs: u(xs) ** 3 - u(xs) ** -1, [[-2.0], [-1.3], [1.0]], [W, B])
+
+
+BINARY_CASES = {
+    "add": lambda xs: (xs[0] * W + xs[1]) + (B + 2.0) + (3.0 + xs[1]),
+    "sub": lambda xs: (xs[0] * W - xs[1]) - (B - 2.0) - (3.0 - xs[1]),
+    "mul": lambda xs: (xs[0] * W) * (xs[1] * B) * 2.0,
+    "div": lambda xs: (xs[0] * W) / (xs[1] + B) + 1.0 / xs[1] + xs[0] / 4.0,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_CASES))
+def test_binary_op_matches_scalar_engine(name: str) -> None:
+    X = [[-1.5, 0.8], [0.0, 1.3], [2.0, -0.7], [0.4, 2.5]]  # xs[1] never 0 or -b
+    assert_matches_scalar(BINARY_CASES[name], X, [W, B])
+
+
+@pytest.mark.parametrize("reduction", [autograd.sum, autograd.mean, autograd.logsumexp])
+def test_nary_reductions_match_scalar_engine(reduction: Callable[[list[Any]], Value]) -> None:
+    X = np.random.default_rng(0).normal(size=(6, 4))
+    graph = assert_matches_scalar(lambda xs: reduction([xs[0] * W, xs[1], B, xs[2] * xs[3], 2.0]), X, [W, B])
+    assert "reducing 5 inputs" in graph.describe()
+
+
+def test_reductions_of_different_sizes_in_one_level() -> None:
+    X = np.random.default_rng(1).normal(size=(5, 3))
+    fn = lambda xs: [autograd.logsumexp(xs), autograd.logsumexp(xs[:2]), autograd.mean([xs[0], W]), autograd.sum(xs)]
+    assert_matches_scalar(fn, X, [W], seed=np.random.default_rng(2).normal(size=(5, 4)))
+
+
+def test_logsumexp_of_large_inputs_does_not_overflow() -> None:
+    X = np.array([[1000.0, 1000.0], [-1000.0, 500.0]])
+    assert_matches_scalar(lambda xs: autograd.logsumexp([xs[0] * W, xs[1] + B]), X, [W, B])
+
+
+# ------------------------------------------------------------------ dot: matrix products and the general form
+def layer(n_out: int, n_in: int, seed: int) -> tuple[list[list[Value]], list[Value]]:
+    rng = np.random.default_rng(seed)
+    return (
+        [[Value(float(v)) for v in row] for row in rng.normal(size=(n_out, n_in))],
+        [Value(float(v)) for v in rng.normal(size=n_out)],
+    )
+
+
+def flat(weights: list[list[Value]], biases: list[Value]) -> list[Value]:
+    return [w for row in weights for w in row] + biases
+
+
+def test_a_layer_of_dots_is_one_matrix_product() -> None:
+    Ws, bs = layer(4, 3, seed=0)
+    X = np.random.default_rng(3).normal(size=(7, 3))
+    graph = assert_matches_scalar(lambda xs: [autograd.dot(w, xs, bias=b) for w, b in zip(Ws, bs)], X, flat(Ws, bs))
+    assert graph.describe().splitlines()[1] == "level 1: dot×4 as one (4×3) matrix product"
+
+
+def test_two_layer_tanh_network() -> None:
+    W1, b1 = layer(5, 3, seed=1)
+    W2, b2 = layer(2, 5, seed=2)
+
+    def net(xs: list[Value]) -> list[Value]:
+        h = [autograd.dot(w, xs, bias=b).tanh() for w, b in zip(W1, b1)]
+        return [autograd.dot(w, h, bias=b) for w, b in zip(W2, b2)]
+
+    X = np.random.default_rng(4).normal(size=(6, 3))
+    graph = assert_matches_scalar(net, X, flat(W1, b1) + flat(W2, b2))
+    assert graph.n_levels == 3 and len(graph._steps) == 3
+
+
+def test_dot_with_weights_second_constant_weights_and_no_bias() -> None:
+    ws = [Value(0.3), Value(-1.2)]
+    X = np.random.default_rng(5).normal(size=(4, 2))
+    fn = lambda xs: [autograd.dot(xs, ws), autograd.dot([2.0, -1.0], xs, bias=W), autograd.dot(ws, [1.5, xs[0]])]
+    assert_matches_scalar(fn, X, ws + [W], seed=np.ones((4, 3)))
+
+
+def test_dot_with_shared_weight_and_repeated_input() -> None:
+    X = np.random.default_rng(6).normal(size=(5, 2))
+    assert_matches_scalar(lambda xs: autograd.dot([W, W, B], [xs[0], xs[0], xs[1]], bias=W), X, [W, B])
+
+
+def test_dot_with_computed_weights_and_bias_is_a_reduction() -> None:
+    X = np.random.default_rng(7).normal(size=(5, 4))
+    fn = lambda xs: autograd.dot([xs[0] * W, xs[1].tanh()], [xs[2], xs[3] + B], bias=xs[0] * xs[1])
+    graph = assert_matches_scalar(fn, X, [W, B])
+    assert "dot×1 (reducing 5 inputs each)" in graph.describe()
+
+
+def test_dots_with_different_inputs_in_one_level() -> None:
+    Ws, bs = layer(3, 2, seed=8)
+    X = np.random.default_rng(9).normal(size=(4, 3))
+    fn = lambda xs: [autograd.dot(Ws[0], xs[:2], bias=bs[0]), autograd.dot(Ws[1], xs[1:], bias=bs[1])]
+    assert_matches_scalar(fn, X, flat(Ws[:2], bs[:2]))
+
+
+# ------------------------------------------------------------------ graph shapes
+def test_fan_out_sums_every_path() -> None:
+    def fn(xs: list[Value]) -> Value:
+        h = xs[0] * W + B
+        t = h.tanh()
+        return h * h + t * h + autograd.sum([h, h, t, xs[0], xs[0]]) + autograd.dot([h, h], [t, xs[1]]) + xs[1] * xs[1]
+
+    assert_matches_scalar(fn, np.random.default_rng(10).normal(size=(6, 2)), [W, B])
+
+
+def test_multiple_outputs_shared_nodes_duplicates_and_leaves() -> None:
+    def fn(xs: list[Value]) -> list[Value]:
+        h = (xs[0] * W).sigmoid()
+        return [h, h * xs[1], h, xs[1], W, Constant(3.0)]
+
+    X = np.random.default_rng(11).normal(size=(4, 2))
+    graph = assert_matches_scalar(fn, X, [W], seed=np.random.default_rng(12).normal(size=(4, 6)))
+    out = graph.forward(X)
+    assert out.shape == (4, 6)
+    np.testing.assert_array_equal(out[:, 3], X[:, 1])
+    np.testing.assert_array_equal(out[:, 4:], [[0.5, 3.0]] * 4)
+
+
+def test_output_independent_of_inputs_is_broadcast() -> None:
+    graph = autograd.compile(lambda xs: W * B, 2)
+    np.testing.assert_array_equal(graph.forward(np.zeros((3, 2))), [0.125] * 3)
+    graph.backward()
+    assert (W.grad, B.grad) == (3 * 0.25, 3 * 0.5)
+    W.grad = B.grad = 0.0
+
+
+def test_deep_chain_does_not_recurse() -> None:
+    def chain(xs: list[Value]) -> Value:
+        h = xs[0]
+        for _ in range(3000):
+            h = (h * W).tanh()
+        return h
+
+    graph = assert_matches_scalar(chain, [[0.7], [-1.1]], [W])
+    assert graph.n_levels == 6000
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.floats(-3.0, 3.0), min_size=3, max_size=3), min_size=1, max_size=6))
+def test_random_batches_of_a_mixed_graph(rows: list[list[float]]) -> None:
+    Ws, bs = layer(3, 3, seed=13)
+
+    def fn(xs: list[Value]) -> Value:
+        h = [autograd.dot(w, xs, bias=b).relu() for w, b in zip(Ws, bs)]
+        z = [h[0] - h[1] * W, h[2].softplus() / (1.0 + h[0] ** 2), (xs[0] + B).sigmoid()]
+        return autograd.logsumexp(z) - z[1] + abs(xs[2]).elu(0.5)
+
+    assert_matches_scalar(fn, rows, flat(Ws, bs) + [W, B])
+
+
+# ------------------------------------------------------------------ softmax cross-entropy, parameters over time
+def cross_entropy_net(n_in: int, n_classes: int, seed: int) -> tuple[Callable[[list[Value]], Any], list[Value]]:
+    W1, b1 = layer(6, n_in, seed)
+    W2, b2 = layer(n_classes, 6, seed + 1)
+
+    def fn(v: list[Value]) -> Value:
+        xs, ts = v[:n_in], v[n_in:]
+        h = [autograd.dot(w, xs, bias=b).relu() for w, b in zip(W1, b1)]
+        z = [autograd.dot(w, h, bias=b) for w, b in zip(W2, b2)]
+        return -autograd.sum([t * lp for t, lp in zip(ts, autograd.log_softmax(z))])
+
+    return fn, flat(W1, b1) + flat(W2, b2)
+
+
+def one_hot_batch(n: int, n_in: int, n_classes: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.hstack([rng.normal(size=(n, n_in)), np.eye(n_classes)[rng.integers(0, n_classes, n)]])
+
+
+def test_softmax_cross_entropy_matches_scalar_engine() -> None:
+    fn, params = cross_entropy_net(4, 3, seed=14)
+    assert_matches_scalar(fn, one_hot_batch(8, 4, 3, seed=15), params, seed=np.full(8, 1 / 8))
+
+
+def test_softmax_outputs_sum_to_one() -> None:
+    graph = autograd.compile(lambda xs: autograd.softmax([x * W for x in xs]), 3)
+    probs = graph.forward(np.random.default_rng(16).normal(size=(5, 3)) * 50)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-12)
+
+
+def test_parameters_are_read_at_every_forward() -> None:
+    fn, params = cross_entropy_net(3, 2, seed=17)
+    graph = autograd.compile(fn, 5)
+    X = one_hot_batch(6, 3, 2, seed=18)
+    previous = None
+    for _ in range(3):
+        out = graph.forward(X)
+        graph.backward()
+        grads = [p.grad for p in params]
+        expected_out, expected_grads, _ = scalar_reference(fn, X, params, np.ones(6))
+        np.testing.assert_allclose(out, expected_out[:, 0], **TOL)
+        np.testing.assert_allclose(grads, expected_grads, **TOL)
+        assert previous is None or not np.allclose(out, previous)
+        previous = out
+        for p, g in zip(params, grads):  # one gradient-descent step, as nn.optim.SGD does
+            p.data -= 0.5 * g
+
+
+def test_backward_accumulates_like_the_scalar_engine() -> None:
+    graph = autograd.compile(lambda xs: xs[0] * W, 1)
+    graph.forward(np.array([[2.0], [3.0]]))
+    W.grad = 1.0
+    graph.backward()
+    graph.backward(np.array([0.5, 1.0]))
+    assert W.grad == 1.0 + 5.0 + 4.0
+    W.grad = 0.0
+
+
+def test_matches_torch_on_a_cross_entropy_batch() -> None:
+    torch = pytest.importorskip("torch")
+    fn, params = cross_entropy_net(4, 3, seed=19)
+    X = one_hot_batch(10, 4, 3, seed=20)
+    graph = autograd.compile(fn, 7)
+    loss = graph.forward(X)
+    graph.backward(np.full(10, 0.1))
+    data = np.array([p.data for p in params])
+    W1, b1, W2, b2 = (
+        torch.tensor(a, dtype=torch.float64, requires_grad=True)
+        for a in (data[:24].reshape(6, 4), data[24:30], data[30:48].reshape(3, 6), data[48:])
+    )
+    x, t = torch.tensor(X[:, :4]), torch.tensor(X[:, 4:])
+    z = torch.relu(x @ W1.T + b1) @ W2.T + b2
+    per_sample = -(t * torch.log_softmax(z, dim=1)).sum(dim=1)
+    per_sample.mean().backward()
+    np.testing.assert_allclose(loss, per_sample.detach().numpy(), **TOL)
+    expected = torch.cat([W1.grad.flatten(), b1.grad, W2.grad.flatten(), b2.grad]).numpy()
+    np.testing.assert_allclose([p.grad for p in params], expected, **TOL)
+    for p in params:
+        p.grad = 0.0
+
+
+# ------------------------------------------------------------------ errors
+def test_value_exponent_pow_is_rejected_at_compile_time() -> None:
+    with pytest.raises(NotImplementedError, match=r"'pow'.*powc"):
+        autograd.compile(lambda xs: xs[0] ** xs[1], 2)
+    with pytest.raises(NotImplementedError, match="'pow'"):
+        autograd.compile(lambda xs: 2.0 ** xs[0], 1)
+
+
+def test_op_outside_the_table_is_rejected_naming_it() -> None:
+    with pytest.raises(NotImplementedError, match="'mystery'"):
+        autograd.compile(lambda xs: Value._node(1.0, "mystery", (xs[0],)) * W, 1)
+
+
+def test_bad_arguments_raise_clear_errors() -> None:
+    with pytest.raises(ValueError, match="n_inputs must be >= 1, got 0"):
+        autograd.compile(lambda xs: xs[0], 0)
+    with pytest.raises(TypeError, match="n_inputs must be an int, got float"):
+        autograd.compile(lambda xs: xs[0], 2.0)
+    with pytest.raises(TypeError, match="Value"):
+        autograd.compile(lambda xs: 1.0, 1)
+    with pytest.raises(TypeError, match="Value"):
+        autograd.compile(lambda xs: [], 1)
+    with pytest.raises(ValueError, match="example"):
+        autograd.compile(lambda xs: xs[0], 2, example=[1.0])
+    graph = autograd.compile(lambda xs: xs[0] * W, 2)
+    with pytest.raises(RuntimeError, match="forward"):
+        graph.backward()
+    with pytest.raises(ValueError, match=r"\(batch >= 1, 2\)"):
+        graph.forward(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"\(batch >= 1, 2\)"):
+        graph.forward(np.zeros(2))
+    graph.forward(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="seed"):
+        graph.backward(np.ones(4))
+
+
+def test_example_row_traces_a_function_undefined_at_the_default() -> None:
+    fn = lambda xs: 1.0 / (xs[0] - 0.5)
+    with pytest.raises(ZeroDivisionError):
+        autograd.compile(fn, 1)
+    graph = autograd.compile(fn, 1, example=[2.0])
+    np.testing.assert_allclose(graph.forward(np.array([[1.5], [0.0]])), [1.0, -2.0])
+
+
+@pytest.mark.parametrize(
+    ("fn", "x", "error", "message"),
+    [
+        (lambda xs: xs[0].log(), -1.0, ValueError, r"compiled forward of log .*got -1\.0"),
+        (lambda xs: xs[0].sqrt(), -4.0, ValueError, r"sqrt: input must be >= 0, got -4\.0"),
+        (lambda xs: 1.0 / xs[0], 0.0, ZeroDivisionError, "div: division by zero"),
+        (lambda xs: xs[0] ** -1.0, 0.0, ZeroDivisionError, "pow"),
+        (lambda xs: xs[0] ** 0.5, -1.0, ValueError, "negative base"),
+        (lambda xs: xs[0].exp(), 800.0, OverflowError, "exp: overflow"),
+    ],
+)
+def test_domain_errors_name_the_op_and_value(fn: Callable, x: float, error: type, message: str) -> None:
+    graph = autograd.compile(fn, 1, example=[1.0])
+    with pytest.raises(error, match=message):
+        graph.forward(np.array([[1.0], [x]]))
+
+
+def test_division_by_zero_in_backward_names_the_op() -> None:
+    graph = autograd.compile(lambda xs: (xs[0] * W).sqrt(), 1)
+    graph.forward(np.array([[0.0]]))
+    with pytest.raises(ZeroDivisionError, match="backward of sqrt"):
+        graph.backward()
+
+
+def test_numpy_namespace_is_stable_at_extremes() -> None:
+    x = np.array([-800.0, -1.0, 0.0, 1.0, 800.0])
+    np.testing.assert_allclose(NUMPY.softplus(x), np.logaddexp(0.0, x), rtol=1e-15)
+    np.testing.assert_allclose(NUMPY.sigmoid(x), [0.0, 1 / (1 + np.e), 0.5, 1 / (1 + np.exp(-1)), 1.0], rtol=1e-15)
+    np.testing.assert_allclose(NUMPY.elu(x, 2.0), [-2.0, 2.0 * np.expm1(-1.0), 0.0, 1.0, 800.0], rtol=1e-15)
+
+
+# ------------------------------------------------------------------ nn.fit(compiled=True)
+nn = pytest.importorskip("nn")
+
+
+@pytest.mark.parametrize(
+    ("loss", "sizes", "activation", "make_optimizer"),
+    [
+        ("cross_entropy", [8, 3], "relu", lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9)),
+        ("mse", [5, 1], "tanh", lambda ps: nn.SGD(ps, lr=0.05)),
+        ("cross_entropy", [6, 3], "leaky_relu", lambda ps: nn.Adam(ps, lr=0.01)),
+    ],
+)
+def test_fit_compiled_matches_scalar_fit(
+    loss: str, sizes: list[int], activation: str, make_optimizer: Callable
+) -> None:
+    rng = np.random.default_rng(21)
+    X = rng.normal(size=(40, 5))
+    y = rng.integers(0, 3, 40) if loss == "cross_entropy" else X[:, 0] * X[:, 1]
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(5, sizes, activation=activation, seed=3)
+        history = nn.fit(
+            model,
+            X,
+            y,
+            loss=loss,
+            optimizer=make_optimizer(model.parameters()),
+            epochs=3,
+            batch_size=16,
+            seed=4,
+            progress=False,
+            compiled=compiled,
+        )
+        runs.append((np.array([p.data for p in model.parameters()]), history))
+    (scalar_params, scalar_history), (compiled_params, compiled_history) = runs
+    np.testing.assert_allclose(compiled_params, scalar_params, **TOL)
+    np.testing.assert_allclose(compiled_history.loss, scalar_history.loss, **TOL)
+    assert not np.allclose(scalar_params, np.array([p.data for p in nn.MLP(5, sizes, seed=3).parameters()]))
