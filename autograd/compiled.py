@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import enable_grad
-from .ops import BINARY, OPS, UNARY, Op
+from .ops import BINARY, OPS, UNARY, DomainError, Op
 from .value import Constant, Value
 
 __all__ = ["compile", "CompiledGraph", "NumpyMath", "NUMPY"]
@@ -81,21 +81,21 @@ class NumpyMath:
             out = np.exp(x)
         overflow = np.isinf(out) & np.isfinite(x)
         if overflow.any():
-            raise OverflowError(f"exp: overflow, exp({_first(x, overflow)!r}) is larger than the largest float")
+            raise DomainError.exp_overflow(_first(x, overflow))
         return out
 
     @staticmethod
     def log(x: np.ndarray) -> np.ndarray:
         bad = x <= 0.0
         if bad.any():
-            raise ValueError(f"log: input must be > 0, got {_first(x, bad)!r}")
+            raise DomainError.log(_first(x, bad))
         return np.log(x)
 
     @staticmethod
     def sqrt(x: np.ndarray) -> np.ndarray:
         bad = x < 0.0
         if bad.any():
-            raise ValueError(f"sqrt: input must be >= 0, got {_first(x, bad)!r}")
+            raise DomainError.sqrt(_first(x, bad))
         return np.sqrt(x)
 
     @staticmethod
@@ -103,22 +103,22 @@ class NumpyMath:
         bad = np.asarray(b == 0.0)
         if bad.any():
             bad = np.broadcast_to(bad, np.broadcast_shapes(np.shape(a), bad.shape))
-            raise ZeroDivisionError(f"div: division by zero ({_first(a, bad)!r} / {_first(b, bad)!r})")
+            raise DomainError.div(_first(a, bad), _first(b, bad))
         return a / b
 
     @staticmethod
     def pow(x: np.ndarray, c: float) -> np.ndarray:
         bad = (x == 0.0) & (c < 0.0)
         if bad.any():
-            raise ZeroDivisionError(f"pow: 0.0 cannot be raised to the negative power {c!r}")
+            raise DomainError.pow_zero(c)
         bad = (x < 0.0) & (not float(c).is_integer())
         if bad.any():
-            raise ValueError(f"pow: negative base {_first(x, bad)!r} cannot be raised to the non-integer power {c!r}")
+            raise DomainError.pow_negative(_first(x, bad), c)
         with np.errstate(over="ignore"):
             out = np.power(x, c)
         overflow = np.isinf(out) & np.isfinite(x)
         if overflow.any():
-            raise OverflowError(f"pow: overflow, {_first(x, overflow)!r} ** {c!r} is larger than the largest float")
+            raise DomainError.pow_overflow(_first(x, overflow), c)
         return out
 
     @staticmethod

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Op", "OPS", "UNARY", "BINARY", "NARY", "FLOAT", "FloatMath"]
+__all__ = ["Op", "OPS", "UNARY", "BINARY", "NARY", "FLOAT", "FloatMath", "DomainError"]
 
 UNARY, BINARY, NARY = 1, 2, 0
 
@@ -44,52 +44,80 @@ class Op:
     doc: str
 
 
-def _fmt(x: float) -> str:
-    return f"{x!r}"
+class DomainError:
+    """The errors of inputs outside an op's domain, worded once for every math namespace.
+
+    Each names the operation and the offending value, so a student sees
+    ``log: input must be > 0, got -1.0`` instead of ``math domain error``.
+    """
+
+    @staticmethod
+    def exp_overflow(x: float) -> OverflowError:
+        return OverflowError(f"exp: overflow, exp({x!r}) is larger than the largest float")
+
+    @staticmethod
+    def log(x: float) -> ValueError:
+        return ValueError(f"log: input must be > 0, got {x!r}")
+
+    @staticmethod
+    def sqrt(x: float) -> ValueError:
+        return ValueError(f"sqrt: input must be >= 0, got {x!r}")
+
+    @staticmethod
+    def div(a: float, b: float) -> ZeroDivisionError:
+        return ZeroDivisionError(f"div: division by zero ({a!r} / {b!r})")
+
+    @staticmethod
+    def pow_zero(c: float) -> ZeroDivisionError:
+        return ZeroDivisionError(f"pow: 0.0 cannot be raised to the negative power {c!r}")
+
+    @staticmethod
+    def pow_negative(x: float, c: float) -> ValueError:
+        return ValueError(f"pow: negative base {x!r} cannot be raised to the non-integer power {c!r}")
+
+    @staticmethod
+    def pow_overflow(x: float, c: float) -> OverflowError:
+        return OverflowError(f"pow: overflow, {x!r} ** {c!r} is larger than the largest float")
 
 
 class FloatMath:
-    """Scalar math on floats, checking each function's domain.
-
-    Errors name the operation and the offending value, so a student sees
-    ``log: input must be > 0, got -1.0`` instead of ``math domain error``.
-    """
+    """Scalar math on floats, checking each function's domain (errors from :class:`DomainError`)."""
 
     @staticmethod
     def exp(x: float) -> float:
         try:
             return math.exp(x)
         except OverflowError:
-            raise OverflowError(f"exp: overflow, exp({_fmt(x)}) is larger than the largest float") from None
+            raise DomainError.exp_overflow(x) from None
 
     @staticmethod
     def log(x: float) -> float:
         if x <= 0.0:
-            raise ValueError(f"log: input must be > 0, got {_fmt(x)}")
+            raise DomainError.log(x)
         return math.log(x)
 
     @staticmethod
     def sqrt(x: float) -> float:
         if x < 0.0:
-            raise ValueError(f"sqrt: input must be >= 0, got {_fmt(x)}")
+            raise DomainError.sqrt(x)
         return math.sqrt(x)
 
     @staticmethod
     def div(a: float, b: float) -> float:
         if b == 0.0:
-            raise ZeroDivisionError(f"div: division by zero ({_fmt(a)} / {_fmt(b)})")
+            raise DomainError.div(a, b)
         return a / b
 
     @staticmethod
     def pow(x: float, c: float) -> float:
         if x == 0.0 and c < 0.0:
-            raise ZeroDivisionError(f"pow: 0.0 cannot be raised to the negative power {_fmt(c)}")
+            raise DomainError.pow_zero(c)
         if x < 0.0 and not float(c).is_integer():
-            raise ValueError(f"pow: negative base {_fmt(x)} cannot be raised to the non-integer power {_fmt(c)}")
+            raise DomainError.pow_negative(x, c)
         try:
             return x**c
         except OverflowError:
-            raise OverflowError(f"pow: overflow, {_fmt(x)} ** {_fmt(c)} is larger than the largest float") from None
+            raise DomainError.pow_overflow(x, c) from None
 
     tanh = staticmethod(math.tanh)
     sin = staticmethod(math.sin)
@@ -135,7 +163,7 @@ def _pow_dy(F, x, out):
         return 0.0
     if float(x) < 0.0:
         raise ValueError(
-            f"pow: the derivative with respect to the exponent needs log(base), undefined for base {_fmt(float(x))}"
+            f"pow: the derivative with respect to the exponent needs log(base), undefined for base {float(x)!r}"
         )
     return out * F.log(x)
 
