@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test notebooks bench lint readme-figure system-deps clean
+.PHONY: demo test notebooks bench readme-figure system-deps clean
 
 system-deps:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "deltagrad needs Python 3.11+; $(PYTHON) is $$($(PYTHON) --version)"; exit 1; }
@@ -15,7 +15,6 @@ system-deps:
 
 $(BIN)/python: | system-deps
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[$*]'
@@ -27,12 +26,16 @@ demo: $(VENV)/.installed-plot
 test: $(VENV)/.installed-test $(VENV)/.installed-notebooks
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --nbmake notebooks
 
 notebooks: $(VENV)/.installed-notebooks
 	$(BIN)/python -m pytest -q -p no:cacheprovider --nbmake notebooks
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks
+
+readme-figure: $(VENV)/.installed-plot
+	$(BIN)/python -m viz.readme_figure
 
 clean:
 	rm -rf $(VENV) build *.egg-info
