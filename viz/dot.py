@@ -36,7 +36,9 @@ Kind = Literal["parameter", "input", "constant", "computed", "output", "op", "ne
 # ---------------------------------------------------------------------------- text
 # Graphviz expands escString sequences (\N, \G, \E, \L, ...) even in HTML-like labels, after decoding entities,
 # and reads a doubled backslash as one: so each backslash is written twice.
-_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\\": "&#92;&#92;", "\t": " "})
+_ENTITIES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "]": "&#93;", "\\": "&#92;&#92;", "\t": " "}
+)
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -48,7 +50,8 @@ def _visible(match: re.Match[str]) -> str:
 def escape_label(text: str) -> str:
     r"""``text`` as a fragment of a Graphviz HTML-like label, shown literally.
 
-    The only place viz escapes text. ``& < > "`` become entities, a
+    The only place viz escapes text. ``& < > " ]`` become entities (Graphviz's
+    label parser rejects a bare ``]`` next to markup), a
     backslash is doubled (Graphviz would otherwise expand ``\N``, ``\G``...
     into node and graph names), a newline becomes ``<BR/>``, and characters
     that XML (hence HTML-like labels and SVG) cannot carry, such as control
@@ -74,7 +77,7 @@ def label_markup(text: str) -> str:
     lecture's notation); any other text is shown literally via :func:`escape_label`.
 
     >>> label_markup("w^[1]_12")
-    'w<SUP>[1]</SUP><SUB>12</SUB>'
+    'w<SUP>[1&#93;</SUP><SUB>12</SUB>'
     >>> label_markup("x1 < 2")
     'x1 &lt; 2'
     """

@@ -163,7 +163,7 @@ def test_escape_label_is_reversible_for_printable_text():
 
 
 def test_label_markup_renders_slide_names_with_sup_and_sub():
-    assert viz.label_markup("z^[2]_1") == "z<SUP>[2]</SUP><SUB>1</SUB>"
+    assert viz.label_markup("z^[2]_1") == "z<SUP>[2&#93;</SUP><SUB>1</SUB>"
     assert viz.label_markup("x_1") == "x<SUB>1</SUB>"
     assert viz.label_markup("ŷ") == "ŷ"
     assert viz.label_markup("a<b>_1") == "a&lt;b&gt;_1"
@@ -195,13 +195,13 @@ def test_hand_built_network_is_clustered_per_neuron_inside_layers(hand_mlp):
         "cluster_neuron_layers_0_neurons_0",
         "cluster_neuron_layers_0_neurons_1",
     }
-    assert "W<SUP>[1]</SUP>" in layer0.get("label") and "layer 2" in layer0.get("label")
+    assert "W<SUP>[1&#93;</SUP>" in layer0.get("label") and "layer 2" in layer0.get("label")
     # a neuron's cluster holds its 2 weights, its bias, z, a and the two op nodes
     inside = [n.get_name() for n in cl["cluster_neuron_layers_0_neurons_1"].get_nodes()]
     assert len(inside) == 7 and sum(name.startswith("o") for name in inside) == 2
     labels = " ".join(n.get_label() for n in cl["cluster_neuron_layers_0_neurons_1"].get_nodes())
-    assert "z<SUP>[2]</SUP><SUB>2</SUB>" in labels and "a<SUP>[2]</SUP><SUB>2</SUB>" in labels
-    assert "w<SUP>[1]</SUP><SUB>21</SUB>" in labels and "b<SUP>[1]</SUP><SUB>2</SUB>" in labels
+    assert "z<SUP>[2&#93;</SUP><SUB>2</SUB>" in labels and "a<SUP>[2&#93;</SUP><SUB>2</SUB>" in labels
+    assert "w<SUP>[1&#93;</SUP><SUB>21</SUB>" in labels and "b<SUP>[1&#93;</SUP><SUB>2</SUB>" in labels
     # inputs stay outside every cluster
     top = {n.get_name() for n in g.get_nodes()}
     assert {f"v{x._id}" for x in out.walk() if x.label in ("x1", "x2")} <= top
