@@ -75,13 +75,6 @@ def train_epochs(X: np.ndarray, y: np.ndarray, epochs: int) -> tuple[nn.MLP, flo
     return model, time.perf_counter() - start, history.accuracy[-1]
 
 
-def compiled_accuracy(model: nn.MLP, X: np.ndarray, y: np.ndarray) -> float:
-    """Test accuracy through a compiled forward of the model alone (no loss), in chunks."""
-    graph = autograd.compile(lambda xs: model(xs), X.shape[1])
-    logits = np.concatenate([graph.forward(X[i : i + 10_000]) for i in range(0, len(X), 10_000)])
-    return float((logits.argmax(axis=1) == y).mean())
-
-
 # ---------------------------------------------------------------------------- 2. one step vs numpy
 class NumpyMLP:
     """The same 784-64-10 network as matrices, trained by the lectures' backprop (rows are samples)."""
@@ -195,7 +188,7 @@ def digits_run() -> tuple[float, float]:
         compiled=True,
     )
     seconds = time.perf_counter() - start
-    return seconds, compiled_accuracy(model, X_test, y_test)
+    return seconds, nn.accuracy(model, X_test, y_test, compiled=True)
 
 
 # ---------------------------------------------------------------------------- report
@@ -213,7 +206,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         source, epochs = "synthetic MNIST-shaped data (no --mnist DIR given)", 1
     settle()
     model, seconds, train_accuracy = train_epochs(X, y, epochs)
-    test_accuracy = compiled_accuracy(model, X_test, y_test)
+    test_accuracy = nn.accuracy(model, X_test, y_test, compiled=True)
     per_epoch = seconds / max(epochs, 1)
     print(f"\n1. MLP(784, [64, 10]) compiled, {source}: {epochs} epoch(s) of {len(y)} samples, batch {BATCH_SIZE}")
     accuracy_bar = [">= 97%", verdict(test_accuracy >= 0.97)] if args.mnist else ["(real MNIST only)", ""]

@@ -219,3 +219,14 @@ def test_compiled_fit_matches_the_scalar_path(model_args, loss, labels) -> None:
         np.testing.assert_allclose(h_fast.val_loss, h_scalar.val_loss, atol=1e-9)
         assert h_fast.accuracy == h_scalar.accuracy and h_fast.val_accuracy == h_scalar.val_accuracy
         assert h_scalar.loss[-1] < h_scalar.loss[0]  # parameters changed between steps
+
+
+@pytest.mark.parametrize("sizes", [[5, 1], [5, 3]])
+def test_compiled_predict_and_accuracy_match_the_scalar_path(sizes) -> None:
+    X, y = nn.spiral(20, classes=3, seed=1)
+    model = nn.MLP(2, sizes, activation="tanh", seed=2)
+    scalar, compiled = nn.predict(model, X), nn.predict(model, X, compiled=True)
+    assert compiled.shape == scalar.shape
+    np.testing.assert_allclose(compiled, scalar, rtol=1e-12, atol=1e-12)
+    labels = y if sizes[-1] == 3 else (y > 0).astype(float)
+    assert nn.accuracy(model, X, labels, compiled=True) == nn.accuracy(model, X, labels)
