@@ -426,13 +426,22 @@ class CompiledGraph:
         self.n_nodes = len(level)
 
     # -------------------------------------------------------------- run time
-    def forward(self, X: Any) -> np.ndarray:
-        """Outputs for every row of ``X`` (batch × n_inputs): shape (batch,), or (batch, n_outputs)."""
+    def forward(self, X: Any, parameters: np.ndarray | None = None) -> np.ndarray:
+        """Outputs for every row of ``X`` (batch × n_inputs): shape (batch,), or (batch, n_outputs).
+
+        The parameters' values are read from their ``.data``, or taken from the
+        array ``parameters`` (in :attr:`parameters` order) when given.
+        """
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != self.n_inputs or X.shape[0] == 0:
             raise ValueError(f"compiled forward: X must have shape (batch >= 1, {self.n_inputs}), got {np.shape(X)}")
         n = len(self.parameters)
-        self._leaves[:n] = np.fromiter(map(_data, self.parameters), dtype=float, count=n)
+        if parameters is None:
+            self._leaves[:n] = np.fromiter(map(_data, self.parameters), dtype=float, count=n)
+        elif np.shape(parameters) == (n,):
+            self._leaves[:n] = parameters
+        else:
+            raise ValueError(f"compiled forward: parameters must have shape ({n},), got {np.shape(parameters)}")
         V = np.empty((self.n_rows, X.shape[0]))
         V[: self.n_inputs] = X.T
         V[self._leaf_rows] = self._leaves[self._leaf_row_pos, None]
@@ -452,6 +461,16 @@ class CompiledGraph:
         outputs. With ``input_grads=True`` it also returns δ of the inputs,
         seed·∂out/∂X (batch × n_inputs); otherwise it returns None and skips that work.
         """
+        parameter_grads, input_grad = self._backward(seed, input_grads)
+        for p, g in zip(self.parameters, parameter_grads.tolist()):
+            p.grad += g
+        return input_grad
+
+    def parameter_gradients(self, seed: Any = None) -> np.ndarray:
+        """Σ_batch seed·∂out/∂p for every parameter (in :attr:`parameters` order), touching no ``.grad``."""
+        return self._backward(seed, False)[0]
+
+    def _backward(self, seed: Any, input_grads: bool) -> tuple[np.ndarray, np.ndarray | None]:
         if self._V is None:
             raise RuntimeError("compiled backward: call forward(X) first")
         V = self._V
@@ -471,9 +490,7 @@ class CompiledGraph:
 
         self._run("backward", back, reversed(self._steps))
         leaf_grad[self._leaf_row_pos] += dV[self._leaf_rows].sum(axis=1)
-        for p, g in zip(self.parameters, leaf_grad[: len(self.parameters)].tolist()):
-            p.grad += g
-        return dV[: self.n_inputs].T.copy() if input_grads else None
+        return leaf_grad[: len(self.parameters)], dV[: self.n_inputs].T.copy() if input_grads else None
 
     @staticmethod
     def _run(phase: str, apply: Callable[[Any, Any], None], steps: Any) -> None:

@@ -101,11 +101,19 @@ def recursion_limit(limit: int) -> Iterator[None]:
         sys.setrecursionlimit(old)
 
 
-def time_interleaved(fns: Mapping[str, Callable[[], Any]], repeats: int, warmup: int = 1) -> dict[str, list[float]]:
+def time_interleaved(
+    fns: Mapping[str, Callable[[], Any]],
+    repeats: int,
+    warmup: int = 1,
+    timer: Callable[[], float] = clock,
+    collect: bool = True,
+) -> dict[str, list[float]]:
     """Seconds taken by each of ``repeats`` calls of every function, one call of each per round, after ``warmup``.
 
-    While the collector is on, each timed call ends with ``gc.collect()``: what a call builds and drops is freed
-    inside its own timing, by reference counting or, for reference cycles, by the collector.
+    While the collector is on (and ``collect``), each timed call ends with ``gc.collect()``: what a call builds and
+    drops is freed inside its own timing, by reference counting or, for reference cycles, by the collector.
+    Multi-threaded numpy work is timed with ``timer=time.perf_counter`` (wall clock): CPU time would also count
+    the BLAS threads' spinning.
     """
     for _ in range(warmup):
         for fn in fns.values():
@@ -113,18 +121,20 @@ def time_interleaved(fns: Mapping[str, Callable[[], Any]], repeats: int, warmup:
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
-            collect = gc.isenabled()
-            start = clock()
+            collecting = collect and gc.isenabled()
+            start = timer()
             fn()
-            if collect:
+            if collecting:
                 gc.collect()
-            times[name].append(clock() - start)
+            times[name].append(timer() - start)
     return times
 
 
-def time_calls(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> list[float]:
+def time_calls(
+    fn: Callable[[], Any], repeats: int, warmup: int = 1, timer: Callable[[], float] = clock, collect: bool = True
+) -> list[float]:
     """Seconds taken by each of ``repeats`` calls of ``fn()``, after ``warmup`` untimed calls (see above)."""
-    return time_interleaved({"fn": fn}, repeats, warmup)["fn"]
+    return time_interleaved({"fn": fn}, repeats, warmup, timer, collect)["fn"]
 
 
 def median(xs: Sequence[float]) -> float:

@@ -25,7 +25,7 @@ from .losses import (
 from .module import IncompatibleKeys, Module, load, register
 from .optim import SGD, Adam, LambdaLR, LRScheduler, Optimizer, StepLR
 from .parameter import Parameter
-from .train import History, accuracy, evaluate, fit, predict
+from .train import CompiledTrainer, History, accuracy, evaluate, fit, predict
 
 __all__ = [
     "Parameter",
@@ -66,6 +66,7 @@ __all__ = [
     "one_hot",
     "History",
     "fit",
+    "CompiledTrainer",
     "predict",
     "accuracy",
     "evaluate",

@@ -4,13 +4,19 @@ The update rules follow ``torch.optim`` (same names, same defaults), so a
 trajectory can be checked step by step against PyTorch. Each optimiser reads
 δ = ∂J/∂w from ``w.grad`` and writes the new ``w.data``; call
 :meth:`Optimizer.zero_grad` before each backward pass, as in PyTorch.
+
+Each rule is written once, in :meth:`Optimizer.update`, over numpy arrays of all
+the parameters: :meth:`Optimizer.step` gathers the Values into arrays and writes
+the result back, and the compiled trainer (:class:`nn.CompiledTrainer`) calls
+``update`` on arrays it keeps between steps.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
+
+import numpy as np
 
 from autograd import Value
 
@@ -45,6 +51,15 @@ class Optimizer:
             p.grad_value = None
 
     def step(self) -> None:
+        """One update of every parameter's ``.data`` from its ``.grad``."""
+        n = len(self.params)
+        data = np.fromiter((p.data for p in self.params), dtype=float, count=n)
+        grad = np.fromiter((p.grad for p in self.params), dtype=float, count=n)
+        for p, x in zip(self.params, self.update(data, grad).tolist()):
+            p.data = x
+
+    def update(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """The new parameter values from the current ones and δ (arrays in ``params`` order)."""
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
@@ -84,37 +99,25 @@ class SGD(Optimizer):
         if nesterov and self.momentum == 0.0:
             raise ValueError("SGD: nesterov needs momentum > 0")
         self.nesterov = nesterov
-        self.velocity: list[float] | None = None
+        self.velocity: np.ndarray | None = None
 
-    def step(self) -> None:
+    def update(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
         lr, mu, lam = self.lr, self.momentum, self.weight_decay
         if mu == 0.0:
-            if lam == 0.0:
-                for p in self.params:
-                    p.data -= lr * p.grad
-            else:
-                shrink = 1.0 - lr * lam
-                for p in self.params:
-                    p.data = shrink * p.data - lr * p.grad
-            return
-        first = self.velocity is None
-        if first:
-            self.velocity = [0.0] * len(self.params)
-        v = self.velocity
-        for i, p in enumerate(self.params):
-            g = p.grad + lam * p.data if lam else p.grad
-            v[i] = g if first else mu * v[i] + g
-            p.data -= lr * (g + mu * v[i] if self.nesterov else v[i])
+            return data - lr * grad if lam == 0.0 else (1.0 - lr * lam) * data - lr * grad
+        g = grad + lam * data if lam else grad
+        self.velocity = g.copy() if self.velocity is None else mu * self.velocity + g
+        return data - lr * (g + mu * self.velocity if self.nesterov else self.velocity)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"lr": self.lr, "velocity": None if self.velocity is None else list(self.velocity)}
+        return {"lr": self.lr, "velocity": None if self.velocity is None else self.velocity.tolist()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         velocity = state.get("velocity")
         if velocity is not None and len(velocity) != len(self.params):
             raise ValueError(f"SGD.load_state_dict: {len(velocity)} velocities for {len(self.params)} parameters")
         super().load_state_dict(state)
-        self.velocity = None if velocity is None else [float(x) for x in velocity]
+        self.velocity = None if velocity is None else np.array(velocity, dtype=float)
 
 
 class Adam(Optimizer):
@@ -140,31 +143,30 @@ class Adam(Optimizer):
         self.eps = _nonnegative(eps, "Adam: eps")
         self.weight_decay = _nonnegative(weight_decay, "Adam: weight_decay")
         self.t = 0
-        self.m = [0.0] * len(self.params)
-        self.v = [0.0] * len(self.params)
+        self.m = np.zeros(len(self.params))
+        self.v = np.zeros(len(self.params))
 
-    def step(self) -> None:
+    def update(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
         self.t += 1
         beta1, beta2 = self.betas
-        lam, eps, m, v = self.weight_decay, self.eps, self.m, self.v
+        lam, eps = self.weight_decay, self.eps
         step_size = self.lr / (1.0 - beta1**self.t)
-        root_correction = math.sqrt(1.0 - beta2**self.t)
-        for i, p in enumerate(self.params):
-            g = p.grad + lam * p.data if lam else p.grad
-            m[i] = beta1 * m[i] + (1.0 - beta1) * g
-            v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
-            p.data -= step_size * m[i] / (math.sqrt(v[i]) / root_correction + eps)
+        root_correction = np.sqrt(1.0 - beta2**self.t)
+        g = grad + lam * data if lam else grad
+        self.m = beta1 * self.m + (1.0 - beta1) * g
+        self.v = beta2 * self.v + (1.0 - beta2) * g * g
+        return data - step_size * self.m / (np.sqrt(self.v) / root_correction + eps)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"lr": self.lr, "t": self.t, "m": list(self.m), "v": list(self.v)}
+        return {"lr": self.lr, "t": self.t, "m": self.m.tolist(), "v": self.v.tolist()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if len(state["m"]) != len(self.params) or len(state["v"]) != len(self.params):
             raise ValueError(f"Adam.load_state_dict: moment buffers do not match {len(self.params)} parameters")
         super().load_state_dict(state)
         self.t = int(state["t"])
-        self.m = [float(x) for x in state["m"]]
-        self.v = [float(x) for x in state["v"]]
+        self.m = np.array(state["m"], dtype=float)
+        self.v = np.array(state["v"], dtype=float)
 
 
 class LRScheduler:

@@ -140,30 +140,85 @@ def _n_outputs(model: Module, X: np.ndarray) -> int:
     return int(n)
 
 
-class _Compiled:
-    """One sample's forward (outputs, then the loss) traced once and replayed over mini-batches."""
+class CompiledTrainer:
+    """Training steps on whole mini-batches: the model and loss traced once by :func:`autograd.compile`.
 
-    def __init__(self, model: Module, loss: Callable[..., Value], n_features: int, n_outputs: int, n_targets: int):
+    This is what ``fit(..., compiled=True)`` runs. Between steps the trainer keeps
+    the parameters in numpy arrays and updates them with the optimiser's own rule
+    (:meth:`~nn.optim.Optimizer.update`), so a step costs a few numpy operations
+    however many Parameters the model has. :meth:`sync` writes the values, and the
+    last batch's gradients, back into the Parameters (``fit`` calls it after every
+    epoch); the next step reads the Parameters again, so changes made to them
+    in between are seen. An optimiser without ``update`` is driven through
+    ``zero_grad``/``step`` on the Values instead.
+
+    ``X, y`` are an example batch, given as to :func:`fit` (labels as class indices,
+    one-hot rows or numbers): their shapes fix the traced graph.
+    """
+
+    def __init__(self, model: Module, loss: Any, optimizer: Optimizer, X: Any, y: Any) -> None:
+        self.loss, self.optimizer = losses.get(loss), optimizer
+        X = np.asarray(X, dtype=float)
+        n_features = X.shape[1]
+        self.n_outputs = _n_outputs(model, X)
+        self.n_targets = _target_matrix(np.asarray(y), self.loss, self.n_outputs).shape[1]
+
         def traced(inputs: list[Value]) -> list[Value]:
             xs, ts = inputs[:n_features], inputs[n_features:]
             out = model(xs)
             outs = [out] if isinstance(out, Value) else list(out)
-            return [*outs, loss(out, ts[0] if n_targets == 1 else ts)]
+            return [*outs, self.loss(out, ts[0] if self.n_targets == 1 else ts)]
 
-        self.graph = autograd.compile(traced, n_features + n_targets)
-        self.n_outputs = n_outputs
+        self.graph = autograd.compile(traced, n_features + self.n_targets)
+        position = {id(p): i for i, p in enumerate(optimizer.params)}
+        slots = np.array([position.get(id(p), -1) for p in self.graph.parameters], dtype=np.intp)
+        self._trained = slots >= 0  # graph parameters the optimiser updates
+        self._slots = slots[self._trained]
+        self._arrays = type(optimizer).update is not Optimizer.update
+        self._data: np.ndarray | None = None  # the optimiser's parameters while the trainer holds them
+        self._grad: np.ndarray | None = None
 
-    def forward(self, Xb: np.ndarray, Tb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(outputs, per-sample losses) for a batch."""
-        Y = np.asarray(self.graph.forward(np.hstack([Xb, Tb])))
+    def _inputs(self, X: Any, y: Any) -> np.ndarray:
+        X, y = np.asarray(X, dtype=float), np.asarray(y)
+        return np.hstack([X, _target_matrix(y, self.loss, self.n_outputs)])
+
+    def _split(self, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         outputs = Y[:, 0] if self.n_outputs == 1 else Y[:, : self.n_outputs]
         return outputs, Y[:, -1]
 
-    def backward_mean(self, batch_size: int) -> None:
-        """Accumulate ∂J/∂w for J = mean of the per-sample losses of the last forward."""
-        seed = np.zeros((batch_size, self.n_outputs + 1))
-        seed[:, -1] = 1.0 / batch_size
-        self.graph.backward(seed)
+    def step(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """One gradient step on the mean loss of the batch; returns (outputs, per-sample losses) before it."""
+        XY = self._inputs(X, y)
+        seed = np.zeros((len(XY), self.n_outputs + 1))
+        seed[:, -1] = 1.0 / len(XY)
+        if not self._arrays:
+            self.optimizer.zero_grad()
+            result = self._split(self.graph.forward(XY))
+            self.graph.backward(seed)
+            self.optimizer.step()
+            return result
+        if self._data is None:
+            params = self.optimizer.params
+            self._data = np.fromiter((p.data for p in params), dtype=float, count=len(params))
+            self._values = np.fromiter((p.data for p in self.graph.parameters), float, len(self.graph.parameters))
+        self._values[self._trained] = self._data[self._slots]
+        result = self._split(self.graph.forward(XY, self._values))
+        self._grad = np.zeros_like(self._data)
+        self._grad[self._slots] = self.graph.parameter_gradients(seed)[self._trained]
+        self._data = self.optimizer.update(self._data, self._grad)
+        return result
+
+    def sync(self) -> None:
+        """Write the parameters (and the last batch's gradients) back into the optimiser's Values."""
+        if self._data is None:
+            return
+        for p, x, g in zip(self.optimizer.params, self._data.tolist(), self._grad.tolist()):
+            p.data, p.grad, p.grad_value = x, g, None
+        self._data = None
+
+    def evaluate(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(outputs, per-sample losses) for ``X, y`` with the Parameters' current values (call :meth:`sync` first)."""
+        return self._split(self.graph.forward(self._inputs(X, y)))
 
 
 def fit(
@@ -219,10 +274,7 @@ def fit(
     cut = losses.decision_threshold(loss, y) if threshold is None else threshold
     optimizer = SGD(model.parameters(), lr=0.1) if optimizer is None else optimizer
     rng = rng_from(seed)
-    engine = None
-    if compiled:
-        n_targets = _target_matrix(y[:1], loss, n_out).shape[1]
-        engine = _Compiled(model, loss, X.shape[1], n_out, n_targets)
+    trainer = CompiledTrainer(model, loss, optimizer, X[:1], y[:1]) if compiled else None
 
     history = History()
     start = time.perf_counter()
@@ -232,28 +284,29 @@ def fit(
             optimizer.lr = float(scheduler(epoch))
         total, outputs, labels = 0.0, [], []
         for Xb, yb in batches(X, y, batch_size, shuffle, rng):
-            optimizer.zero_grad()
-            if engine is None:
+            if trainer is None:
+                optimizer.zero_grad()
                 outs = [model(x) for x in Xb]
                 J = mean([loss(o, t) for o, t in zip(outs, _sample_targets(yb, loss))])
                 J.backward()
+                optimizer.step()
                 batch_loss, batch_out = J.data, _outputs_array(outs)
             else:
-                batch_out, per_sample = engine.forward(Xb, _target_matrix(yb, loss, n_out))
-                engine.backward_mean(len(yb))
+                batch_out, per_sample = trainer.step(Xb, yb)
                 batch_loss = float(per_sample.mean())
-            optimizer.step()
             total += batch_loss * len(yb)
             outputs.append(batch_out)
             labels.append(yb)
+        if trainer is not None:
+            trainer.sync()
         logs = {"loss": total / len(y), "lr": optimizer.lr}
         if classify:
             logs["accuracy"] = _accuracy(np.concatenate(outputs), np.concatenate(labels), cut)
         if validate:
-            if engine is None:
+            if trainer is None:
                 logs.update({f"val_{k}": v for k, v in evaluate(model, X_val, y_val, loss, cut).items()})
             else:
-                val_out, val_losses = engine.forward(X_val, _target_matrix(y_val, loss, n_out))
+                val_out, val_losses = trainer.evaluate(X_val, y_val)
                 logs["val_loss"] = float(val_losses.mean())
                 if classify:
                     logs["val_accuracy"] = _accuracy(val_out, y_val, cut)

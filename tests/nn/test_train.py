@@ -230,3 +230,82 @@ def test_compiled_predict_and_accuracy_match_the_scalar_path(sizes) -> None:
     np.testing.assert_allclose(compiled, scalar, rtol=1e-12, atol=1e-12)
     labels = y if sizes[-1] == 3 else (y > 0).astype(float)
     assert nn.accuracy(model, X, labels, compiled=True) == nn.accuracy(model, X, labels)
+
+
+class _StepOnlySGD(nn.Optimizer):
+    """A user's optimiser written the PyTorch way, with ``step`` on the Values and no array ``update``."""
+
+    def step(self) -> None:
+        for p in self.params:
+            p.data -= self.lr * p.grad
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        lambda model: _StepOnlySGD(model.parameters(), lr=0.1),
+        lambda model: nn.SGD(model.layers[-1].parameters(), lr=0.1, momentum=0.5),  # first layer frozen
+    ],
+    ids=["step-only optimiser", "frozen first layer"],
+)
+def test_compiled_fit_matches_the_scalar_path_for_any_optimiser(optimizer) -> None:
+    X, y = nn.spiral(20, classes=3, seed=3)
+    models = {}
+    for compiled in (False, True):
+        model = nn.MLP(2, [6, 3], activation="tanh", seed=4)
+        nn.fit(
+            model,
+            X,
+            y,
+            loss="cross_entropy",
+            optimizer=optimizer(model),
+            epochs=2,
+            batch_size=7,
+            seed=0,
+            progress=False,
+            compiled=compiled,
+        )
+        models[compiled] = model
+    trained = {id(p) for p in optimizer(models[False]).params}
+    for (name, p), q in zip(models[False].named_parameters(), models[True].parameters()):
+        assert q.data == pytest.approx(p.data, rel=1e-9, abs=1e-12), name
+        if id(p) in trained:  # the last batch's gradient (frozen parameters' grads are not the trainer's)
+            assert q.grad == pytest.approx(p.grad, rel=1e-9, abs=1e-12), name
+    first = models[True].layers[0].parameters()
+    untouched = nn.MLP(2, [6, 3], activation="tanh", seed=4).layers[0].parameters()
+    if not isinstance(optimizer(models[True]), _StepOnlySGD):
+        assert [p.data for p in first] == [p.data for p in untouched]
+
+
+def test_compiled_trainer_holds_the_parameters_until_sync() -> None:
+    X, y = nn.moons(16, seed=2)
+    model = nn.MLP(2, [4, 1], activation="tanh", seed=1)
+    trainer = nn.CompiledTrainer(model, "bce_with_logits", nn.SGD(model.parameters(), lr=0.5), X, y)
+    before = [p.data for p in model.parameters()]
+    trainer.step(X, y)
+    assert [p.data for p in model.parameters()] == before  # held in arrays, not yet written
+    trainer.sync()
+    after = [p.data for p in model.parameters()]
+    assert after != before and all(p.grad != 0.0 for p in model.layers[-1].parameters())
+
+    reference = nn.MLP(2, [4, 1], activation="tanh", seed=1)
+    for p, q in zip(reference.parameters(), after):
+        p.data = q
+    w = model.layers[0].neurons[0].w[0]
+    w.data = 3.0  # a change made between syncs is seen by the next step
+    reference.layers[0].neurons[0].w[0].data = 3.0
+    trainer.step(X, y)
+    trainer.sync()
+    nn.fit(
+        reference,
+        X,
+        y,
+        loss="bce_with_logits",
+        optimizer=nn.SGD(reference.parameters(), lr=0.5),
+        epochs=1,
+        shuffle=False,
+        progress=False,
+    )
+    np.testing.assert_allclose(
+        [p.data for p in model.parameters()], [p.data for p in reference.parameters()], rtol=1e-12, atol=1e-12
+    )
