@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import numbers
+from collections.abc import Callable
+from functools import partial
 from operator import attrgetter
 from typing import Any
 
@@ -25,6 +27,33 @@ def _real(x: Any, where: str) -> float:
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return float(x)
     raise TypeError(f"{where}: expected a real number (int, float or numpy scalar), got {type(x).__name__} {x!r}")
+
+
+def _binary_operator(name: str, reflected: bool = False) -> Callable[[Value, Any], Value]:
+    """The operator method recording op ``name``: ``self op other``, or ``other op self`` when ``reflected``.
+
+    Numbers become :class:`Constant` leaves; other types give NotImplemented, so
+    Python raises its usual TypeError naming the operator and both types.
+    """
+    op = OPS[name]
+    forward = op.forward
+
+    def operator(self: Value, other: Any) -> Value:
+        if type(other) is not Value:
+            other = _operand(other)
+            if other is None:
+                return NotImplemented
+        return _node(forward(FLOAT, self.data, other.data, None), name, (self, other))
+
+    def reflected_operator(self: Value, other: Any) -> Value:
+        other = _operand(other)
+        if other is None:
+            return NotImplemented
+        return _node(forward(FLOAT, other.data, self.data, None), name, (other, self))
+
+    method = reflected_operator if reflected else operator
+    method.__doc__ = f"{'other ' + op.symbol + ' self' if reflected else 'self ' + op.symbol + ' other'}: {op.doc}"
+    return method
 
 
 class Value:
@@ -84,53 +113,19 @@ class Value:
     def _unary(self, op: Op, param: Any = None) -> Value:
         return _node(op.forward(FLOAT, self.data, param), op.name, (self,), param)
 
-    def _binary(self, op: Op, other: Value) -> Value:
-        return _node(op.forward(FLOAT, self.data, other.data, None), op.name, (self, other))
-
     # ------------------------------------------------------------ arithmetic
-    def __add__(self, other: Value | Number) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else self._binary(_ADD, other)
-
-    def __radd__(self, other: Number) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else other._binary(_ADD, self)
-
-    def __sub__(self, other: Value | Number) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else self._binary(_SUB, other)
-
-    def __rsub__(self, other: Number) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else other._binary(_SUB, self)
-
-    def __mul__(self, other: Value | Number) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else self._binary(_MUL, other)
-
-    def __rmul__(self, other: Number) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else other._binary(_MUL, self)
-
-    def __truediv__(self, other: Value | Number) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else self._binary(_DIV, other)
-
-    def __rtruediv__(self, other: Number) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else other._binary(_DIV, self)
+    __add__, __radd__ = _binary_operator("add"), _binary_operator("add", reflected=True)
+    __sub__, __rsub__ = _binary_operator("sub"), _binary_operator("sub", reflected=True)
+    __mul__, __rmul__ = _binary_operator("mul"), _binary_operator("mul", reflected=True)
+    __truediv__, __rtruediv__ = _binary_operator("div"), _binary_operator("div", reflected=True)
 
     def __pow__(self, other: Value | Number) -> Value:
         """``x ** c`` with a number c records op ``powc``; ``x ** y`` with a Value y records ``pow``."""
-        if isinstance(other, Value):
-            return self._binary(_POW, other)
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
             return self._unary(_POWC, float(other))
-        return NotImplemented
+        return _pow(self, other)
 
-    def __rpow__(self, other: Number) -> Value:
-        other = _operand(other)
-        return NotImplemented if other is None else other._binary(_POW, self)
+    __rpow__ = _binary_operator("pow", reflected=True)
 
     def __neg__(self) -> Value:
         return self._unary(_NEG)
@@ -293,18 +288,22 @@ class Constant(Value):
 
 def _operand(x: Any) -> Value | None:
     """``x`` as a Value (numbers become Constants), or None for an unsupported type."""
+    if type(x) is float and x == x:
+        return _constant(x)
     if isinstance(x, Value):
         return x
     if type(x) is float or type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, bool)):
         x = float(x)
         if x != x:
             raise ValueError("a NaN constant in an expression would silently poison every gradient")
-        return Constant._node(x, "", ())
+        return _constant(x)
     return None
 
 
 _node = Value._node
-_ADD, _SUB, _MUL, _DIV, _POW, _POWC = (OPS[n] for n in ("add", "sub", "mul", "div", "pow", "powc"))
+_constant = partial(Constant._node, op="", inputs=())
+_POWC = OPS["powc"]
+_pow = _binary_operator("pow")
 _NEG, _ABS, _EXP, _LOG, _SQRT, _TANH = (OPS[n] for n in ("neg", "abs", "exp", "log", "sqrt", "tanh"))
 _SIGMOID, _RELU, _LEAKY_RELU, _ELU, _SOFTPLUS, _SIN, _COS = (
     OPS[n] for n in ("sigmoid", "relu", "leaky_relu", "elu", "softplus", "sin", "cos")
