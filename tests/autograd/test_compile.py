@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd
+import nn
 from autograd import OPS, Constant, Value
 from autograd.compiled import NUMPY, CompiledGraph
 
@@ -410,7 +411,6 @@ def test_numpy_namespace_is_stable_at_extremes() -> None:
 
 
 # ------------------------------------------------------------------ nn.fit(compiled=True)
-nn = pytest.importorskip("nn")
 
 
 @pytest.mark.parametrize(
