@@ -96,15 +96,23 @@ def accuracy(model: Module, X: Any, y: Any, threshold: float = 0.0, compiled: bo
     return _accuracy(predict(model, X, compiled), np.asarray(y), threshold)
 
 
-def evaluate(model: Module, X: Any, y: Any, loss: Any = "mse", threshold: float | None = None) -> dict[str, float]:
-    """Mean ``loss`` and (for class labels) ``accuracy`` of ``model`` on ``X, y``, under no_grad."""
+def evaluate(
+    model: Module, X: Any, y: Any, loss: Any = "mse", threshold: float | None = None, compiled: bool = False
+) -> dict[str, float]:
+    """Mean ``loss`` and (for class labels) ``accuracy`` of ``model`` on ``X, y``, under no_grad.
+
+    With ``compiled=True`` the model and loss are traced once and run on all rows with numpy.
+    """
     loss = losses.get(loss)
     X, y = np.asarray(X, dtype=float), np.asarray(y)
-    with no_grad():
-        outs = [model(x) for x in X]
-        value = mean([loss(o, t) for o, t in zip(outs, _sample_targets(y, loss))]).data
-    result = {"loss": value}
-    outputs = _outputs_array(outs)
+    if compiled:
+        outputs, per_sample = _CompiledLoss(model, loss, X, y)(X, y)
+        result = {"loss": float(per_sample.mean())}
+    else:
+        with no_grad():
+            outs = [model(x) for x in X]
+            result = {"loss": mean([loss(o, t) for o, t in zip(outs, _sample_targets(y, loss))]).data}
+        outputs = _outputs_array(outs)
     n_out = 1 if outputs.ndim == 1 else outputs.shape[1]
     if _is_classification(y, n_out):
         t = losses.decision_threshold(loss, y) if threshold is None else threshold
@@ -140,6 +148,39 @@ def _n_outputs(model: Module, X: np.ndarray) -> int:
     return int(n)
 
 
+class _CompiledLoss:
+    """The model's outputs and per-sample loss, traced once; called on ``X, y`` it gives both for every row.
+
+    Rows of the traced graph's input are a sample's features followed by its target
+    (one-hot for class indices with cross-entropy); the Parameters' current values are used.
+    """
+
+    def __init__(self, model: Module, loss: Any, X: Any, y: Any) -> None:
+        self.loss = losses.get(loss)
+        X = np.asarray(X, dtype=float)
+        n_features = X.shape[1]
+        self.n_outputs = _n_outputs(model, X)
+        n_targets = self.rows(X[:1], np.asarray(y)[:1]).shape[1] - n_features
+
+        def traced(inputs: list[Value]) -> list[Value]:
+            xs, ts = inputs[:n_features], inputs[n_features:]
+            out = model(xs)
+            outs = [out] if isinstance(out, Value) else list(out)
+            return [*outs, self.loss(out, ts[0] if n_targets == 1 else ts)]
+
+        self.graph = autograd.compile(traced, n_features + n_targets)
+
+    def rows(self, X: Any, y: Any) -> np.ndarray:
+        return np.hstack([np.asarray(X, dtype=float), _target_matrix(np.asarray(y), self.loss, self.n_outputs)])
+
+    def split(self, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(outputs, per-sample losses) from the graph's output columns."""
+        return (Y[:, 0] if self.n_outputs == 1 else Y[:, : self.n_outputs]), Y[:, -1]
+
+    def __call__(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        return self.split(self.graph.forward(self.rows(X, y)))
+
+
 class CompiledTrainer:
     """Training steps on whole mini-batches: the model and loss traced once by :func:`autograd.compile`.
 
@@ -157,19 +198,9 @@ class CompiledTrainer:
     """
 
     def __init__(self, model: Module, loss: Any, optimizer: Optimizer, X: Any, y: Any) -> None:
-        self.loss, self.optimizer = losses.get(loss), optimizer
-        X = np.asarray(X, dtype=float)
-        n_features = X.shape[1]
-        self.n_outputs = _n_outputs(model, X)
-        self.n_targets = _target_matrix(np.asarray(y), self.loss, self.n_outputs).shape[1]
-
-        def traced(inputs: list[Value]) -> list[Value]:
-            xs, ts = inputs[:n_features], inputs[n_features:]
-            out = model(xs)
-            outs = [out] if isinstance(out, Value) else list(out)
-            return [*outs, self.loss(out, ts[0] if self.n_targets == 1 else ts)]
-
-        self.graph = autograd.compile(traced, n_features + self.n_targets)
+        self.optimizer = optimizer
+        self._loss = _CompiledLoss(model, loss, X, y)
+        self.graph = self._loss.graph
         position = {id(p): i for i, p in enumerate(optimizer.params)}
         slots = np.array([position.get(id(p), -1) for p in self.graph.parameters], dtype=np.intp)
         self._trained = slots >= 0  # graph parameters the optimiser updates
@@ -178,22 +209,14 @@ class CompiledTrainer:
         self._data: np.ndarray | None = None  # the optimiser's parameters while the trainer holds them
         self._grad: np.ndarray | None = None
 
-    def _inputs(self, X: Any, y: Any) -> np.ndarray:
-        X, y = np.asarray(X, dtype=float), np.asarray(y)
-        return np.hstack([X, _target_matrix(y, self.loss, self.n_outputs)])
-
-    def _split(self, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        outputs = Y[:, 0] if self.n_outputs == 1 else Y[:, : self.n_outputs]
-        return outputs, Y[:, -1]
-
     def step(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         """One gradient step on the mean loss of the batch; returns (outputs, per-sample losses) before it."""
-        XY = self._inputs(X, y)
-        seed = np.zeros((len(XY), self.n_outputs + 1))
+        XY, split = self._loss.rows(X, y), self._loss.split
+        seed = np.zeros((len(XY), self._loss.n_outputs + 1))
         seed[:, -1] = 1.0 / len(XY)
         if not self._arrays:
             self.optimizer.zero_grad()
-            result = self._split(self.graph.forward(XY))
+            result = split(self.graph.forward(XY))
             self.graph.backward(seed)
             self.optimizer.step()
             return result
@@ -202,11 +225,15 @@ class CompiledTrainer:
             self._data = np.fromiter((p.data for p in params), dtype=float, count=len(params))
             self._values = np.fromiter((p.data for p in self.graph.parameters), float, len(self.graph.parameters))
         self._values[self._trained] = self._data[self._slots]
-        result = self._split(self.graph.forward(XY, self._values))
+        result = split(self.graph.forward(XY, self._values))
         self._grad = np.zeros_like(self._data)
         self._grad[self._slots] = self.graph.parameter_gradients(seed)[self._trained]
         self._data = self.optimizer.update(self._data, self._grad)
         return result
+
+    def evaluate(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(outputs, per-sample losses) for ``X, y`` with the Parameters' values (call :meth:`sync` first)."""
+        return self._loss(X, y)
 
     def sync(self) -> None:
         """Write the parameters (and the last batch's gradients) back into the optimiser's Values."""
@@ -215,10 +242,6 @@ class CompiledTrainer:
         for p, x, g in zip(self.optimizer.params, self._data.tolist(), self._grad.tolist()):
             p.data, p.grad, p.grad_value = x, g, None
         self._data = None
-
-    def evaluate(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        """(outputs, per-sample losses) for ``X, y`` with the Parameters' current values (call :meth:`sync` first)."""
-        return self._split(self.graph.forward(self._inputs(X, y)))
 
 
 def fit(

@@ -309,3 +309,15 @@ def test_compiled_trainer_holds_the_parameters_until_sync() -> None:
     np.testing.assert_allclose(
         [p.data for p in model.parameters()], [p.data for p in reference.parameters()], rtol=1e-12, atol=1e-12
     )
+
+
+@pytest.mark.parametrize(("loss", "labels"), [("cross_entropy", "index"), ("mse", "one_hot"), ("hinge", "pm1")])
+def test_compiled_evaluate_matches_the_scalar_path(loss, labels) -> None:
+    X, y = nn.spiral(15, classes=3, seed=5)
+    sizes = [4, 1] if labels == "pm1" else [4, 3]
+    y = {"index": y, "one_hot": nn.one_hot(y), "pm1": np.where(y > 0, 1.0, -1.0)}[labels]
+    model = nn.MLP(2, sizes, activation="relu", seed=6)
+    scalar, compiled = nn.evaluate(model, X, y, loss), nn.evaluate(model, X, y, loss, compiled=True)
+    assert compiled.keys() == scalar.keys() == {"loss", "accuracy"}
+    assert compiled["loss"] == pytest.approx(scalar["loss"], rel=1e-12)
+    assert compiled["accuracy"] == scalar["accuracy"]
