@@ -52,7 +52,8 @@ def _binary_operator(name: str, reflected: bool = False) -> Callable[[Value, Any
         return _node(forward(FLOAT, other.data, self.data, None), name, (other, self))
 
     method = reflected_operator if reflected else operator
-    method.__doc__ = f"{'other ' + op.symbol + ' self' if reflected else 'self ' + op.symbol + ' other'}: {op.doc}"
+    left, right = ("other", "self") if reflected else ("self", "other")
+    method.__doc__ = f"{left} {op.symbol} {right}: {op.doc}"
     return method
 
 
