@@ -224,10 +224,13 @@ class CompiledTrainer:
             params = self.optimizer.params
             self._data = np.fromiter((p.data for p in params), dtype=float, count=len(params))
             self._values = np.fromiter((p.data for p in self.graph.parameters), float, len(self.graph.parameters))
+            self._frozen_grad = np.zeros(np.count_nonzero(~self._trained))
         self._values[self._trained] = self._data[self._slots]
         result = split(self.graph.forward(XY, self._values))
+        graph_grad = self.graph.parameter_gradients(seed)
         self._grad = np.zeros_like(self._data)
-        self._grad[self._slots] = self.graph.parameter_gradients(seed)[self._trained]
+        self._grad[self._slots] = graph_grad[self._trained]
+        self._frozen_grad += graph_grad[~self._trained]  # never zeroed by the optimiser: they accumulate
         self._data = self.optimizer.update(self._data, self._grad)
         return result
 
@@ -236,11 +239,18 @@ class CompiledTrainer:
         return self._loss(X, y)
 
     def sync(self) -> None:
-        """Write the parameters (and the last batch's gradients) back into the optimiser's Values."""
+        """Write the parameters and gradients back into the Values, as the scalar path leaves them.
+
+        The optimiser's parameters get their values and the last batch's gradient; parameters of
+        the model that the optimiser does not update get the gradients accumulated since the last sync.
+        """
         if self._data is None:
             return
         for p, x, g in zip(self.optimizer.params, self._data.tolist(), self._grad.tolist()):
             p.data, p.grad, p.grad_value = x, g, None
+        frozen = (p for p, trained in zip(self.graph.parameters, self._trained) if not trained)
+        for p, g in zip(frozen, self._frozen_grad.tolist()):
+            p.grad += g
         self._data = None
 
 
