@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd
-import nn
 from autograd import OPS, Constant, Value
 from autograd.compiled import NUMPY, CompiledGraph
 
@@ -408,42 +407,3 @@ def test_numpy_namespace_is_stable_at_extremes() -> None:
     np.testing.assert_allclose(NUMPY.softplus(x), np.logaddexp(0.0, x), rtol=1e-15)
     np.testing.assert_allclose(NUMPY.sigmoid(x), [0.0, 1 / (1 + np.e), 0.5, 1 / (1 + np.exp(-1)), 1.0], rtol=1e-15)
     np.testing.assert_allclose(NUMPY.elu(x, 2.0), [-2.0, 2.0 * np.expm1(-1.0), 0.0, 1.0, 800.0], rtol=1e-15)
-
-
-# ------------------------------------------------------------------ nn.fit(compiled=True)
-
-
-@pytest.mark.parametrize(
-    ("loss", "sizes", "activation", "make_optimizer"),
-    [
-        ("cross_entropy", [8, 3], "relu", lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9)),
-        ("mse", [5, 1], "tanh", lambda ps: nn.SGD(ps, lr=0.05)),
-        ("cross_entropy", [6, 3], "leaky_relu", lambda ps: nn.Adam(ps, lr=0.01)),
-    ],
-)
-def test_fit_compiled_matches_scalar_fit(
-    loss: str, sizes: list[int], activation: str, make_optimizer: Callable
-) -> None:
-    rng = np.random.default_rng(21)
-    X = rng.normal(size=(40, 5))
-    y = rng.integers(0, 3, 40) if loss == "cross_entropy" else X[:, 0] * X[:, 1]
-    runs = []
-    for compiled in (False, True):
-        model = nn.MLP(5, sizes, activation=activation, seed=3)
-        history = nn.fit(
-            model,
-            X,
-            y,
-            loss=loss,
-            optimizer=make_optimizer(model.parameters()),
-            epochs=3,
-            batch_size=16,
-            seed=4,
-            progress=False,
-            compiled=compiled,
-        )
-        runs.append((np.array([p.data for p in model.parameters()]), history))
-    (scalar_params, scalar_history), (compiled_params, compiled_history) = runs
-    np.testing.assert_allclose(compiled_params, scalar_params, **TOL)
-    np.testing.assert_allclose(compiled_history.loss, scalar_history.loss, **TOL)
-    assert not np.allclose(scalar_params, np.array([p.data for p in nn.MLP(5, sizes, seed=3).parameters()]))

@@ -205,11 +205,12 @@ def _train(compiled, model_args, loss, X, y, optimizer, **kwargs):
         ((2, [5, 1], "elu"), "bce_with_logits", "01"),
         ((2, [5, 1], "tanh", "sigmoid"), "bce", "01"),
         ((2, [5, 3], "leaky_relu"), "mse", "one_hot"),
+        ((2, [5, 1], "tanh"), "mse", "regression"),
     ],
 )
 def test_compiled_fit_matches_the_scalar_path(model_args, loss, labels) -> None:
     X, y = nn.spiral(30, classes=3, seed=0) if "3" in str(model_args[1]) else nn.moons(30, seed=0)
-    y = {"index": y, "one_hot": nn.one_hot(y), "pm1": 2 * y - 1, "01": y}[labels]
+    y = {"index": y, "one_hot": nn.one_hot(y), "pm1": 2 * y - 1, "01": y, "regression": X[:, 0] * X[:, 1]}[labels]
     X_val, y_val = X[:10] + 0.05, y[:10]
     for optimizer in (lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9), lambda ps: nn.Adam(ps, lr=0.05)):
         scalar, h_scalar = _train(False, model_args, loss, X, y, optimizer, X_val=X_val, y_val=y_val)
