@@ -64,6 +64,10 @@ class Value:
     output L. Every operation on Values records a new node whose ``op`` names
     the operation and whose ``inputs`` are its operands.
 
+    ``<``, ``<=``, ``>``, ``>=`` compare ``data`` (so ``max(values)`` works), while
+    ``==`` and hashing go by identity: a node is a place in the graph, so two
+    nodes holding equal numbers are still two keys of a dict.
+
     >>> x = Value(2.0, label="x"); w = Value(-3.0, label="w")
     >>> y = (x * w + 1.0).tanh()
     >>> y.backward()
