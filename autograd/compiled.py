@@ -145,23 +145,21 @@ class NumpyMath:
         """``a`` where ``x >= 0``, else ``b``."""
         return np.where(x >= 0.0, a, b)
 
+    # reductions over axis 0 of an (inputs × nodes × batch) block: the n-ary ops' inputs
+    @staticmethod
+    def sum(xs: Any) -> np.ndarray:
+        return np.sum(xs, axis=0)
+
+    @staticmethod
+    def max(xs: np.ndarray) -> np.ndarray:
+        return xs.max(axis=0)
+
+    @staticmethod
+    def dot(ws: np.ndarray, xs: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        return np.einsum("nkb,nkb->kb", ws, xs) + bias.sum(axis=0)
+
 
 NUMPY = NumpyMath()
-
-
-def _logsumexp(xs: np.ndarray) -> np.ndarray:
-    m = xs.max(axis=0)
-    return m + np.log(np.exp(xs - m).sum(axis=0))
-
-
-# The forward of the n-ary ops as numpy reductions over axis 0 of an (inputs × nodes × batch) block.
-# Their derivatives come from the op table, like every other op's.
-_REDUCE: dict[str, Callable[[np.ndarray, Any], np.ndarray]] = {
-    "sum": lambda xs, p: xs.sum(axis=0),
-    "mean": lambda xs, p: xs.mean(axis=0),
-    "logsumexp": lambda xs, p: _logsumexp(xs),
-    "dot": lambda xs, p: np.einsum("nkb,nkb->kb", xs[:p], xs[p : 2 * p]) + xs[2 * p :].sum(axis=0),
-}
 
 _UNSUPPORTED = {
     "pow": "Value ** Value (op 'pow') is not supported in compiled mode: its rule for the exponent's derivative "
@@ -250,7 +248,7 @@ class _Reduction:
         self.name = op.name
 
     def forward(self, V: np.ndarray, leaves: np.ndarray) -> None:
-        V[self.out] = _REDUCE[self.name](self.operands.gather(V), self.param)
+        V[self.out] = self.op.forward(NUMPY, self.operands.gather(V), self.param)
 
     def backward(self, V: np.ndarray, dV: np.ndarray, leaf_grad: np.ndarray, want: tuple[bool, ...]) -> None:
         g = dV[self.out]

@@ -148,6 +148,15 @@ class FloatMath:
         """``a`` where ``x >= 0``, else ``b``."""
         return a if x >= 0.0 else b
 
+    # reductions over the inputs of an n-ary node (a list here; an inputs × nodes × batch block in numpy)
+    sum = staticmethod(sum)
+    max = staticmethod(max)
+
+    @staticmethod
+    def dot(ws: list[float], xs: list[float], bias: list[float]) -> float:
+        """Σ wᵢxᵢ, plus the bias when ``bias`` holds one."""
+        return sum(map(operator.mul, ws, xs), *bias)
+
 
 FLOAT = FloatMath()
 
@@ -169,8 +178,8 @@ def _pow_dy(F, x, out):
 
 
 def _logsumexp(F, xs, p):
-    m = max(xs)
-    return m + F.log(sum(F.exp(x - m) for x in xs))
+    m = F.max(xs)
+    return m + F.log(F.sum([F.exp(x - m) for x in xs]))
 
 
 _TABLE = [
@@ -264,12 +273,12 @@ _TABLE = [
     ),
     ("sin", "sin", UNARY, lambda F, x, p: F.sin(x), lambda F, x, out, p: F.cos(x), "sin x; δx += δ·cos x"),
     ("cos", "cos", UNARY, lambda F, x, p: F.cos(x), lambda F, x, out, p: -F.sin(x), "cos x; δx -= δ·sin x"),
-    ("sum", "Σ", NARY, lambda F, xs, p: sum(xs), lambda F, xs, out, p: (1.0,) * len(xs), "Σ xᵢ; δxᵢ += δ"),
+    ("sum", "Σ", NARY, lambda F, xs, p: F.sum(xs), lambda F, xs, out, p: (1.0,) * len(xs), "Σ xᵢ; δxᵢ += δ"),
     (
         "mean",
         "mean",
         NARY,
-        lambda F, xs, p: sum(xs) / len(xs),
+        lambda F, xs, p: F.sum(xs) / len(xs),
         lambda F, xs, out, p: (1.0 / len(xs),) * len(xs),
         "(1/n) Σ xᵢ; δxᵢ += δ/n",
     ),
@@ -277,7 +286,7 @@ _TABLE = [
         "dot",
         "·",
         NARY,
-        lambda F, xs, p: sum(map(operator.mul, xs[:p], xs[p : 2 * p]), *xs[2 * p :]),
+        lambda F, xs, p: F.dot(xs[:p], xs[p : 2 * p], xs[2 * p :]),
         lambda F, xs, out, p: (*xs[p : 2 * p], *xs[:p], *(1.0,) * (len(xs) - 2 * p)),
         "Σ wᵢxᵢ (+ b) over inputs (w₁..wₙ, x₁..xₙ[, b]); δwᵢ += δ·xᵢ, δxᵢ += δ·wᵢ, δb += δ",
     ),
