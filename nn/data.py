@@ -56,6 +56,16 @@ def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[n
     return X[order], y[order]
 
 
+def _two_classes(
+    outer: np.ndarray, inner: np.ndarray, noise: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points of class 0 (``outer``) and class 1 (``inner``) with Gaussian noise of std ``noise``, shuffled."""
+    X = np.vstack([outer, inner])
+    X = X + rng.normal(0.0, noise, X.shape)
+    y = np.concatenate([np.zeros(len(outer), dtype=np.int64), np.ones(len(inner), dtype=np.int64)])
+    return _shuffled(X, y, rng)
+
+
 def _count(n: Any, where: str, minimum: int = 1) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
         raise ValueError(f"{where}: n must be an int >= {minimum}, got {n!r}")
@@ -72,9 +82,7 @@ def moons(n: int = 100, noise: float = 0.1, seed: Seed = None) -> tuple[np.ndarr
     t_inner = np.linspace(0.0, np.pi, n_inner)
     outer = np.column_stack([np.cos(t_outer), np.sin(t_outer)])
     inner = np.column_stack([1.0 - np.cos(t_inner), 0.5 - np.sin(t_inner)])
-    X = np.vstack([outer, inner]) + rng.normal(0.0, noise, (n, 2))
-    y = np.concatenate([np.zeros(n_outer, dtype=np.int64), np.ones(n_inner, dtype=np.int64)])
-    return _shuffled(X, y, rng)
+    return _two_classes(outer, inner, noise, rng)
 
 
 def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
@@ -89,9 +97,7 @@ def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: Seed =
     t_inner = np.linspace(0.0, 2 * np.pi, n_inner, endpoint=False)
     outer = np.column_stack([np.cos(t_outer), np.sin(t_outer)])
     inner = factor * np.column_stack([np.cos(t_inner), np.sin(t_inner)])
-    X = np.vstack([outer, inner]) + rng.normal(0.0, noise, (n, 2))
-    y = np.concatenate([np.zeros(n_outer, dtype=np.int64), np.ones(n_inner, dtype=np.int64)])
-    return _shuffled(X, y, rng)
+    return _two_classes(outer, inner, noise, rng)
 
 
 def spiral(n: int = 300, classes: int = 3, noise: float = 0.2, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from .parameter import Parameter
+from .parameter import Parameter, clear_grads
 
 __all__ = ["Module", "IncompatibleKeys", "register", "load", "FORMAT", "FORMAT_VERSION"]
 
@@ -103,9 +103,7 @@ class Module:
 
     def zero_grad(self) -> None:
         """Reset every parameter's gradient to 0 before the next backward pass."""
-        for p in self.parameters():
-            p.grad = 0.0
-            p.grad_value = None
+        clear_grads(self.parameters())
 
     def train(self, mode: bool = True) -> Module:
         """Set the ``training`` flag on this module and all below it (PyTorch's API); returns self."""

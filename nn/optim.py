@@ -20,6 +20,8 @@ import numpy as np
 
 from autograd import Value
 
+from .parameter import clear_grads
+
 __all__ = ["Optimizer", "SGD", "Adam", "LRScheduler", "LambdaLR", "StepLR"]
 
 
@@ -46,9 +48,7 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0."""
-        for p in self.params:
-            p.grad = 0.0
-            p.grad_value = None
+        clear_grads(self.params)
 
     def step(self) -> None:
         """One update of every parameter's ``.data`` from its ``.grad``."""
@@ -193,11 +193,13 @@ class LRScheduler:
 class LambdaLR(LRScheduler):
     """lr = base_lr · f(epoch).
 
-    >>> from autograd import Value
-    >>> opt = SGD([Value(0.0)], lr=1.0)
-    >>> schedule = LambdaLR(opt, lambda e: 1.0 - 0.9 * e / 100)
-    >>> schedule.step(); schedule.step(); round(opt.lr, 6)
-    0.982
+        >>> from autograd import Value
+
+    from .parameter import clear_grads
+        >>> opt = SGD([Value(0.0)], lr=1.0)
+        >>> schedule = LambdaLR(opt, lambda e: 1.0 - 0.9 * e / 100)
+        >>> schedule.step(); schedule.step(); round(opt.lr, 6)
+        0.982
     """
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]) -> None:

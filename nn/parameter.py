@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from autograd import Value
 
-__all__ = ["Parameter"]
+__all__ = ["Parameter", "clear_grads"]
 
 
 class Parameter(Value):
@@ -24,3 +26,10 @@ class Parameter(Value):
     def __init__(self, data: float, label: str = "", name: str = "") -> None:
         super().__init__(data, label)
         self.name = name
+
+
+def clear_grads(params: Iterable[Value]) -> None:
+    """Set each parameter's ``.grad`` to 0 and forget its ``.grad_value``: what ``zero_grad`` does."""
+    for p in params:
+        p.grad = 0.0
+        p.grad_value = None

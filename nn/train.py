@@ -21,7 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import autograd
-from autograd import Value, mean, no_grad
+from autograd import Value, no_grad
 
 from . import losses
 from .data import batches, one_hot
@@ -111,7 +111,7 @@ def evaluate(
     else:
         with no_grad():
             outs = [model(x) for x in X]
-            result = {"loss": mean([loss(o, t) for o, t in zip(outs, _sample_targets(y, loss))]).data}
+            result = {"loss": losses.mean_loss(loss, outs, _sample_targets(y, loss)).data}
         outputs = _outputs_array(outs)
     n_out = 1 if outputs.ndim == 1 else outputs.shape[1]
     if _is_classification(y, n_out):
@@ -320,7 +320,7 @@ def fit(
             if trainer is None:
                 optimizer.zero_grad()
                 outs = [model(x) for x in Xb]
-                J = mean([loss(o, t) for o, t in zip(outs, _sample_targets(yb, loss))])
+                J = losses.mean_loss(loss, outs, _sample_targets(yb, loss))
                 J.backward()
                 optimizer.step()
                 batch_loss, batch_out = J.data, _outputs_array(outs)

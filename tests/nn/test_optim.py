@@ -19,28 +19,25 @@ def _loss(w):
     return (w[0] * w[1] - 1.0) ** 2 + tanh * w[0] + w[1] * w[1]
 
 
-def _ours(make, steps=25):
-    params = [nn.Parameter(v) for v in START]
+def _trajectory(params, make, read, steps):
+    """The parameters after each of ``steps`` optimiser steps on ``_loss`` (PyTorch's loop, either engine)."""
     opt = make(params)
     trajectory = []
     for _ in range(steps):
         opt.zero_grad()
         _loss(params).backward()
         opt.step()
-        trajectory.append([p.data for p in params])
+        trajectory.append([read(p) for p in params])
     return np.array(trajectory)
+
+
+def _ours(make, steps=25):
+    return _trajectory([nn.Parameter(v) for v in START], make, lambda p: p.data, steps)
 
 
 def _torch(make, steps=25):
     params = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in START]
-    opt = make(params)
-    trajectory = []
-    for _ in range(steps):
-        opt.zero_grad()
-        _loss(params).backward()
-        opt.step()
-        trajectory.append([p.item() for p in params])
-    return np.array(trajectory)
+    return _trajectory(params, make, lambda p: p.item(), steps)
 
 
 @pytest.mark.parametrize(
