@@ -17,11 +17,13 @@ LEARNING_RATE = 5e-3
 SEED = 0
 
 
-def main(compiled: bool = False) -> dict[str, float]:
+def train(compiled: bool = False, epochs: int = EPOCHS, learning_rate: float = LEARNING_RATE) -> dict[str, float]:
+    """Seconds of training, training samples, last epoch's training accuracy and test accuracy of
+    MLP(64, [32, 10]) trained with Adam on the 80/20 split."""
     X, y = nn.digits()
     X_train, X_test, y_train, y_test = nn.train_test_split(X, y, test_size=0.2, seed=SEED)
     model = nn.MLP(64, [32, 10], activation="relu", init="he", seed=SEED)
-    optimizer = nn.Adam(model.parameters(), lr=LEARNING_RATE)
+    optimizer = nn.Adam(model.parameters(), lr=learning_rate)
     start = time.perf_counter()
     history = nn.fit(
         model,
@@ -29,21 +31,30 @@ def main(compiled: bool = False) -> dict[str, float]:
         y_train,
         loss="cross_entropy",
         optimizer=optimizer,
-        epochs=EPOCHS,
+        epochs=epochs,
         batch_size=BATCH_SIZE,
         seed=SEED,
         progress=False,
         compiled=compiled,
     )
     seconds = time.perf_counter() - start
-    test_accuracy = nn.accuracy(model, X_test, y_test)
-    mode = "compiled" if compiled else "scalar"
+    return {
+        "seconds": seconds,
+        "samples": len(y_train),
+        "train_accuracy": history.accuracy[-1],
+        "test_accuracy": nn.accuracy(model, X_test, y_test, compiled=compiled),
+    }
+
+
+def main(compiled: bool = False) -> dict[str, float]:
+    r = train(compiled)
+    met = r["test_accuracy"] >= 0.94 and r["seconds"] < 300
     print(
-        f"digits MLP(64,[32,10]) {mode}: {EPOCHS} epochs on {len(y_train)} samples in {seconds:.1f} s, "
-        f"train accuracy {history.accuracy[-1]:.2%}, test accuracy {test_accuracy:.2%} "
-        f"(bar: >= 94% in < 300 s: {'met' if test_accuracy >= 0.94 and seconds < 300 else 'NOT met'})"
+        f"digits MLP(64,[32,10]) {'compiled' if compiled else 'scalar'}: {EPOCHS} epochs on {r['samples']} samples "
+        f"in {r['seconds']:.1f} s, train accuracy {r['train_accuracy']:.2%}, test accuracy {r['test_accuracy']:.2%} "
+        f"(bar: >= 94% in < 300 s: {'met' if met else 'NOT met'})"
     )
-    return {"seconds": seconds, "test_accuracy": test_accuracy}
+    return r
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import numpy as np
 
 import nn
 
+from . import bench_digits
 from ._harness import environment, median, ratio, settle, table, time_calls, verdict
 
 SEED = 0
@@ -176,29 +177,7 @@ def step_times(X: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float
 
 
 # ---------------------------------------------------------------------------- 3. digits
-DIGITS_EPOCHS, DIGITS_BATCH, DIGITS_LR = 40, 32, 3e-3
-
-
-def digits_run() -> tuple[float, float]:
-    """(seconds, test accuracy) of MLP(64, [32, 10]) trained compiled on digits, 80/20 split."""
-    X, y = nn.digits()
-    X_train, X_test, y_train, y_test = nn.train_test_split(X, y, test_size=0.2, seed=SEED)
-    model = nn.MLP(64, [32, 10], activation="relu", init="he", seed=SEED)
-    start = time.perf_counter()
-    nn.fit(
-        model,
-        X_train,
-        y_train,
-        loss="cross_entropy",
-        optimizer=nn.Adam(model.parameters(), lr=DIGITS_LR),
-        epochs=DIGITS_EPOCHS,
-        batch_size=DIGITS_BATCH,
-        seed=SEED,
-        progress=False,
-        compiled=True,
-    )
-    seconds = time.perf_counter() - start
-    return seconds, nn.accuracy(model, X_test, y_test, compiled=True)
+DIGITS_EPOCHS, DIGITS_LR = 40, 3e-3  # the network, split, batch and seed of bench_digits
 
 
 # ---------------------------------------------------------------------------- report
@@ -255,8 +234,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"50,890 Parameter Values (sync): {t['sync'] * 1e3:.2f} ms"
     )
 
-    digits_seconds, digits_accuracy = digits_run()
-    print(f"\n3. digits 8×8, MLP(64, [32, 10]) compiled, {DIGITS_EPOCHS} epochs of Adam, batch {DIGITS_BATCH}")
+    digits = bench_digits.train(compiled=True, epochs=DIGITS_EPOCHS, learning_rate=DIGITS_LR)
+    digits_seconds, digits_accuracy = digits["seconds"], digits["test_accuracy"]
+    batch = bench_digits.BATCH_SIZE
+    print(f"\n3. digits 8×8, MLP(64, [32, 10]) compiled, {DIGITS_EPOCHS} epochs of Adam, batch {batch}")
     print(
         table(
             ["figure", "value", "bar", ""],
