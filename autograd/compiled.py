@@ -47,12 +47,11 @@ import numpy as np
 
 from .grad_mode import enable_grad
 from .ops import BINARY, OPS, UNARY, DomainError, Op
-from .value import Constant, Value
+from .value import Constant, Value, walk
 
 __all__ = ["compile", "CompiledGraph", "NumpyMath", "NUMPY"]
 
 _data = attrgetter("data")
-_by_id = attrgetter("_id")
 
 
 # ------------------------------------------------------------------ the numpy math namespace
@@ -327,7 +326,7 @@ class CompiledGraph:
 
     # -------------------------------------------------------------- compile time
     def _build(self, placeholders: list[Value], outputs: list[Value]) -> None:
-        nodes = _reachable(outputs)
+        nodes = walk(outputs)[::-1]  # topological order: inputs first
         for v in nodes:
             if v.inputs and v.op not in OPS:
                 raise NotImplementedError(f"compile: op {v.op!r} is not in autograd.OPS, so it has no numpy rule")
@@ -516,18 +515,6 @@ class CompiledGraph:
             f"CompiledGraph(n_inputs={self.n_inputs}, n_outputs={self.n_outputs}, nodes={self.n_nodes}, "
             f"levels={self.n_levels}, numpy_ops={len(self._steps)}, parameters={len(self.parameters)})"
         )
-
-
-def _reachable(outputs: list[Value]) -> list[Value]:
-    """Every node the outputs depend on, in creation (topological) order; iterative, any depth."""
-    seen = set(outputs)
-    stack = list(seen)
-    while stack:
-        for x in stack.pop().inputs:
-            if x not in seen:
-                seen.add(x)
-                stack.append(x)
-    return sorted(seen, key=_by_id)
 
 
 def compile(fn: Callable[[list[Value]], Any], n_inputs: int, example: Sequence[float] | None = None) -> CompiledGraph:

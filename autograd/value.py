@@ -12,7 +12,7 @@ from typing import Any
 from .grad_mode import _grad_enabled, enable_grad
 from .ops import BINARY, FLOAT, OPS, UNARY, Op
 
-__all__ = ["Value", "Constant", "Number", "backprop", "local_grads"]
+__all__ = ["Value", "Constant", "Number", "backprop", "local_grads", "walk"]
 
 Number = int | float
 _ids = itertools.count()
@@ -224,19 +224,7 @@ class Value:
 
     def walk(self) -> list[Value]:
         """Every node of this Value's graph, in reverse topological order (outputs first)."""
-        seen = {self}
-        stack = [self]
-        order = []
-        pop, push, add = stack.pop, stack.append, seen.add
-        while stack:
-            v = pop()
-            order.append(v)
-            for x in v.inputs:
-                if x not in seen:
-                    add(x)
-                    push(x)
-        order.sort(key=_by_id, reverse=True)
-        return order
+        return walk([self])
 
     # ------------------------------------------------------------ conveniences
     @property
@@ -283,6 +271,27 @@ class Value:
 
     __hash__ = object.__hash__  # identity: a node is a place in the graph, not a number
     __array_ufunc__ = None  # numpy scalars defer to our reflected operators
+
+
+def walk(roots: list[Value]) -> list[Value]:
+    """Every node reachable from ``roots``, in reverse topological order (outputs first).
+
+    An explicit stack collects the nodes, so any depth works; reverse creation
+    order is a topological order of any graph built by forward calls.
+    """
+    seen = set(roots)
+    stack = list(seen)
+    order = []
+    pop, push, add = stack.pop, stack.append, seen.add
+    while stack:
+        v = pop()
+        order.append(v)
+        for x in v.inputs:
+            if x not in seen:
+                add(x)
+                push(x)
+    order.sort(key=_by_id, reverse=True)
+    return order
 
 
 class Constant(Value):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from autograd import OPS, Constant, Value, local_grads
+from autograd.value import walk
 from nn import ACTIVATIONS, Parameter
 
 from .render import Graph
@@ -236,16 +237,6 @@ def _roots(root: Value | Iterable[Value]) -> list[Value]:
     return roots
 
 
-def _all_nodes(roots: list[Value]) -> list[Value]:
-    """Every node reachable from ``roots``, in reverse topological order (as :meth:`Value.walk`)."""
-    if len(roots) == 1:
-        return roots[0].walk()
-    seen: dict[Value, None] = {}
-    for r in roots:
-        seen.update(dict.fromkeys(r.walk()))
-    return sorted(seen, key=lambda v: v._id, reverse=True)
-
-
 def _group_option(group: Group) -> bool:
     if group in ("auto", True):
         return True
@@ -272,7 +263,7 @@ class _Drawing:
         self.final = final  # when given, each δ cell is sized for its final text, so frames keep one layout
         self.highlight = highlight
         self.highlight_edges = highlight_edges
-        self.forward = _all_nodes(roots)[::-1]
+        self.forward = walk(roots)[::-1]
         self.structure = _Structure.of(self.forward) if options.group else _Structure({}, {}, {}, {})
         self.consumers: dict[Value, list[Value]] = {}
         for v in self.forward:

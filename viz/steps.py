@@ -22,7 +22,7 @@ from typing import Any, overload
 
 from autograd import Constant, Value, local_grads
 
-from .dot import DEFAULT_MAX_NODES, _all_nodes, _Drawing, _group_option, _Options, _roots, format_number
+from .dot import DEFAULT_MAX_NODES, _Drawing, _group_option, _Options, _roots, format_number
 from .render import Graph
 
 __all__ = ["backward_steps", "BackwardSteps", "Frame"]
@@ -245,7 +245,7 @@ def backward_steps(
     0.0
     """
     (root,) = _roots(root)
-    order = _all_nodes([root])
+    order = root.walk()
     if len(order) > MAX_FRAMES:
         raise ValueError(
             f"backward_steps: the graph has {len(order)} nodes (at most {MAX_FRAMES}); "
