@@ -8,6 +8,7 @@
 8.0
 """
 
+from .checks import check_backward, check_op
 from .compiled import compile
 from .functional import dot, grad, hessian, log_softmax, logsumexp, mean, softmax, sum, value_and_grad
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
@@ -36,4 +37,6 @@ __all__ = [
     "OPS",
     "Op",
     "compile",
+    "check_op",
+    "check_backward",
 ]

@@ -8,6 +8,7 @@
 True
 """
 
+from .checks import DeltaReport, check_deltas
 from .dot import DEFAULT_MAX_NODES, STYLES, draw_graph, escape_label, format_number, label_markup, node_kind
 from .plots import history_series, plot_decision_boundary, plot_descent, plot_history
 from .render import INSTALL_HINT, Graph, GraphvizNotFoundError, save, to_svg
@@ -33,4 +34,6 @@ __all__ = [
     "node_kind",
     "STYLES",
     "DEFAULT_MAX_NODES",
+    "check_deltas",
+    "DeltaReport",
 ]

@@ -1,0 +1,260 @@
+"""check_op and check_backward: every right answer passes, every seeded mistake is found and named."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pytest
+
+import autograd
+from autograd import Value, local_grads
+from autograd.checks import MISTAKES
+
+# ----------------------------------------------------------------------------- check_op, pair form
+RIGHT_PAIRS = {
+    "tanh": (math.tanh, lambda x, out: 1 - out**2),
+    "sigmoid": (lambda x: 0.5 * (1 + math.tanh(x / 2)), lambda x, out: out * (1 - out)),
+    "exp": (math.exp, lambda x, out: out),
+    "log": (math.log, lambda x: 1 / x),
+    "relu": (lambda x: max(x, 0.0), lambda x: 1.0 if x > 0 else 0.0),
+    "sin": (math.sin, lambda x: math.cos(x)),
+    "mul": (lambda a, b: a * b, lambda a, b, out: (b, a)),
+    "div": (lambda a, b: a / b, lambda a, b, out: (1 / b, -a / b**2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RIGHT_PAIRS))
+def test_right_pairs_pass(name: str) -> None:
+    report = autograd.check_op(RIGHT_PAIRS[name], name)
+    assert report.passed, str(report)
+    assert report.forward_ok and report.derivative_ok and report.mistake is None
+    assert str(report).startswith("✓ check_op")
+
+
+def test_awkward_points_are_checked_and_domain_is_respected() -> None:
+    report = autograd.check_op(RIGHT_PAIRS["log"], "log")
+    checked = {r.point[0] for r in report.forward_results}
+    assert 1e-3 in checked and 100.0 in checked
+    assert all(x > 0 for x in checked) and (0.0,) in report.skipped and (-1.0,) in report.skipped
+    tanh = autograd.check_op(RIGHT_PAIRS["tanh"], "tanh")
+    checked = {r.point[0] for r in tanh.forward_results}
+    assert {0.0, -100.0, 100.0, -1e-3} <= checked
+
+
+@pytest.mark.parametrize(
+    ("name", "pair", "mistake"),
+    [
+        ("tanh", (math.tanh, lambda x, out: 1 - x**2), "input_for_output"),
+        (
+            "sigmoid",
+            (lambda x: 1 / (1 + math.exp(-x)) if x > -700 else 0.0, lambda x, out: x * (1 - x)),
+            "input_for_output",
+        ),
+        ("exp", (math.exp, lambda x, out: x), "input_for_output"),
+        ("log", (math.log, lambda x, out: 1 / out), "output_for_input"),
+        ("exp", (math.exp, lambda x: -math.exp(x)), "sign"),
+        ("cos", (math.cos, lambda x: math.sin(x)), "sign"),
+    ],
+)
+def test_pair_mistakes_are_named(name: str, pair: tuple[Callable, Callable], mistake: str) -> None:
+    report = autograd.check_op(pair, name)
+    assert not report.passed and report.forward_ok and not report.derivative_ok
+    assert report.mistake == mistake
+    text = str(report)
+    assert MISTAKES[mistake] in text and "worst derivative point" in text
+    assert autograd.OPS[name].doc in text  # the expected formula
+
+
+def test_wrong_forward_reports_the_worst_point() -> None:
+    report = autograd.check_op((lambda x: x - x**3 / 3, lambda x, out: 1 - out**2), "tanh")
+    assert not report.forward_ok
+    worst = report.worst_forward
+    assert worst is not None and abs(worst.point[0]) == 100.0
+    assert "worst forward point: x = " in str(report)
+
+
+def test_learner_exceptions_are_reported_per_point() -> None:
+    naive_tanh = lambda x: (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)
+    report = autograd.check_op((naive_tanh, lambda x, out: 1 - out**2), "tanh", points=[0.5, 400.0])
+    assert not report.forward_ok
+    assert report.worst_forward is not None and report.worst_forward.point == (400.0,)
+    assert "OverflowError" in str(report)
+
+
+def test_callable_references_on_values_and_on_floats() -> None:
+    on_values = autograd.check_op(RIGHT_PAIRS["tanh"], lambda x: x.tanh())
+    on_floats = autograd.check_op(RIGHT_PAIRS["tanh"], math.tanh)
+    assert on_values.passed and on_floats.passed, (str(on_values), str(on_floats))
+    wrong = autograd.check_op((math.tanh, lambda x: 1 - x**2), math.tanh)
+    assert not wrong.passed and not wrong.derivative_ok
+    binary = autograd.check_op(
+        (math.hypot, lambda a, b, out: (a / out, b / out)), math.hypot, points=[(3.0, 4.0), (-1.0, 2.0)]
+    )
+    assert binary.passed, str(binary)
+
+
+def test_check_op_bad_input_is_named() -> None:
+    with pytest.raises(ValueError, match="no op named 'tanhh'"):
+        autograd.check_op(RIGHT_PAIRS["tanh"], "tanhh")
+    with pytest.raises(TypeError, match="pair form"):
+        autograd.check_op((math.tanh,), "tanh")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="needs a parameter"):
+        autograd.check_op(RIGHT_PAIRS["relu"], "leaky_relu")
+    with pytest.raises(ValueError, match="outside log's domain"):
+        autograd.check_op(RIGHT_PAIRS["log"], "log", points=[-1.0, 0.0])
+
+
+def test_op_report_displays_as_html() -> None:
+    report = autograd.check_op((math.tanh, lambda x, out: 1 - x**2), "tanh")
+    page = report._repr_html_()
+    assert page.startswith('<div class="deltagrad-check">') and "<table>" in page
+    assert "uses the input where it needs the output" in page
+
+
+# ----------------------------------------------------------------------------- check_backward
+def _topo(out: Value) -> list[Value]:
+    topo: list[Value] = []
+    seen: set[Value] = set()
+    stack: list[tuple[Value, bool]] = [(out, False)]
+    while stack:
+        v, done = stack.pop()
+        if done:
+            topo.append(v)
+        elif v not in seen:
+            seen.add(v)
+            stack.append((v, True))
+            stack.extend((x, False) for x in v.inputs)
+    return topo
+
+
+def _apply(v: Value, assign: bool = False) -> None:
+    """One node's chain-rule step from its .grad into its inputs' .grad."""
+    for x, d in zip(v.inputs, local_grads(v)):
+        x.grad = v.grad * d if assign else x.grad + v.grad * d
+
+
+def right_backward(out: Value) -> None:
+    out.grad = 1.0
+    for v in reversed(_topo(out)):
+        _apply(v)
+
+
+def recursive_topo(visited: bool) -> Callable[[Value], None]:
+    """micrograd's build_topo, recursive, with or without its visited set; then one step per entry, reversed."""
+
+    def backward(out: Value) -> None:
+        topo: list[Value] = []
+        seen: set[Value] = set()
+
+        def build(v: Value) -> None:
+            if v not in seen:
+                if visited:
+                    seen.add(v)
+                for child in set(v.inputs):
+                    build(child)
+                topo.append(v)
+
+        build(out)
+        out.grad = 1.0
+        for v in reversed(topo):
+            _apply(v)
+
+    return backward
+
+
+def recursive_push_backward(out: Value) -> None:
+    def visit(v: Value) -> None:
+        _apply(v)
+        for child in v.inputs:
+            visit(child)
+
+    out.grad = 1.0
+    visit(out)
+
+
+def breadth_first_backward(out: Value) -> None:
+    out.grad = 1.0
+    queue, seen = [out], {out}
+    while queue:
+        v = queue.pop(0)
+        _apply(v)
+        for x in v.inputs:
+            if x not in seen:
+                seen.add(x)
+                queue.append(x)
+
+
+def not_reversed_backward(out: Value) -> None:
+    out.grad = 1.0
+    for v in _topo(out):
+        _apply(v)
+
+
+def assigning_backward(out: Value) -> None:
+    out.grad = 1.0
+    for v in reversed(_topo(out)):
+        _apply(v, assign=True)
+
+
+def unseeded_backward(out: Value) -> None:
+    for v in reversed(_topo(out)):
+        _apply(v)
+
+
+@pytest.mark.parametrize("backward", [right_backward, lambda out: out.backward()], ids=["by hand", "engine"])
+def test_right_backward_passes_every_graph(backward: Callable[[Value], None]) -> None:
+    report = autograd.check_backward(backward)
+    assert report.passed, str(report)
+    assert [r.graph for r in report.results] == [
+        "chain",
+        "diamond",
+        "a + a",
+        "shared subexpressions",
+        "deep chain",
+        "mlp",
+    ]
+    assert report.mistake is None and str(report).startswith("✓ check_backward")
+
+
+@pytest.mark.parametrize(
+    ("backward", "mistake", "failing"),
+    [
+        (recursive_topo(visited=True), "recursion_depth", {"deep chain"}),
+        (recursive_topo(visited=False), "double_count", {"diamond", "shared subexpressions", "mlp", "deep chain"}),
+        (recursive_push_backward, "double_count", {"diamond", "a + a", "shared subexpressions", "mlp", "deep chain"}),
+        (breadth_first_backward, "no_topological_order", {"shared subexpressions", "mlp"}),
+        (not_reversed_backward, "no_topological_order", None),
+        (assigning_backward, "missing_accumulation", {"diamond", "a + a", "shared subexpressions", "mlp"}),
+        (unseeded_backward, "unseeded", None),
+    ],
+)
+def test_backward_bugs_are_named(backward: Callable[[Value], None], mistake: str, failing: set[str] | None) -> None:
+    report = autograd.check_backward(backward)
+    assert not report.passed
+    assert report.mistake == mistake, str(report)
+    failed = {r.graph for r in report.results if not r.passed}
+    assert failed == (failing if failing is not None else {r.graph for r in report.results})
+    text = str(report)
+    assert MISTAKES[mistake] in text
+    assert "first failing graph" in text
+
+
+def test_first_wrong_node_has_its_chain_rule_step() -> None:
+    report = autograd.check_backward(assigning_backward)
+    diamond = next(r for r in report.results if r.graph == "diamond")
+    assert diamond.wrong_node == "s"  # s feeds p and q: the overwrite keeps only one of the two terms
+    assert diamond.step.startswith("δ(s) = δ(q)·∂q/∂s + δ(p)·∂p/∂s = ")
+    assert math.isclose(diamond.expected, float(diamond.step.rsplit("= ", 1)[1]), rel_tol=1e-5)
+    assert f"your backward gave {diamond.got:.6g}" in str(report)
+
+
+def test_backward_that_raises_is_reported() -> None:
+    def broken(out: Value) -> None:
+        raise KeyError("oops")
+
+    report = autograd.check_backward(broken)
+    assert not report.passed and report.mistake is None
+    assert all(r.error == "KeyError: 'oops'" for r in report.results)
+    with pytest.raises(TypeError, match="check_backward"):
+        autograd.check_backward(42)  # type: ignore[arg-type]
