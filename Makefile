@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test notebooks bench readme-figure system-deps clean
+.PHONY: demo test notebooks bench readme-figure viz-js system-deps clean
 
 system-deps:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "deltagrad needs Python 3.11+; $(PYTHON) is $$($(PYTHON) --version)"; exit 1; }
@@ -38,6 +38,17 @@ bench: $(VENV)/.installed-bench
 
 readme-figure: $(VENV)/.installed-plot
 	$(BIN)/python -m viz.readme_figure
+
+# Graphviz compiled to WebAssembly, for the lab's widgets and draw_graph without `dot`: vendored from npm into
+# viz/static (the package never fetches it at run time). Refresh with `make viz-js VIZ_JS_VERSION=x.y.z`.
+VIZ_JS_VERSION ?= 3.31.0
+viz-js:
+	rm -rf build/viz-js && mkdir -p build/viz-js
+	cd build/viz-js && npm pack --silent @viz-js/viz@$(VIZ_JS_VERSION) >/dev/null && tar xzf viz-js-viz-$(VIZ_JS_VERSION).tgz
+	test "$$(node -p 'require("./build/viz-js/package/package.json").license')" = MIT
+	cp build/viz-js/package/dist/viz.js viz/static/viz.js
+	sed -i 's|^viz/static/viz.js is @viz-js/viz [0-9.]*|viz/static/viz.js is @viz-js/viz $(VIZ_JS_VERSION)|' viz/static/LICENSE-viz-js.txt
+	@echo "viz/static/viz.js: @viz-js/viz $(VIZ_JS_VERSION), $$(wc -c < viz/static/viz.js) bytes"
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -8,13 +8,31 @@
 True
 """
 
+from typing import Any
+
 from .checks import DeltaReport, check_deltas
 from .dot import DEFAULT_MAX_NODES, STYLES, draw_graph, escape_label, format_number, label_markup, node_kind
 from .plots import history_series, plot_decision_boundary, plot_descent, plot_history
 from .render import INSTALL_HINT, Graph, GraphvizNotFoundError, save, to_svg
 from .steps import BackwardSteps, Frame, backward_steps
 
+_LAB = frozenset({"explore", "Explorer", "Lab", "GraphView"})
+
+
+def __getattr__(name: str) -> Any:
+    """The live lab's widgets load on first use: anywidget brings IPython, too slow for every ``import viz``."""
+    if name in _LAB:
+        from . import lab
+
+        return getattr(lab, name)
+    raise AttributeError(f"module 'viz' has no attribute {name!r}")
+
+
 __all__ = [
+    "explore",
+    "Explorer",
+    "Lab",
+    "GraphView",
     "draw_graph",
     "save",
     "to_svg",

@@ -1,8 +1,9 @@
 """Rendering with Graphviz: SVG/PNG/PDF files, SVG text, inline display in Jupyter.
 
-Everything here needs the Graphviz ``dot`` program; when it is missing the
+Files and SVG text need the Graphviz ``dot`` program; when it is missing the
 error says how to install it (building the DOT source, in :mod:`viz.dot`, never
-needs it).
+needs it). Jupyter's display does not: without ``dot`` a graph shows as a
+widget laid out in the browser by Graphviz compiled to WebAssembly (:mod:`viz.lab`).
 """
 
 from __future__ import annotations
@@ -60,6 +61,16 @@ class Graph(graphviz.Digraph):
     def svg(self) -> str:
         """The rendered SVG document as text."""
         return self.pipe(format="svg", encoding="utf-8")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> Any:
+        """Jupyter's display: static SVG rendered by ``dot``; without ``dot``, a :class:`viz.lab.GraphView`
+        widget that lays the graph out in the browser with Graphviz compiled to WebAssembly."""
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except graphviz.ExecutableNotFound:
+            from .lab import GraphView  # the widget layer, needed only here
+
+            return GraphView(self.source)._repr_mimebundle_(**kwargs)
 
     def save_as(self, path: str | Path) -> Path:
         """Write the graph to ``path``; the suffix picks the format (.svg, .png, .pdf, ... or .dot for the source).

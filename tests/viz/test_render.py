@@ -172,7 +172,6 @@ def test_without_dot_the_source_builds_and_rendering_says_how_to_install(neuron,
         lambda: viz.save(graph, tmp_path / "g.svg"),
         lambda: viz.to_svg(neuron.o),
         graph.svg,
-        graph._repr_mimebundle_,
         lambda: graph.render(directory=tmp_path),
         lambda: viz.backward_steps(neuron.o).save_html(tmp_path / "s.html"),
     ):

@@ -1,0 +1,647 @@
+"""The live lab: Jupyter widgets that show deltagrad's own numbers and send back the learner's actions.
+
+Python holds the truth. The engine computes every number (data, δ, the
+backward frames, the decision boundary, the optimiser's state); a widget
+(anywidget: state in traitlets, one ES module, ``static/lab.js``) only draws
+them and sends back what the learner does: step, play, reset, pick the probe
+sample, type a new value for a parameter or a leaf.
+
+* :func:`explore` ``(fn, **leaves)``: the graph of an expression with a slider
+  per leaf and backward stepped node by node (:func:`viz.backward_steps`).
+* :class:`Lab` ``(model, X, y, loss=..., optimizer=..., batch_size=...)``: a
+  network training live, with the loss graph of one probe sample, the data and
+  decision boundary, loss and accuracy curves and the optimiser's table.
+* :class:`GraphView`: a DOT graph drawn in the browser; ``draw_graph``'s
+  notebook display uses it when the Graphviz ``dot`` program is missing.
+
+Graphs are laid out in the browser by Graphviz compiled to WebAssembly
+(``static/viz.js``, @viz-js/viz, vendored by ``make viz-js``). It travels to
+the page once per kernel, in one hidden :class:`GraphvizWasm` model that every
+widget refers to, never inside each output. ``save_html`` writes one page that
+replays the recorded frames with the same module, without a kernel.
+
+Without a browser attached (a notebook run by nbmake, a script) the widgets
+work all the same: their state is plain Python, and the methods that the
+buttons call (:meth:`Lab.step`, :meth:`Lab.set_parameter`, :meth:`Explorer.set`)
+can be called directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import html
+import inspect
+import json
+import math
+import numbers
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets
+from ipywidgets import widget_serialization
+
+import autograd
+import nn
+from autograd import Value
+from autograd.value import walk
+from nn import losses as nn_losses
+
+from .dot import DEFAULT_MAX_NODES, _Drawing, _Options, draw_graph
+from .steps import MAX_FRAMES, _backward, backward_steps
+
+__all__ = ["explore", "Explorer", "Lab", "GraphView", "GraphvizWasm", "STATIC"]
+
+STATIC = Path(__file__).parent / "static"
+"""The widget's files: ``lab.js`` (its one ES module), ``lab.css``, and ``viz.js`` (Graphviz in WebAssembly)."""
+
+
+def _gzip_base64(data: bytes) -> str:
+    """``data`` gzipped, as base64 text: what the page gunzips with the browser's DecompressionStream."""
+    return base64.b64encode(gzip.compress(data, mtime=0)).decode("ascii")
+
+
+@cache
+def _viz_js() -> str:
+    """The vendored @viz-js/viz module, gzipped and base64-encoded (624 kB instead of 1.2 MB).
+
+    Its WASM is inlined as a string of raw bytes (NULs included), which neither
+    HTML text nor JSON would carry compactly: base64 carries anything.
+    """
+    return _gzip_base64((STATIC / "viz.js").read_bytes())
+
+
+class GraphvizWasm(anywidget.AnyWidget):  # type: ignore[misc]
+    """A hidden model carrying Graphviz-in-WebAssembly to the page, once per kernel (see :func:`graphviz_wasm`)."""
+
+    _esm = "export default {};"
+    source_gzip_base64 = traitlets.Unicode("").tag(sync=True)
+
+
+_wasm: GraphvizWasm | None = None
+
+
+def graphviz_wasm() -> GraphvizWasm:
+    """The kernel's one :class:`GraphvizWasm` model, created on first use (again if it was closed)."""
+    global _wasm
+    if _wasm is None or _wasm.comm is None:
+        _wasm = GraphvizWasm(source_gzip_base64=_viz_js())
+    return _wasm
+
+
+class _Widget(anywidget.AnyWidget):  # type: ignore[misc]
+    """What every lab widget shares: the ES module, the stylesheet, the renderer and the view's name."""
+
+    _esm = STATIC / "lab.js"
+    _css = STATIC / "lab.css"
+    renderer = traitlets.Instance(GraphvizWasm).tag(sync=True, **widget_serialization)
+    view = traitlets.Unicode("graph").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(renderer=graphviz_wasm(), **kwargs)
+        self.on_msg(self._on_action)
+
+    def _on_action(self, _: Any, content: Any, buffers: Any) -> None:
+        if not isinstance(content, dict) or "action" not in content:
+            return
+        try:
+            self.error = ""
+            self._act(content)
+        except (TypeError, ValueError, ArithmeticError) as e:  # a learner's bad input: shown, never a crash
+            self.error = str(e)
+
+    def _act(self, message: dict[str, Any]) -> None:
+        raise ValueError(f"{type(self).__name__}: unknown action {message.get('action')!r}")
+
+    def _snapshot(self) -> dict[str, Any]:
+        """The state a replay needs (every synced trait but the renderer and anywidget's own)."""
+        skip = {"renderer", "layout", "tabbable", "tooltip", "comm"}
+        return {
+            k: getattr(self, k)
+            for k in self.trait_names(sync=True)
+            if not k.startswith("_") and k not in skip and k not in _DOM_TRAITS
+        }
+
+    def _replay(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def save_html(self, path: str | os.PathLike[str], title: str = "deltagrad lab") -> Path:
+        """Write one self-contained HTML page replaying the recorded frames: no server, no kernel needed.
+
+        The page holds this widget's ES module, Graphviz-in-WebAssembly and the
+        recorded frames inline (gzipped; each frame stores only what changed), so it
+        opens from disk or from any static web host. Written atomically; returns the path.
+        """
+        record = self._replay()
+        frames, previous = [], {}
+        for frame in record["frames"]:
+            frames.append({k: v for k, v in frame.items() if previous.get(k, _MISSING) != v})
+            previous = frame
+        record["frames"] = frames
+        page = _PAGE.format(
+            title=html.escape(title),
+            css=(STATIC / "lab.css").read_text(encoding="utf-8"),
+            viz=_viz_js(),
+            module=base64.b64encode((STATIC / "lab.js").read_bytes()).decode("ascii"),
+            record=_gzip_base64(json.dumps(record, allow_nan=False, separators=(",", ":")).encode("utf-8")),
+        )
+        return _write_atomically(Path(path), page)
+
+
+_MISSING = object()
+
+
+_DOM_TRAITS = frozenset(anywidget.AnyWidget().trait_names(sync=True)) - {"_esm", "_css"}
+
+
+def _write_atomically(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)  # a page to publish, not a private temporary file
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>{css}</style></head>
+<body>
+<div id="deltagrad-lab" class="deltagrad-page"></div>
+<script type="text/plain" id="deltagrad-record">{record}</script>
+<script type="text/plain" id="deltagrad-viz">{viz}</script>
+<script type="text/plain" id="deltagrad-module">{module}</script>
+<script type="module">
+const text = (id) => document.getElementById(id).textContent.trim();
+const bytes = Uint8Array.from(atob(text("deltagrad-module")), (c) => c.charCodeAt(0));
+const lab = await import(URL.createObjectURL(new Blob([bytes], {{ type: "text/javascript" }})));
+await lab.replay(document.getElementById("deltagrad-lab"), text("deltagrad-record"), text("deltagrad-viz"));
+</script>
+</body></html>
+"""
+
+
+def _finite(x: float, what: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{what}: expected a number, got {type(x).__name__} {x!r}")
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"{what}: the value must be finite, got {x!r}")
+    return x
+
+
+# ---------------------------------------------------------------------------- a DOT graph
+class GraphView(_Widget):
+    """One DOT graph (``source``) laid out and drawn in the browser by Graphviz-in-WebAssembly.
+
+    >>> import viz
+    >>> from autograd import Value
+    >>> view = GraphView(viz.draw_graph(Value(2.0, label="x") * 3).source)
+    >>> "data 6.0000" in view.dot
+    True
+    """
+
+    dot = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, dot: str) -> None:
+        super().__init__(view="graph", dot=dot)
+
+    def _replay(self) -> dict[str, Any]:
+        return {"view": "graph", "frames": [self._snapshot()]}
+
+
+# ---------------------------------------------------------------------------- explore
+def _leaf_spec(name: str, spec: Any) -> dict[str, Any]:
+    """A leaf's slider: ``value`` or ``(value, low, high)``; the default range is value ± 2·max(1, |value|)."""
+    if isinstance(spec, tuple) and len(spec) == 3:
+        value, low, high = (_finite(s, f"explore: leaf {name!r}") for s in spec)
+        if not low <= value <= high:
+            raise ValueError(f"explore: leaf {name!r} needs low <= value <= high, got {spec!r}")
+    else:
+        value = _finite(spec, f"explore: leaf {name!r}")
+        reach = 2.0 * max(1.0, abs(value))
+        low, high = value - reach, value + reach
+    return {"name": name, "value": value, "min": low, "max": high, "step": (high - low) / 400}
+
+
+class Explorer(_Widget):
+    """An expression's graph, live: a slider (and a number box) per leaf, and backward node by node.
+
+    Made by :func:`explore`. Every change recomputes forward and backward in
+    Python; ``frames`` are :func:`viz.backward_steps`'s pictures (DOT and the
+    chain-rule caption), ``frame`` the one shown (-1: the finished graph).
+    """
+
+    leaves = traitlets.List().tag(sync=True)
+    dot = traitlets.Unicode("").tag(sync=True)
+    frames = traitlets.List().tag(sync=True)
+    frame = traitlets.Int(-1).tag(sync=True)
+    output = traitlets.Float(0.0).tag(sync=True)
+    grads = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, fn: Callable[..., Value], leaves: Mapping[str, Any]) -> None:
+        if not callable(fn):
+            raise TypeError(f"explore: fn must be callable, got {type(fn).__name__}")
+        if not leaves:
+            raise ValueError("explore: give each leaf a starting value, e.g. explore(fn, x=2.0, w=-3.0)")
+        try:
+            inspect.signature(fn).bind(**{name: 0.0 for name in leaves})
+        except TypeError as e:
+            raise TypeError(f"explore: fn does not accept the leaves {sorted(leaves)}: {e}") from None
+        except ValueError:  # builtins without a signature: let the call decide
+            pass
+        self._fn = fn
+        super().__init__(view="explore", leaves=[_leaf_spec(name, spec) for name, spec in leaves.items()])
+        self._recompute()
+
+    @property
+    def values(self) -> dict[str, float]:
+        """The leaves' current values by name."""
+        return {leaf["name"]: leaf["value"] for leaf in self.leaves}
+
+    def set(self, **values: float) -> None:
+        """Give leaves new values (widening their slider if needed); forward and backward run again."""
+        unknown = sorted(set(values) - set(self.values))
+        if unknown:
+            raise ValueError(f"explore: no leaf named {', '.join(map(repr, unknown))}; leaves: {list(self.values)}")
+        leaves = []
+        for leaf in self.leaves:
+            leaf = dict(leaf)
+            if leaf["name"] in values:
+                v = _finite(values[leaf["name"]], f"explore: leaf {leaf['name']!r}")
+                leaf.update(value=v, min=min(leaf["min"], v), max=max(leaf["max"], v))
+            leaves.append(leaf)
+        self.leaves = leaves
+        self._recompute()
+
+    def _recompute(self) -> None:
+        leaves = {name: Value(v, label=name) for name, v in self.values.items()}
+        out = self._fn(**leaves)
+        if not isinstance(out, Value):
+            raise TypeError(f"explore: fn must return a Value, got {type(out).__name__}")
+        out.backward()
+        dot = draw_graph(out, show_local_grads=True, legend=False).source
+        nodes = len(out.walk())
+        frames = (
+            [{"dot": f.graph.source, "caption": f.caption} for f in backward_steps(out, show_local_grads=True)]
+            if nodes <= MAX_FRAMES
+            else []
+        )
+        with self.hold_sync():
+            self.output, self.grads = out.data, {name: v.grad for name, v in leaves.items()}
+            self.dot, self.frames, self.frame = dot, frames, -1
+
+    def _act(self, message: dict[str, Any]) -> None:
+        if message["action"] == "set_leaf":
+            self.set(**{str(message["name"]): message["value"]})
+        else:
+            super()._act(message)
+
+    def _replay(self) -> dict[str, Any]:
+        return {"view": "explore", "frames": [self._snapshot()]}
+
+
+def explore(fn: Callable[..., Value], **leaves: Any) -> Explorer:
+    """The graph of ``fn(**leaves)`` with data and δ on every node, live in the notebook.
+
+    Each keyword names a leaf and gives its starting value, or ``(value, low, high)``
+    for its slider's range. Moving a slider (or typing in its box) recomputes
+    forward and backward at once; "step backward" walks δ node by node with the
+    chain-rule caption of each step.
+
+    >>> ex = explore(lambda x, w, b: (x * w + b).tanh(), x=2.0, w=-3.0, b=6.88)
+    >>> round(ex.output, 4), round(ex.grads["w"], 4)
+    (0.7064, 1.0019)
+    >>> ex.set(w=-2.0); round(ex.output, 4)
+    0.9937
+    """
+    return Explorer(fn, leaves)
+
+
+# ---------------------------------------------------------------------------- the lab
+def _sample_target(y: np.ndarray, i: int, loss: Any) -> Any:
+    """One sample's target as the per-sample losses take it (a class index for cross-entropy)."""
+    t = y[i]
+    if y.ndim == 2:
+        return t.astype(float).tolist()
+    if loss is nn_losses.cross_entropy and np.issubdtype(y.dtype, np.integer):
+        return int(t)
+    return float(t)
+
+
+def _zero_line_parameters(model: nn.Module, n_features: int) -> list[tuple[Value, Value, Value | None]]:
+    """(w₁, w₂, b) of each neuron that reads the inputs directly: its zero line is w₁x₁ + w₂x₂ + b = 0.
+
+    Found in the traced graph (``dot`` nodes over the input leaves), not from parameter names.
+    """
+    if n_features != 2:
+        return []
+    xs = [Value(0.0), Value(0.0)]
+    out = model(xs)
+    lines = []
+    for v in walk([out] if isinstance(out, Value) else list(out)):
+        if v.op == "dot" and v.param == 2 and list(v.inputs[2:4]) == xs:
+            w1, w2 = v.inputs[0], v.inputs[1]
+            b = v.inputs[4] if len(v.inputs) > 4 else None
+            if isinstance(w1, nn.Parameter) and isinstance(w2, nn.Parameter):
+                lines.append((w1, w2, b))
+    return lines[::-1]  # walk is reverse creation order: the first neuron first
+
+
+class Lab(_Widget):
+    """A network training live: probe graph, data and boundary, curves and the optimiser's state.
+
+    ``model`` (an :class:`nn.Module`) is trained on ``X, y`` with ``loss`` (a name
+    from :data:`nn.losses.LOSSES` or a callable) by ``optimizer`` (default
+    ``SGD(lr=0.1)``) on mini-batches of ``batch_size`` (None: the full batch),
+    shuffled from ``seed``. A step is one mini-batch, as in :func:`nn.fit`, run by
+    :class:`nn.CompiledTrainer`; the whole-dataset loss and accuracy and the
+    decision boundary (on a ``resolution`` × ``resolution`` grid, for 2-D inputs)
+    come from the compiled mode too. The probe sample's loss graph is the scalar
+    engine's own graph, with every node's δ (the Parameters' ``.grad`` keep the
+    last mini-batch's gradient, which the optimiser used).
+
+    Buttons call :meth:`step`, :meth:`reset`, :meth:`set_parameter` and set
+    :attr:`probe`, :attr:`lr`; the same calls work from Python, with or without a browser.
+    """
+
+    dot = traitlets.Unicode("").tag(sync=True)
+    node_deltas = traitlets.Dict().tag(sync=True)
+    parameter_nodes = traitlets.Dict().tag(sync=True)
+    probe_caption = traitlets.Unicode("").tag(sync=True)
+    probe_loss = traitlets.Float(0.0).tag(sync=True)
+    points = traitlets.List().tag(sync=True)
+    boundary = traitlets.Dict().tag(sync=True)
+    zero_lines = traitlets.List().tag(sync=True)
+    history = traitlets.Dict().tag(sync=True)
+    parameters = traitlets.List().tag(sync=True)
+    optimizer_columns = traitlets.List().tag(sync=True)
+    steps = traitlets.Int(0).tag(sync=True)
+    epoch = traitlets.Int(0).tag(sync=True)
+    loss_value = traitlets.Float(0.0).tag(sync=True)
+    accuracy_value = traitlets.Float(-1.0).tag(sync=True)
+    probe = traitlets.Int(0).tag(sync=True)
+    lr = traitlets.Float(0.1).tag(sync=True)
+    speed = traitlets.Float(10.0).tag(sync=True)
+    playing = traitlets.Bool(False).tag(sync=True)
+
+    def __init__(
+        self,
+        model: nn.Module,
+        X: Any,
+        y: Any,
+        loss: Any = "mse",
+        optimizer: nn.Optimizer | None = None,
+        batch_size: int | None = None,
+        seed: int = 0,
+        probe: int = 0,
+        resolution: int = 40,
+        max_frames: int = 200,
+    ) -> None:
+        X, y = np.asarray(X, dtype=float), np.asarray(y)
+        if X.ndim != 2 or len(X) != len(y) or len(y) == 0:
+            raise ValueError(f"Lab: X must be (samples × features) with one label per row, got {X.shape}, {y.shape}")
+        if batch_size is not None and (isinstance(batch_size, bool) or int(batch_size) < 1):
+            raise ValueError(f"Lab: batch_size must be None or an int >= 1, got {batch_size!r}")
+        if not isinstance(resolution, int) or not 2 <= resolution <= 200:
+            raise ValueError(f"Lab: resolution must be an int between 2 and 200, got {resolution!r}")
+        self.model, self.X, self.y = model, X, y
+        self.loss = nn_losses.get(loss)
+        self.optimizer = nn.SGD(model.parameters(), lr=0.1) if optimizer is None else optimizer
+        self.batch_size, self.seed, self.max_frames = batch_size, seed, max_frames
+        self._params = list(self.optimizer.params)
+        self._names = {id(p): name for name, p in model.named_parameters()}
+        self._initial = (model.state_dict(), self.optimizer.state_dict())
+        self._trainer = nn.CompiledTrainer(model, self.loss, self.optimizer, X[:1], y[:1])
+        self._predict = autograd.compile(model, X.shape[1])
+        self._lines = _zero_line_parameters(model, X.shape[1])
+        self._grid = self._make_grid(resolution)
+        self._classify = bool(np.all(y == np.round(y))) and (y.ndim == 2 or len(np.unique(y)) <= 10)
+        self._frames: list[dict[str, Any]] = []
+        self._updates = np.zeros(len(self._params))
+        self._ready = False
+        super().__init__(view="lab", points=self._points(), lr=self.optimizer.lr, probe=self._check_probe(probe))
+        self._restart_batches()
+        self._ready = True
+        self._refresh()
+
+    # ------------------------------------------------------------- actions
+    def step(self, n: int = 1) -> None:
+        """Train on ``n`` mini-batches, one at a time, redrawing every panel after each."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"Lab.step: n must be an int >= 0, got {n!r}")
+        for _ in range(n):
+            Xb, yb = self._next_batch()
+            before = np.array([p.data for p in self._params])
+            self._trainer.step(Xb, yb)
+            self._trainer.sync()
+            self._updates = np.array([p.data for p in self._params]) - before
+            self.steps += 1
+            self._refresh()
+
+    def reset(self) -> None:
+        """Back to the starting parameters and optimiser state; history and batches start again."""
+        state, optimizer_state = self._initial
+        self.model.load_state_dict(state)
+        self.optimizer.load_state_dict(optimizer_state)
+        for p in self._params:
+            p.grad = 0.0
+        self._updates = np.zeros(len(self._params))
+        self._restart_batches()
+        with self.hold_sync():
+            self.steps, self.epoch, self.history, self.playing = 0, 0, {}, False
+            self.lr = self.optimizer.lr
+        self._frames.clear()
+        self._refresh()
+
+    def set_parameter(self, key: int | str | Value, value: float) -> None:
+        """Give one parameter (by index in the optimiser's list, dotted name, or the Value) a new value.
+
+        Forward, backward and every panel update at once; the optimiser's state is kept.
+        """
+        p = self._parameter(key)
+        p.data = _finite(value, f"Lab.set_parameter({self._names.get(id(p), key)!r})")
+        self._refresh()
+
+    def _parameter(self, key: int | str | Value) -> Value:
+        if isinstance(key, Value):
+            if not any(p is key for p in self._params):
+                raise ValueError("Lab.set_parameter: that Value is not one of the optimiser's parameters")
+            return key
+        if isinstance(key, str):
+            for p in self._params:
+                if self._names.get(id(p)) == key:
+                    return p
+            raise ValueError(f"Lab.set_parameter: no parameter named {key!r}")
+        if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < len(self._params):
+            raise ValueError(f"Lab.set_parameter: index must be an int in [0, {len(self._params)}), got {key!r}")
+        return self._params[key]
+
+    def _act(self, message: dict[str, Any]) -> None:
+        action = message["action"]
+        if action == "step":
+            self.step(int(message.get("n", 1)))
+        elif action == "reset":
+            self.reset()
+        elif action == "set_parameter":
+            self.set_parameter(int(message["index"]), message["value"])
+        else:
+            super()._act(message)
+
+    @traitlets.validate("probe")
+    def _validate_probe(self, proposal: Any) -> int:
+        return self._check_probe(proposal["value"])
+
+    def _check_probe(self, i: Any) -> int:
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= i < len(self.y):
+            raise ValueError(f"Lab: probe must be a sample index in [0, {len(self.y)}), got {i!r}")
+        return int(i)
+
+    @traitlets.observe("probe")
+    def _probe_changed(self, _: Any) -> None:
+        if self._ready:
+            self._refresh()
+
+    @traitlets.validate("lr")
+    def _validate_lr(self, proposal: Any) -> float:
+        lr = _finite(proposal["value"], "Lab: lr")
+        if lr < 0:
+            raise ValueError(f"Lab: lr must be >= 0, got {lr}")
+        return lr
+
+    @traitlets.observe("lr")
+    def _lr_changed(self, change: Any) -> None:
+        self.optimizer.lr = change["new"]
+
+    # ------------------------------------------------------------- batches
+    def _restart_batches(self) -> None:
+        self._rng = np.random.default_rng(self.seed)
+        self._batches: Iterator[tuple[np.ndarray, np.ndarray]] = iter(())
+        self._epoch_started = False
+
+    def _next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        batch = next(self._batches, None)
+        if batch is None:
+            if self._epoch_started:
+                self.epoch += 1
+            self._batches = nn.batches(self.X, self.y, self.batch_size, shuffle=True, seed=self._rng)
+            self._epoch_started = True
+            batch = next(self._batches)
+        return batch
+
+    # ------------------------------------------------------------- panels
+    def _points(self) -> list[list[float]]:
+        labels = self.y.argmax(axis=1) if self.y.ndim == 2 else self.y
+        return [[float(r[0]), float(r[1]) if len(r) > 1 else 0.0, float(t)] for r, t in zip(self.X, labels)]
+
+    def _make_grid(self, resolution: int) -> dict[str, Any] | None:
+        if self.X.shape[1] != 2:
+            return None
+        lo, hi = self.X.min(axis=0), self.X.max(axis=0)
+        pad = 0.1 * np.maximum(hi - lo, 1e-9)
+        lo, hi = lo - pad, hi + pad
+        gx, gy = np.linspace(lo[0], hi[0], resolution), np.linspace(hi[1], lo[1], resolution)  # rows top-down
+        xx, yy = np.meshgrid(gx, gy)
+        return {"extent": [lo[0], hi[0], lo[1], hi[1]], "n": resolution, "rows": np.c_[xx.ravel(), yy.ravel()]}
+
+    def _boundary(self) -> dict[str, Any]:
+        """The model's decision on the grid: signed score minus the threshold (one output) or the class."""
+        if self._grid is None:
+            return {}
+        out = self._predict.forward(self._grid["rows"])
+        if out.ndim == 2:
+            values, kind = out.argmax(axis=1).astype(float), "class"
+        else:
+            values, kind = out - nn_losses.decision_threshold(self.loss, self.y), "score"
+        return {
+            "n": self._grid["n"],
+            "extent": [float(e) for e in self._grid["extent"]],
+            "kind": kind,
+            "values": np.round(values, 4).tolist(),
+        }
+
+    def _probe_graph(self) -> tuple[Value, dict[Value, float]]:
+        """The probe sample's loss L(model(x), y) as a scalar graph, with every node's δ = ∂L/∂node."""
+        x = [Value(float(v), label=f"x_{k}") for k, v in enumerate(self.X[self.probe], start=1)]
+        L = self.loss(self.model(x), _sample_target(self.y, self.probe, self.loss))
+        L.label = "L"
+        order = L.walk()
+        deltas, _ = _backward(L, order, 1.0)
+        return L, deltas
+
+    def _refresh(self) -> None:
+        """Recompute every panel from the engine's current state, and record the frame."""
+        L, deltas = self._probe_graph()
+        options = _Options("LR", False, True, DEFAULT_MAX_NODES, 4, False)
+        dot = _Drawing([L], options, deltas=deltas).build().source
+        outputs, per_sample = self._trainer.evaluate(self.X, self.y)
+        loss_value = float(per_sample.mean())
+        accuracy = self._accuracy(outputs) if self._classify else -1.0
+        history = {k: list(v) for k, v in self.history.items()}
+        if not history or self.steps > history["step"][-1]:
+            for k, v in (("step", self.steps), ("loss", loss_value), ("accuracy", accuracy)):
+                history.setdefault(k, []).append(v)
+        else:  # an edit or a new probe at the same step: the latest point changes
+            history["loss"][-1], history["accuracy"][-1] = loss_value, accuracy
+        x = ", ".join(f"{v:.3g}" for v in self.X[self.probe])
+        with self.hold_sync():
+            self.dot = dot
+            self.node_deltas = {f"v{v._id}": d for v, d in deltas.items()}
+            self.parameter_nodes = {f"v{p._id}": i for i, p in enumerate(self._params)}
+            self.probe_loss = L.data
+            self.probe_caption = f"sample {self.probe}: x = ({x}), y = {self.points[self.probe][2]:g}, L = {L.data:.4f}"
+            self.boundary = self._boundary()
+            self.zero_lines = [[w1.data, w2.data, 0.0 if b is None else b.data] for w1, w2, b in self._lines]
+            self.history = history
+            self.loss_value, self.accuracy_value = loss_value, accuracy
+            self.parameters, self.optimizer_columns = self._parameter_table()
+        self._frames.append(self._snapshot())
+        if len(self._frames) > self.max_frames:
+            del self._frames[1]  # keep the first frame: a replay starts where the run started
+
+    def _accuracy(self, outputs: np.ndarray) -> float:
+        """Fraction of samples classified right: argmax of several outputs, else output > the loss's threshold."""
+        if outputs.ndim == 2:
+            truth = self.y.argmax(axis=1) if self.y.ndim == 2 else self.y
+            return float(np.mean(outputs.argmax(axis=1) == truth))
+        return float(np.mean((outputs > nn_losses.decision_threshold(self.loss, self.y)) == (self.y > 0)))
+
+    def _parameter_table(self) -> tuple[list[dict[str, Any]], list[str]]:
+        state = self.optimizer.state_dict()
+        buffers = {k: v for k, v in state.items() if isinstance(v, list) and len(v) == len(self._params)}
+        rows = []
+        for i, p in enumerate(self._params):
+            row = {
+                "name": self._names.get(id(p), p.label or f"parameter {i}"),
+                "value": p.data,
+                "grad": p.grad,
+                "update": float(self._updates[i]),
+            }
+            row.update({k: float(v[i]) for k, v in buffers.items()})
+            rows.append(row)
+        return rows, list(buffers)
+
+    def _replay(self) -> dict[str, Any]:
+        frames = self._frames
+        backward: list[dict[str, Any]] = []
+        L, _ = self._probe_graph()
+        if len(L.walk()) <= MAX_FRAMES:
+            backward = [{"dot": f.graph.source, "caption": f.caption} for f in backward_steps(L)]
+        return {"view": "lab", "frames": frames, "backward": backward}
+
+    @property
+    def frames(self) -> list[dict[str, Any]]:
+        """The recorded states (one per redraw, at most ``max_frames``) that :meth:`save_html` replays."""
+        return list(self._frames)

@@ -1,0 +1,607 @@
+// deltagrad's live lab: the one ES module behind every viz widget (anywidget's render({ model, el })).
+//
+// Python holds the truth: every number drawn here (data, δ, frames, boundary, optimiser state) arrives
+// in the model's traits, and the learner's actions go back as messages ({ action: ... }) or trait changes
+// (probe, lr, speed, playing, frame). Graphs are laid out by Graphviz compiled to WebAssembly
+// (@viz-js/viz), which reaches the page once, from the kernel's one GraphvizWasm model (or, in a saved
+// page, from the page itself), and is instantiated once per page.
+// `replay(el, record, vizBase64)` drives the same views from recorded frames, with no kernel.
+
+const GRAPHVIZ = Symbol.for("deltagrad.graphviz");
+
+// Text sent gzipped as base64 (the Graphviz module, a recording), unpacked with the browser's DecompressionStream.
+function gunzipBase64(b64) {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
+}
+
+function loadGraphviz(gzipBase64Source) {
+  if (!globalThis[GRAPHVIZ]) {
+    globalThis[GRAPHVIZ] = gunzipBase64(gzipBase64Source)
+      .then((source) => import(URL.createObjectURL(new Blob([source], { type: "text/javascript" }))))
+      .then((module) => module.instance());
+  }
+  return globalThis[GRAPHVIZ];
+}
+
+async function graphvizFor(model) {
+  if (globalThis[GRAPHVIZ]) return globalThis[GRAPHVIZ];
+  if (model.graphvizSource) return loadGraphviz(model.graphvizSource);
+  const ref = model.get("renderer");
+  const wasm = await model.widget_manager.get_model(ref.replace(/^IPY_MODEL_/, ""));
+  return loadGraphviz(wasm.get("source_gzip_base64"));
+}
+
+// ------------------------------------------------------------------ small helpers
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (v !== false && v !== null && v !== undefined) el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) el.append(c);
+  return el;
+}
+
+function fmt(x, digits = 4) {
+  if (x === null || x === undefined) return "";
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  return x !== 0 && (a < 10 ** -digits || a >= 1e6) ? x.toExponential(digits - 1) : x.toFixed(digits);
+}
+
+const SVGNS = "http://www.w3.org/2000/svg";
+function s(tag, attrs = {}) {
+  const el = document.createElementNS(SVGNS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  return el;
+}
+
+// δ's sign and size as a fill: blue for δ > 0, red for δ < 0, stronger for larger |δ| (relative to the largest).
+function deltaFill(delta, largest) {
+  if (!largest || !delta) return "#ffffff";
+  const t = Math.sqrt(Math.min(1, Math.abs(delta) / largest));
+  const [r, g, b] = delta > 0 ? [33, 102, 172] : [178, 24, 43];
+  const mix = (c) => Math.round(255 + (c - 255) * (0.08 + 0.55 * t));
+  return `rgb(${mix(r)},${mix(g)},${mix(b)})`;
+}
+
+// Graphviz-WASM has no fonts: it sizes text with built-in metrics, Helvetica's only for the plain name (a list
+// such as "Helvetica,Arial,sans-serif" falls back to the narrower Times). Lay out with Helvetica's metrics; the
+// stylesheet draws the text in Helvetica or its metric twins (Arial, Liberation Sans).
+const FONT_LIST = /fontname="?Helvetica,Arial,sans-serif"?/g;
+
+// Lay out `dot` with Graphviz-WASM into `box`; colour nodes by δ; make parameter nodes clickable.
+function drawGraph(box, viz, dot, { deltas = null, editable = null, onEdit = null } = {}) {
+  let svg;
+  try {
+    svg = viz.renderSVGElement(dot.replace(FONT_LIST, "fontname=Helvetica"));
+  } catch (e) {
+    box.replaceChildren(h("pre", { class: "dg-error" }, `Graphviz could not lay out this graph: ${e.message}`));
+    return;
+  }
+  svg.classList.add("dg-svg");
+  box.replaceChildren(svg);
+  const largest = deltas ? Math.max(0, ...Object.values(deltas).map(Math.abs)) : 0;
+  for (const node of svg.querySelectorAll("g.node")) {
+    const name = node.querySelector("title")?.textContent;
+    if (deltas && name in deltas) {
+      for (const shape of node.querySelectorAll("polygon, ellipse, path")) {
+        if (shape.getAttribute("fill") && shape.getAttribute("fill") !== "none") {
+          shape.setAttribute("fill", deltaFill(deltas[name], largest));
+        }
+      }
+    }
+    if (editable && name in editable && onEdit) {
+      node.classList.add("dg-editable");
+      node.addEventListener("click", () => onEdit(editable[name]));
+    }
+  }
+}
+
+// The bar where a learner types a new value for a parameter or a leaf.
+function makeEditor(onSet) {
+  const label = h("b");
+  const input = h("input", { type: "number", step: "any", class: "dg-edit-value", "aria-label": "new value" });
+  let target = null;
+  const close = () => {
+    editor.hidden = true;
+    target = null;
+  };
+  const submit = (event) => {
+    event.preventDefault();
+    const value = parseFloat(input.value);
+    if (target !== null && Number.isFinite(value)) onSet(target, value);
+    close();
+  };
+  const editor = h(
+    "form",
+    { class: "dg-editor", hidden: true, onsubmit: submit },
+    "set ",
+    label,
+    " = ",
+    input,
+    h("button", { type: "submit", class: "dg-edit-set" }, "Set"),
+    h("button", { type: "button", class: "dg-edit-cancel", onclick: close }, "Cancel"),
+  );
+  input.addEventListener("keydown", (e) => e.key === "Escape" && close());
+  editor.open = (key, name, value) => {
+    target = key;
+    label.textContent = name;
+    input.value = value;
+    editor.hidden = false;
+    input.focus();
+    input.select();
+  };
+  return editor;
+}
+
+// ------------------------------------------------------------------ graph view
+function renderGraph(model, el) {
+  const box = h("div", { class: "dg-graph" }, "laying out the graph…");
+  el.append(h("div", { class: "dg-widget dg-graph-view" }, box));
+  const draw = async () => drawGraph(box, await graphvizFor(model), model.get("dot"));
+  model.on("change:dot", draw);
+  draw();
+  return () => model.off("change:dot", draw);
+}
+
+// ------------------------------------------------------------------ explore
+function renderExplore(model, el) {
+  const replaying = Boolean(model.replaying);
+  const leavesBox = h("div", { class: "dg-leaves" });
+  const caption = h("p", { class: "dg-caption" });
+  const output = h("span", { class: "dg-status" });
+  const error = h("p", { class: "dg-error" });
+  const box = h("div", { class: "dg-graph" }, "laying out the graph…");
+  const setFrame = (i) => {
+    const n = model.get("frames").length;
+    model.set("frame", Math.max(-1, Math.min(n - 1, i)));
+    model.save_changes();
+  };
+  let timer = null;
+  const play = h("button", { type: "button", class: "dg-play" }, "▶ Play backward");
+  const stopPlaying = () => {
+    clearInterval(timer);
+    timer = null;
+    play.textContent = "▶ Play backward";
+  };
+  play.addEventListener("click", () => {
+    if (timer) return stopPlaying();
+    play.textContent = "❚❚ Pause";
+    if (model.get("frame") >= model.get("frames").length - 1) setFrame(-1);
+    timer = setInterval(() => {
+      const next = model.get("frame") + 1;
+      if (next >= model.get("frames").length) stopPlaying();
+      else setFrame(next);
+    }, 900);
+  });
+  const toolbar = h(
+    "div",
+    { class: "dg-toolbar" },
+    h("button", { type: "button", class: "dg-back", onclick: () => setFrame(model.get("frame") - 1) }, "◀"),
+    h("button", { type: "button", class: "dg-step", onclick: () => setFrame(model.get("frame") + 1) }, "Step backward ▶"),
+    play,
+    h("button", { type: "button", class: "dg-all", onclick: () => setFrame(-1) }, "Whole graph"),
+    output,
+  );
+  el.append(h("div", { class: "dg-widget dg-explore" }, leavesBox, toolbar, caption, error, box));
+
+  let pending = false;
+  const sendLeaf = (name, value) => {
+    if (replaying || !Number.isFinite(value)) return;
+    pending = true;
+    model.send({ action: "set_leaf", name, value });
+  };
+  const buildLeaves = () => {
+    leavesBox.replaceChildren(
+      ...model.get("leaves").map((leaf) => {
+        const range = h("input", {
+          type: "range", min: leaf.min, max: leaf.max, step: leaf.step, value: leaf.value,
+          class: "dg-leaf-range", "data-leaf": leaf.name, "aria-label": leaf.name, disabled: replaying,
+        });
+        const number = h("input", {
+          type: "number", step: "any", value: leaf.value, class: "dg-leaf-value", "data-leaf": leaf.name,
+          "aria-label": `${leaf.name} value`, disabled: replaying,
+        });
+        range.addEventListener("input", () => {
+          number.value = range.value;
+          if (!pending) sendLeaf(leaf.name, parseFloat(range.value));
+        });
+        range.addEventListener("change", () => sendLeaf(leaf.name, parseFloat(range.value)));
+        number.addEventListener("change", () => sendLeaf(leaf.name, parseFloat(number.value)));
+        return h("label", { class: "dg-leaf" }, h("b", {}, leaf.name), range, number);
+      }),
+    );
+  };
+  const draw = async () => {
+    pending = false;
+    const viz = await graphvizFor(model);
+    const frames = model.get("frames");
+    const i = model.get("frame");
+    const frame = i >= 0 && i < frames.length ? frames[i] : null;
+    caption.textContent = frame ? frame.caption : "";
+    const grads = Object.entries(model.get("grads")).map(([k, g]) => `∂out/∂${k} = ${fmt(g)}`);
+    output.textContent = `out = ${fmt(model.get("output"))}; ${grads.join(", ")}`;
+    error.textContent = model.get("error") || "";
+    drawGraph(box, viz, frame ? frame.dot : model.get("dot"));
+  };
+  const onLeaves = () => {
+    if (!leavesBox.contains(document.activeElement)) buildLeaves();
+  };
+  model.on("change:leaves", onLeaves);
+  model.on("change:dot", draw);
+  model.on("change:frame", draw);
+  model.on("change:error", draw);
+  buildLeaves();
+  draw();
+  return () => {
+    stopPlaying();
+    model.off("change:leaves", onLeaves);
+    model.off("change:dot", draw);
+    model.off("change:frame", draw);
+    model.off("change:error", draw);
+  };
+}
+
+// ------------------------------------------------------------------ lab
+const CLASS_COLOURS = ["#e6862e", "#2c7bb6", "#4daf4a", "#984ea3", "#e41a1c", "#a65628", "#f781bf", "#999999"];
+
+function hexRgb(hex) {
+  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+}
+
+function drawData(canvas, model) {
+  const ctx = canvas.getContext("2d");
+  const size = canvas.width;
+  ctx.clearRect(0, 0, size, size);
+  const boundary = model.get("boundary");
+  const points = model.get("points");
+  if (!boundary || !boundary.n) {
+    ctx.fillText("the decision boundary is drawn for 2-D inputs", 10, 20);
+    return null;
+  }
+  const { n, extent, kind, values } = boundary;
+  const [x0, x1, y0, y1] = extent;
+  const heat = new ImageData(n, n);
+  const [negative, positive] = [hexRgb(CLASS_COLOURS[0]), hexRgb(CLASS_COLOURS[1])];
+  values.forEach((v, i) => {
+    let rgb;
+    let alpha;
+    if (kind === "score") {
+      rgb = v > 0 ? positive : negative;
+      alpha = 40 + 120 * Math.tanh(Math.abs(v));
+    } else {
+      rgb = hexRgb(CLASS_COLOURS[v % CLASS_COLOURS.length]);
+      alpha = 110;
+    }
+    heat.data.set([...rgb, alpha], 4 * i);
+  });
+  const small = document.createElement("canvas");
+  small.width = small.height = n;
+  small.getContext("2d").putImageData(heat, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(small, 0, 0, size, size);
+  const px = (x) => ((x - x0) / (x1 - x0)) * size;
+  const py = (y) => ((y1 - y) / (y1 - y0)) * size;
+  ctx.save();
+  ctx.setLineDash([4, 3]);
+  ctx.strokeStyle = "rgba(60,60,60,0.55)";
+  for (const [w1, w2, b] of model.get("zero_lines")) {
+    // w1·x + w2·y + b = 0, drawn across the plot
+    ctx.beginPath();
+    if (Math.abs(w2) > Math.abs(w1)) {
+      ctx.moveTo(px(x0), py(-(w1 * x0 + b) / w2));
+      ctx.lineTo(px(x1), py(-(w1 * x1 + b) / w2));
+    } else if (w1 !== 0) {
+      ctx.moveTo(px(-(w2 * y0 + b) / w1), py(y0));
+      ctx.lineTo(px(-(w2 * y1 + b) / w1), py(y1));
+    }
+    ctx.stroke();
+  }
+  ctx.restore();
+  const probe = model.get("probe");
+  points.forEach(([x, y, label], i) => {
+    ctx.beginPath();
+    ctx.arc(px(x), py(y), i === probe ? 6 : 3.5, 0, 2 * Math.PI);
+    ctx.fillStyle = CLASS_COLOURS[Math.max(0, Math.round(label)) % CLASS_COLOURS.length];
+    if (kind === "score") ctx.fillStyle = label > 0 ? CLASS_COLOURS[1] : CLASS_COLOURS[0];
+    ctx.fill();
+    ctx.lineWidth = i === probe ? 3 : 1;
+    ctx.strokeStyle = i === probe ? "#000" : "#fff";
+    ctx.stroke();
+  });
+  return { px, py, x0, x1, y0, y1 };
+}
+
+function drawCurves(svg, history) {
+  const W = 320;
+  const H = 150;
+  const pad = 28;
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.replaceChildren();
+  const steps = history.step || [];
+  const loss = history.loss || [];
+  const acc = (history.accuracy || []).filter((a) => a >= 0);
+  const last = Math.max(1, steps[steps.length - 1] || 1);
+  const top = Math.max(1e-12, ...loss.filter(Number.isFinite));
+  const x = (k) => pad + (k / last) * (W - 2 * pad);
+  const y = (v, max) => H - pad / 2 - (v / max) * (H - pad);
+  svg.append(s("line", { x1: pad, y1: H - pad / 2, x2: W - pad, y2: H - pad / 2, stroke: "#999" }));
+  svg.append(s("line", { x1: pad, y1: pad / 2, x2: pad, y2: H - pad / 2, stroke: "#999" }));
+  const line = (vals, max, colour, cls) => {
+    if (!vals.length) return;
+    const pts = vals.map((v, i) => `${x(steps[i])},${y(Math.max(0, v), max)}`).join(" ");
+    svg.append(s("polyline", { points: pts, fill: "none", stroke: colour, "stroke-width": 1.8, class: cls }));
+  };
+  line(loss, top, "#c0392b", "dg-loss-curve");
+  if (acc.length === loss.length) line(acc, 1, "#27ae60", "dg-accuracy-curve");
+  const text = (tx, ty, t, colour, anchor = "start") => {
+    const el = s("text", { x: tx, y: ty, fill: colour, "font-size": 10, "text-anchor": anchor });
+    el.textContent = t;
+    svg.append(el);
+  };
+  text(pad + 4, 12, `loss (max ${fmt(top, 3)})`, "#c0392b");
+  if (acc.length) text(W - pad, 12, "accuracy (0–1)", "#27ae60", "end");
+  text(W - pad, H - 2, `step ${last}`, "#555", "end");
+}
+
+function renderLab(model, el) {
+  const replaying = Boolean(model.replaying);
+  const send = (msg) => model.send(msg);
+  const editor = makeEditor((index, value) => send({ action: "set_parameter", index, value }));
+  const openEditor = (index) => {
+    if (replaying) return;
+    const row = model.get("parameters")[index];
+    editor.open(index, row.name, row.value);
+  };
+
+  const play = h("button", { type: "button", class: "dg-play" }, "▶ Play");
+  const lr = h("input", { type: "number", step: "any", min: 0, class: "dg-lr", "aria-label": "learning rate",
+    disabled: replaying,
+  });
+  const speed = h("input", {
+    type: "number", step: "any", min: 0.5, max: 60, class: "dg-speed", "aria-label": "steps per second",
+  });
+  const status = h("span", { class: "dg-status" });
+  const error = h("p", { class: "dg-error" });
+  const toolbar = h(
+    "div",
+    { class: "dg-toolbar" },
+    play,
+    h("button", { type: "button", class: "dg-step", onclick: () => send({ action: "step" }) }, "Step"),
+    h("button", { type: "button", class: "dg-reset", onclick: () => send({ action: "reset" }) }, "Reset"),
+    h("label", {}, "learning rate ", lr),
+    h("label", {}, "speed ", speed, " steps/s"),
+    status,
+  );
+  const canvas = h("canvas", { width: 320, height: 320, class: "dg-data", title: "click a point to probe it" });
+  const curves = s("svg", { class: "dg-curves" });
+  const caption = h("p", { class: "dg-caption" });
+  const graphBox = h("div", { class: "dg-graph" }, "laying out the graph…");
+  const backwardBar = h("div", { class: "dg-toolbar dg-backward" });
+  const table = h("table", { class: "dg-optimizer" });
+  el.append(
+    h(
+      "div",
+      { class: "dg-widget dg-lab" },
+      toolbar,
+      editor,
+      error,
+      h(
+        "div",
+        { class: "dg-panels" },
+        h("section", { class: "dg-panel" }, h("h4", {}, "data, decision boundary, first-layer zero lines"), canvas),
+        h("section", { class: "dg-panel" }, h("h4", {}, "loss and accuracy (whole dataset)"), curves),
+        h(
+          "section",
+          { class: "dg-panel dg-wide" },
+          h("h4", {}, "the probe sample's loss graph: data and δ (blue δ > 0, red δ < 0); click a parameter to edit it"),
+          caption,
+          backwardBar,
+          graphBox,
+        ),
+        h("section", { class: "dg-panel dg-wide dg-table" }, h("h4", {}, "optimizer state (click a row to edit)"), table),
+      ),
+    ),
+  );
+
+  let geometry = null;
+  canvas.addEventListener("click", (event) => {
+    if (!geometry || replaying) return; // a replay shows the recorded probe
+    const r = canvas.getBoundingClientRect();
+    const cx = ((event.clientX - r.left) / r.width) * canvas.width;
+    const cy = ((event.clientY - r.top) / r.height) * canvas.height;
+    let best = -1;
+    let bestD = Infinity;
+    model.get("points").forEach(([x, y], i) => {
+      const d = (geometry.px(x) - cx) ** 2 + (geometry.py(y) - cy) ** 2;
+      if (d < bestD) [best, bestD] = [i, d];
+    });
+    if (best >= 0) {
+      model.set("probe", best);
+      model.save_changes();
+    }
+  });
+  lr.addEventListener("change", () => {
+    const v = parseFloat(lr.value);
+    if (Number.isFinite(v) && v >= 0) {
+      model.set("lr", v);
+      model.save_changes();
+    }
+  });
+  speed.addEventListener("change", () => {
+    const v = parseFloat(speed.value);
+    if (Number.isFinite(v) && v > 0) {
+      model.set("speed", v);
+      model.save_changes();
+    }
+  });
+
+  // Play: one step message at a time; the next is sent when the kernel's new state has arrived.
+  let timer = null;
+  let waiting = false;
+  let sentAt = 0;
+  const tick = () => {
+    timer = null;
+    if (!model.get("playing") || waiting) return;
+    waiting = true;
+    sentAt = performance.now();
+    send({ action: "step" });
+  };
+  const schedule = () => {
+    if (!model.get("playing") || timer) return;
+    const wait = Math.max(0, 1000 / Math.max(0.1, model.get("speed")) - (performance.now() - sentAt));
+    timer = setTimeout(tick, wait);
+  };
+  play.addEventListener("click", () => {
+    model.set("playing", !model.get("playing"));
+    model.save_changes();
+  });
+  const onPlaying = () => {
+    play.textContent = model.get("playing") ? "❚❚ Pause" : "▶ Play";
+    if (model.get("playing")) schedule();
+    else if (timer) clearTimeout(timer), (timer = null);
+  };
+  const onSteps = () => {
+    waiting = false;
+    schedule();
+  };
+
+  let backwardIndex = -1;
+  const drawProbe = async () => {
+    const viz = await graphvizFor(model);
+    const backward = model.get("backward") || [];
+    const frame = backwardIndex >= 0 ? backward[backwardIndex] : null;
+    caption.textContent = frame ? frame.caption : model.get("probe_caption");
+    drawGraph(graphBox, viz, frame ? frame.dot : model.get("dot"), {
+      deltas: frame ? null : model.get("node_deltas"),
+      editable: replaying ? null : model.get("parameter_nodes"),
+      onEdit: openEditor,
+    });
+  };
+  if ((model.get("backward") || []).length) {
+    const n = model.get("backward").length;
+    const show = (i) => {
+      backwardIndex = Math.max(-1, Math.min(n - 1, i));
+      drawProbe();
+    };
+    backwardBar.append(
+      h("button", { type: "button", class: "dg-back", onclick: () => show(backwardIndex - 1) }, "◀"),
+      h("button", { type: "button", class: "dg-step-backward", onclick: () => show(backwardIndex + 1) }, "Step backward ▶"),
+      h("button", { type: "button", class: "dg-all", onclick: () => show(-1) }, "Whole graph"),
+    );
+  }
+
+  const drawTable = () => {
+    const extra = model.get("optimizer_columns");
+    const head = h("tr", {}, ...["parameter", "value", "gradient", "last update", ...extra].map((c) => h("th", {}, c)));
+    const rows = model.get("parameters").map((p, i) =>
+      h(
+        "tr",
+        { class: "dg-param-row", "data-index": i, onclick: () => openEditor(i) },
+        h("td", {}, p.name),
+        ...["value", "grad", "update", ...extra].map((k) => h("td", {}, fmt(p[k]))),
+      ),
+    );
+    table.replaceChildren(h("thead", {}, head), h("tbody", {}, ...rows));
+  };
+  const drawAll = () => {
+    const acc = model.get("accuracy_value");
+    status.textContent =
+      `step ${model.get("steps")} · epoch ${model.get("epoch")} · loss ${fmt(model.get("loss_value"))}` +
+      (acc >= 0 ? ` · accuracy ${(100 * acc).toFixed(1)}%` : "");
+    if (document.activeElement !== lr) lr.value = model.get("lr");
+    if (document.activeElement !== speed) speed.value = model.get("speed");
+    error.textContent = model.get("error") || "";
+    geometry = drawData(canvas, model);
+    drawCurves(curves, model.get("history"));
+    drawTable();
+    drawProbe();
+  };
+  const events = ["dot", "boundary", "parameters", "probe", "error", "lr", "speed", "history"];
+  let queued = false;
+  const redraw = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => {
+      queued = false;
+      drawAll();
+    });
+  };
+  for (const e of events) model.on(`change:${e}`, redraw);
+  model.on("change:playing", onPlaying);
+  model.on("change:steps", onSteps);
+  drawAll();
+  onPlaying();
+  return () => {
+    for (const e of events) model.off(`change:${e}`, redraw);
+    model.off("change:playing", onPlaying);
+    model.off("change:steps", onSteps);
+    if (timer) clearTimeout(timer);
+  };
+}
+
+function render({ model, el }) {
+  const view = model.get("view");
+  if (view === "lab") return renderLab(model, el);
+  if (view === "explore") return renderExplore(model, el);
+  return renderGraph(model, el);
+}
+
+export default { render };
+
+// ------------------------------------------------------------------ replay (a saved page, no kernel)
+// A stand-in for the widget model: the traits of the current recorded frame. In a Lab replay "Step" and
+// "Play" advance through the training frames and "Reset" goes back to the first; edits need the kernel.
+class ReplayModel {
+  constructor(record, vizBase64) {
+    let state = {};
+    this.frames = record.frames.map((changes) => (state = { ...state, ...changes })); // each stored what changed
+    this.index = 0;
+    this.local = { backward: record.backward || [], playing: false };
+    this.listeners = {};
+    this.replaying = true;
+    this.graphvizSource = vizBase64;
+  }
+  get(key) {
+    if (key in this.local) return this.local[key];
+    return this.frames[this.index][key];
+  }
+  set(key, value) {
+    this.local[key] = value;
+    this.emit(key);
+  }
+  save_changes() {}
+  on(event, cb) {
+    (this.listeners[event] ||= []).push(cb);
+  }
+  off(event, cb) {
+    this.listeners[event] = (this.listeners[event] || []).filter((f) => f !== cb);
+  }
+  emit(key) {
+    for (const cb of this.listeners[`change:${key}`] || []) cb();
+  }
+  show(i) {
+    this.index = Math.max(0, Math.min(this.frames.length - 1, i));
+    for (const key of Object.keys(this.frames[this.index])) if (!(key in this.local)) this.emit(key);
+  }
+  send(msg) {
+    if (msg.action === "step") {
+      if (this.index >= this.frames.length - 1) this.set("playing", false);
+      else this.show(this.index + 1);
+    } else if (msg.action === "reset") {
+      this.set("playing", false);
+      this.show(0);
+    }
+  }
+}
+
+// `record`: the gzipped, base64-encoded JSON that save_html wrote; `vizBase64`: Graphviz-WASM, the same way.
+export async function replay(el, recordGzipBase64, vizBase64) {
+  const record = JSON.parse(await gunzipBase64(recordGzipBase64));
+  const model = new ReplayModel(record, vizBase64);
+  const note = h("p", { class: "dg-replay-note" }, "Recorded with deltagrad: a replay of its frames (no kernel).");
+  el.append(note);
+  return render({ model, el });
+}
