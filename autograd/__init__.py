@@ -14,7 +14,8 @@ from .functional import dot, grad, hessian, log_softmax, logsumexp, mean, softma
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
 from .ops import OPS, Op
-from .value import Constant, Value, local_grads
+from .registry import register_op
+from .value import Constant, Value, local_grads, op_of
 
 __all__ = [
     "Value",
@@ -34,6 +35,8 @@ __all__ = [
     "gradcheck",
     "GradcheckError",
     "local_grads",
+    "op_of",
+    "register_op",
     "OPS",
     "Op",
     "compile",

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import enable_grad
-from .ops import BINARY, OPS, UNARY, DomainError, Op
+from .ops import BINARY, CLOSURE, OPS, UNARY, DomainError, Op, array_rule_error
 from .value import Constant, Value, walk
 
 __all__ = ["compile", "CompiledGraph", "NumpyMath", "NUMPY"]
@@ -327,11 +327,22 @@ class CompiledGraph:
     # -------------------------------------------------------------- compile time
     def _build(self, placeholders: list[Value], outputs: list[Value]) -> None:
         nodes = walk(outputs)[::-1]  # topological order: inputs first
+        checked: set[str] = set()
         for v in nodes:
+            if v.op == CLOSURE:
+                raise NotImplementedError(
+                    f"compile: the user op {v._op!r} is a _backward closure, which computes one float at a time; "
+                    "define it with autograd.register_op(...), with a forward and derivative that accept numpy arrays"
+                )
             if v.inputs and v.op not in OPS:
                 raise NotImplementedError(f"compile: op {v.op!r} is not in autograd.OPS, so it has no numpy rule")
             if v.inputs and v.op in _UNSUPPORTED:
                 raise NotImplementedError(f"compile: {_UNSUPPORTED[v.op]}")
+            if v.inputs and v.op not in checked:
+                checked.add(v.op)
+                problem = array_rule_error(OPS[v.op], NUMPY, [x.data for x in v.inputs], v.param)
+                if problem is not None:
+                    raise NotImplementedError(f"compile: op {v.op!r} cannot run in compiled mode: {problem}")
         is_placeholder = set(placeholders)
         leaves = [v for v in nodes if not v.inputs and v not in is_placeholder]
         self.parameters: list[Value] = [v for v in leaves if not isinstance(v, Constant)]

@@ -148,7 +148,7 @@ def _deltas(out: Any, leaves: list[Value], create_graph: bool, where: str) -> li
         return [zero for _ in leaves]
     for leaf in leaves:
         leaf._delta = None
-    order = backprop(out, 1.0, create_graph)
+    order = backprop([out], [1.0], create_graph)
     result = [zero if leaf._delta is None else leaf._delta for leaf in leaves]
     for v in order:
         v._delta = None

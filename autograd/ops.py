@@ -17,19 +17,46 @@ Rule signatures (``p`` is the op's parameter, such as a leaky-ReLU slope)::
     n-ary   forward(F, xs, p)     derivative(F, xs, out, p)    -> one ∂out/∂x per input
 
 Backward applies the chain rule with these: δ_input += δ_out · ∂out/∂input.
+
+:data:`OPS` is the live registry: the built-in rows below and a user's
+:func:`autograd.register_op` go through the same door, :func:`register`, and
+every consumer (forward, backward, higher order, viz, the compiled mode) looks
+an op up in it when it runs, so a registered or replaced op is seen everywhere.
 """
 
 from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Op", "OPS", "UNARY", "BINARY", "NARY", "FLOAT", "FloatMath", "DomainError"]
+import numpy as np
+
+__all__ = [
+    "Op",
+    "OPS",
+    "register",
+    "array_rule_error",
+    "UNARY",
+    "BINARY",
+    "NARY",
+    "CLOSURE",
+    "CLOSURE_ARITY",
+    "FLOAT",
+    "FloatMath",
+    "DomainError",
+]
 
 UNARY, BINARY, NARY = 1, 2, 0
+CLOSURE = "closure"
+"""The op name of a node whose δ step is a user's Python closure (micrograd's ``out._backward = ...``).
+
+Such a node carries its own :class:`Op` (arity ``CLOSURE_ARITY``, derivative = the closure) in
+``param``; it is never in :data:`OPS`.
+"""
+CLOSURE_ARITY = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,9 +247,30 @@ _TABLE = [
         lambda F, x, out, p: F.where_pos(x, 1.0, F.where_nonneg(x, 0.0, -1.0)),
         "|x|; δx += δ·sign(x), with sign(0) = 0 as in PyTorch",
     ),
-    ("exp", "exp", UNARY, lambda F, x, p: F.exp(x), lambda F, x, out, p: out, "eˣ; δx += δ·eˣ"),
-    ("log", "log", UNARY, lambda F, x, p: F.log(x), lambda F, x, out, p: 1.0 / x, "ln x; δx += δ/x"),
-    ("sqrt", "√", UNARY, lambda F, x, p: F.sqrt(x), lambda F, x, out, p: 0.5 / out, "√x; δx += δ/(2√x)"),
+    (
+        "exp",
+        "exp",
+        UNARY,
+        lambda F, x, p: F.exp(x),
+        lambda F, x, out, p: out,
+        "eˣ; δx += δ·eˣ. Raises OverflowError past x ≈ 709.78",
+    ),
+    (
+        "log",
+        "log",
+        UNARY,
+        lambda F, x, p: F.log(x),
+        lambda F, x, out, p: 1.0 / x,
+        "natural log ln x; δx += δ/x. Raises ValueError for x <= 0",
+    ),
+    (
+        "sqrt",
+        "√",
+        UNARY,
+        lambda F, x, p: F.sqrt(x),
+        lambda F, x, out, p: 0.5 / out,
+        "√x; δx += δ/(2√x). Raises ValueError for x < 0",
+    ),
     (
         "tanh",
         "tanh",
@@ -237,7 +285,7 @@ _TABLE = [
         UNARY,
         lambda F, x, p: F.sigmoid(x),
         lambda F, x, out, p: out * (1.0 - out),
-        "σ(x); δx += δ·σ(x)(1 - σ(x))",
+        "σ(x) = 1/(1 + e⁻ˣ), computed without overflow; δx += δ·σ(x)(1 - σ(x))",
     ),
     (
         "relu",
@@ -269,7 +317,7 @@ _TABLE = [
         UNARY,
         lambda F, x, p: F.softplus(x),
         lambda F, x, out, p: F.sigmoid(x),
-        "ln(1 + eˣ); δx += δ·σ(x)",
+        "ln(1 + eˣ), computed without overflow; δx += δ·σ(x)",
     ),
     ("sin", "sin", UNARY, lambda F, x, p: F.sin(x), lambda F, x, out, p: F.cos(x), "sin x; δx += δ·cos x"),
     ("cos", "cos", UNARY, lambda F, x, p: F.cos(x), lambda F, x, out, p: -F.sin(x), "cos x; δx -= δ·sin x"),
@@ -300,4 +348,79 @@ _TABLE = [
     ),
 ]
 
-OPS: dict[str, Op] = {name: Op(name, sym, arity, fwd, der, doc) for name, sym, arity, fwd, der, doc in _TABLE}
+OPS: dict[str, Op] = {}
+"""The live registry of ops, name → :class:`Op`. Add to it with :func:`register` (or :func:`autograd.register_op`)."""
+
+
+def register(op: Op, replace: bool = False) -> Op:
+    """Add ``op`` to :data:`OPS`: the one door for the built-in ops and for :func:`autograd.register_op`.
+
+    An existing name is replaced only with ``replace=True``; otherwise it is a ValueError.
+    """
+    if not isinstance(op.name, str) or not op.name.isidentifier():
+        raise ValueError(f"register_op: an op name must be a Python identifier such as 'atan', got {op.name!r}")
+    if op.name == CLOSURE:
+        raise ValueError(f"register_op: {CLOSURE!r} is reserved for nodes with a user-set _backward closure")
+    if op.arity not in (UNARY, BINARY, NARY):
+        raise ValueError(f"register_op: op {op.name!r} has arity {op.arity!r}; expected UNARY, BINARY or NARY")
+    for rule in ("forward", "derivative"):
+        if not callable(getattr(op, rule)):
+            raise TypeError(f"register_op: the {rule} of op {op.name!r} must be callable, got {getattr(op, rule)!r}")
+    if op.name in OPS and not replace:
+        raise ValueError(
+            f"register_op: an op named {op.name!r} already exists ({OPS[op.name].doc}); pass replace=True to replace it"
+        )
+    OPS[op.name] = op
+    return op
+
+
+for _row in _TABLE:
+    register(Op(*_row))
+
+
+def array_rule_error(op: Op, F: Any, operands: Sequence[float], param: Any) -> str | None:
+    """Why ``op``'s rules cannot run elementwise on numpy arrays in namespace ``F``, or None when they can.
+
+    The compiled mode calls this at compile time: the rules are tried on (2 × 2)
+    blocks filled with one traced node's operands and compared with the float
+    rules on the same numbers, so a rule written with ``math.*`` (or a numpy
+    namespace missing a function) is reported before any batch runs. Unary and
+    binary ops only (the n-ary ops are reductions the compiled mode knows).
+    """
+    if op.arity not in (UNARY, BINARY):
+        return None
+    blocks = [np.full((2, 2), float(x)) for x in operands]
+
+    def mismatch(got: Any, expected: Any) -> bool:
+        try:
+            got = np.broadcast_to(np.asarray(got, dtype=float), (2, 2))
+        except (TypeError, ValueError):
+            return True
+        return not np.allclose(got, expected, rtol=1e-9, atol=1e-12, equal_nan=True)
+
+    def failure(rule: str, e: Exception) -> str:
+        if isinstance(e, AttributeError) and e.obj is F:
+            return f"its {rule} calls F.{e.name}, which the numpy namespace {type(F).__name__} lacks"
+        return f"its {rule} does not accept numpy arrays ({type(e).__name__}: {e})"
+
+    with np.errstate(all="ignore"):
+        try:
+            out = op.forward(F, *blocks, param)
+        except Exception as e:  # any failure here means the rule does not take arrays
+            return failure("forward", e)
+        expected = op.forward(FLOAT, *operands, param)
+        if mismatch(out, expected):
+            return f"its forward is not elementwise on numpy arrays (gives {out!r}, each entry should be {expected!r})"
+        try:
+            partials = op.derivative(F, *blocks, np.full((2, 2), expected), param)
+        except Exception as e:
+            return failure("derivative", e)
+        try:
+            expected_partials = op.derivative(FLOAT, *operands, expected, param)
+        except (ArithmeticError, ValueError):
+            return None  # undefined at this point in float too: nothing to compare
+        if op.arity == UNARY:
+            partials, expected_partials = (partials,), (expected_partials,)
+        if len(partials) != len(expected_partials) or any(map(mismatch, partials, expected_partials)):
+            return f"its derivative is not elementwise on numpy arrays (gives {partials!r})"
+    return None

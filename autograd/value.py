@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import itertools
 import numbers
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from operator import attrgetter
 from typing import Any
 
 from .grad_mode import _grad_enabled, enable_grad
-from .ops import BINARY, FLOAT, OPS, UNARY, Op
+from .ops import BINARY, CLOSURE, CLOSURE_ARITY, FLOAT, OPS, UNARY, Op
 
-__all__ = ["Value", "Constant", "Number", "backprop", "local_grads", "walk"]
+__all__ = ["Value", "Constant", "Number", "backprop", "local_grads", "op_of", "walk"]
 
 Number = int | float
 _ids = itertools.count()
@@ -35,25 +36,38 @@ def _binary_operator(name: str, reflected: bool = False) -> Callable[[Value, Any
     Numbers become :class:`Constant` leaves; other types give NotImplemented, so
     Python raises its usual TypeError naming the operator and both types.
     """
-    op = OPS[name]
-    forward = op.forward
 
     def operator(self: Value, other: Any) -> Value:
         if type(other) is not Value:
             other = _operand(other)
             if other is None:
                 return NotImplemented
-        return _node(forward(FLOAT, self.data, other.data, None), name, (self, other))
+        return _node(OPS[name].forward(FLOAT, self.data, other.data, None), name, (self, other))
 
     def reflected_operator(self: Value, other: Any) -> Value:
         other = _operand(other)
         if other is None:
             return NotImplemented
-        return _node(forward(FLOAT, other.data, self.data, None), name, (other, self))
+        return _node(OPS[name].forward(FLOAT, other.data, self.data, None), name, (other, self))
 
     method = reflected_operator if reflected else operator
     left, right = ("other", "self") if reflected else ("self", "other")
-    method.__doc__ = f"{left} {op.symbol} {right}: {op.doc}"
+    dunder = name.replace("div", "truediv")
+    method.__name__ = f"__r{dunder}__" if reflected else f"__{dunder}__"
+    method.__qualname__ = f"Value.{method.__name__}"
+    method.__doc__ = f"{left} {OPS[name].symbol} {right}: {OPS[name].doc}."
+    return method
+
+
+def _unary_method(name: str) -> Callable[[Value], Value]:
+    """The method recording unary op ``name`` of the table, documented by the op's own ``doc``."""
+
+    def method(self: Value) -> Value:
+        return self._unary(name)
+
+    method.__name__ = name
+    method.__qualname__ = f"Value.{name}"
+    method.__doc__ = f"{OPS[name].doc}."
     return method
 
 
@@ -63,6 +77,14 @@ class Value:
     ``grad`` is δ = ∂L/∂(this node), filled in by :meth:`backward` on the
     output L. Every operation on Values records a new node whose ``op`` names
     the operation and whose ``inputs`` are its operands.
+
+    The constructor is micrograd's, ``Value(data, _children=(), _op='', label='')``.
+    With ``_children`` (or ``_op``) it makes a *user op* node the micrograd way:
+    set ``out._backward`` to a closure that adds into the children's ``.grad``,
+    and :meth:`backward` runs it in its place in the reverse topological order
+    (first order only: higher-order gradients and :func:`autograd.compile` need
+    an op made with :func:`autograd.register_op`). Users may set attributes of
+    their own on a Value (``p.m = 0.0``), as on micrograd's.
 
     ``<``, ``<=``, ``>``, ``>=`` compare ``data`` (so ``max(values)`` works), while
     ``==`` and hashing go by identity: a node is a place in the graph, so two
@@ -75,7 +97,9 @@ class Value:
     (-0.000545, 0.000363)
     """
 
-    __slots__ = ("data", "grad", "inputs", "op", "label", "param", "grad_value", "_id", "_delta")
+    # "__dict__" lets users attach attributes (micrograd code does p.m = 0.0): 8 bytes per node,
+    # and a dict only on the nodes that get one (benchmarks/bench_core.py measures it)
+    __slots__ = ("data", "grad", "inputs", "op", "label", "param", "grad_value", "_id", "_delta", "__dict__")
 
     data: float
     grad: float
@@ -85,18 +109,28 @@ class Value:
     param: Any
     grad_value: Value | None
 
-    def __init__(self, data: Number, label: str = "") -> None:
+    def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
         data = _real(data, "Value")
         if data != data:
             raise ValueError("Value: data is NaN; a NaN would silently poison every gradient")
+        if isinstance(_children, str):
+            raise TypeError(
+                f"Value: the second argument is _children (micrograd's signature Value(data, _children=(), _op='', "
+                f"label='')), got the str {_children!r}: did you mean label={_children!r}?"
+            )
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__}")
+        if not isinstance(_op, str):
+            raise TypeError(f"Value: _op must be a str (the symbol shown for the op), got {type(_op).__name__}")
+        children = tuple(_children)
+        for child in children:
+            if not isinstance(child, Value):
+                raise TypeError(f"Value: _children must be Values, got {type(child).__name__} {child!r}")
         self.data = data
         self.grad = 0.0
-        self.inputs = ()
-        self.op = ""
+        self.inputs = children
+        self.op, self.param = (CLOSURE, _closure_op(_op, None)) if children or _op else ("", None)
         self.label = label
-        self.param = None
         self.grad_value = None
         self._id = next(_ids)
 
@@ -115,96 +149,74 @@ class Value:
         v._id = next(_ids)
         return v
 
-    def _unary(self, op: Op, param: Any = None) -> Value:
-        return _node(op.forward(FLOAT, self.data, param), op.name, (self,), param)
+    def _unary(self, name: str, param: Any = None) -> Value:
+        return _node(OPS[name].forward(FLOAT, self.data, param), name, (self,), param)
 
     # ------------------------------------------------------------ arithmetic
     __add__, __radd__ = _binary_operator("add"), _binary_operator("add", reflected=True)
     __sub__, __rsub__ = _binary_operator("sub"), _binary_operator("sub", reflected=True)
     __mul__, __rmul__ = _binary_operator("mul"), _binary_operator("mul", reflected=True)
     __truediv__, __rtruediv__ = _binary_operator("div"), _binary_operator("div", reflected=True)
+    __rpow__ = _binary_operator("pow", reflected=True)
 
     def __pow__(self, other: Value | Number) -> Value:
         """``x ** c`` with a number c records op ``powc``; ``x ** y`` with a Value y records ``pow``."""
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
-            return self._unary(_POWC, float(other))
+            return self._unary("powc", float(other))
         return _pow(self, other)
 
-    __rpow__ = _binary_operator("pow", reflected=True)
-
     def __neg__(self) -> Value:
-        return self._unary(_NEG)
+        """-x; δx -= δ."""
+        return self._unary("neg")
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
         """|x|, with derivative sign(x) and sign(0) = 0 (PyTorch's choice)."""
-        return self._unary(_ABS)
+        return self._unary("abs")
 
     # ------------------------------------------------------------ functions
-    def exp(self) -> Value:
-        """eˣ; δx += δ·eˣ. Raises OverflowError past x ≈ 709.78."""
-        return self._unary(_EXP)
-
-    def log(self) -> Value:
-        """Natural log; δx += δ/x. Raises ValueError for x <= 0."""
-        return self._unary(_LOG)
-
-    def sqrt(self) -> Value:
-        """√x; δx += δ/(2√x). Raises ValueError for x < 0."""
-        return self._unary(_SQRT)
-
-    def tanh(self) -> Value:
-        """tanh x; δx += δ·(1 - tanh²x)."""
-        return self._unary(_TANH)
-
-    def sigmoid(self) -> Value:
-        """σ(x) = 1/(1 + e⁻ˣ), computed without overflow; δx += δ·σ(x)(1 - σ(x))."""
-        return self._unary(_SIGMOID)
-
-    def relu(self) -> Value:
-        """max(0, x); δx += δ where x > 0. The derivative at exactly 0 is 0, as in PyTorch."""
-        return self._unary(_RELU)
+    exp = _unary_method("exp")
+    log = _unary_method("log")
+    sqrt = _unary_method("sqrt")
+    tanh = _unary_method("tanh")
+    sigmoid = _unary_method("sigmoid")
+    relu = _unary_method("relu")
+    softplus = _unary_method("softplus")
+    sin = _unary_method("sin")
+    cos = _unary_method("cos")
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """x for x > 0, else slope·x; δx += δ, or δ·slope (slope also at x = 0)."""
-        return self._unary(_LEAKY_RELU, _real(slope, "leaky_relu: slope"))
+        return self._unary("leaky_relu", _real(slope, "leaky_relu: slope"))
 
     def elu(self, alpha: float = 1.0) -> Value:
         """x for x > 0, else α(eˣ - 1); δx += δ, or δ·αeˣ."""
-        return self._unary(_ELU, _real(alpha, "elu: alpha"))
-
-    def softplus(self) -> Value:
-        """ln(1 + eˣ), computed without overflow; δx += δ·σ(x)."""
-        return self._unary(_SOFTPLUS)
-
-    def sin(self) -> Value:
-        """sin x; δx += δ·cos x."""
-        return self._unary(_SIN)
-
-    def cos(self) -> Value:
-        """cos x; δx -= δ·sin x."""
-        return self._unary(_COS)
+        return self._unary("elu", _real(alpha, "elu: alpha"))
 
     # ------------------------------------------------------------ backward
-    def backward(self, gradient: Number = 1.0, create_graph: bool = False) -> None:
-        """Add ∂self/∂node, times ``gradient``, into ``.grad`` of every node of the graph.
+    def backward(self, gradient: Value | Number | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:  # fmt: skip
+        """Add ∂self/∂node, times ``gradient`` (default 1), into ``.grad`` of every node of the graph.
 
         Nodes are visited in reverse topological order (no recursion, so any
         depth works) and each applies the chain rule δ_input += δ · ∂self/∂input;
         a node reached along several paths receives the sum. Calling it again
         accumulates, as in PyTorch: call :meth:`zero_grad` in between.
 
-        With ``create_graph=True`` the gradients are also recorded as Values in
-        ``.grad_value``, themselves differentiable (higher-order derivatives).
+        ``gradient`` is a number or a Value (PyTorch's 0-d tensor). ``retain_graph``
+        is accepted for PyTorch code and does nothing: backward never frees a
+        deltagrad graph, so it can always be run again. With ``create_graph=True``
+        the gradients are also recorded as Values in ``.grad_value``, themselves
+        differentiable (higher-order derivatives).
         """
-        if self.op and not self.inputs:
+        if self.op and not self.inputs and self.op != CLOSURE:
             raise RuntimeError(
                 f"backward: this Value ({self.op}, data={self.data:.4g}) was computed under no_grad(), "
                 "so no graph was recorded; compute it outside no_grad() to differentiate it"
             )
-        order = backprop(self, _real(gradient, "backward: gradient"), create_graph)
+        order = backprop([self], [seed_of(gradient, create_graph, "backward: gradient")], create_graph)
         if create_graph:
             for v in order:
                 g = v._delta
@@ -216,8 +228,12 @@ class Value:
             for v in order:
                 v.grad += v._delta
 
-    def zero_grad(self) -> None:
-        """Reset ``.grad`` (and ``.grad_value``) of every node in this Value's graph."""
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Reset ``.grad`` to 0 (and ``.grad_value`` to None) on every node of this Value's graph.
+
+        ``set_to_none`` is accepted for PyTorch code: a deltagrad ``.grad`` is a
+        plain float that costs nothing to keep, so both settings reset it to 0.0.
+        """
         for v in self.walk():
             v.grad = 0.0
             v.grad_value = None
@@ -225,6 +241,43 @@ class Value:
     def walk(self) -> list[Value]:
         """Every node of this Value's graph, in reverse topological order (outputs first)."""
         return walk([self])
+
+    # ------------------------------------------------------------ micrograd's surface
+    @property
+    def _prev(self) -> set[Value]:
+        """micrograd's name: the set of this node's inputs (``inputs`` keeps order and repeats)."""
+        return set(self.inputs)
+
+    @property
+    def _op(self) -> str:
+        """micrograd's name: the op's symbol as micrograd writes it (``'+'``, ``'*'``, ``'**2'``, ``'ReLU'``)."""
+        if self.op == "powc":
+            c = self.param
+            return f"**{int(c) if float(c).is_integer() else c}"
+        return op_of(self).symbol if self.op else ""
+
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """micrograd's name: this node's chain-rule step, adding δ·∂self/∂input from ``self.grad`` into
+        each input's ``.grad``. Set it to a closure to define the node's op yourself (micrograd's way)."""
+        if self.op == CLOSURE:
+            step: Callable[[], None] = self.param.derivative
+            return step
+        return self._step
+
+    @_backward.setter
+    def _backward(self, closure: Callable[[], None]) -> None:
+        if not callable(closure):
+            raise TypeError(f"_backward must be a function of no arguments, got {type(closure).__name__}")
+        if getattr(closure, "__self__", None) is self and getattr(closure, "__func__", None) is Value._step:
+            return  # v._backward = v._backward on a node of the table: nothing changes
+        self.param = _closure_op(self._op, closure)
+        self.op = CLOSURE
+
+    def _step(self) -> None:
+        """One node's chain-rule step by the op table, from ``self.grad`` into the inputs' ``.grad``."""
+        for x, d in zip(self.inputs, local_grads(self)):
+            x.grad += self.grad * d
 
     # ------------------------------------------------------------ conveniences
     @property
@@ -234,13 +287,20 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data, cut off from this graph."""
-        return Value(self.data, self.label)
+        return Value(self.data, label=self.label)
 
     def item(self) -> float:
         """The data as a Python float (PyTorch's name)."""
         return self.data
 
     def __float__(self) -> float:
+        name = _values_only.get()
+        if name is not None:
+            raise TypeError(
+                f"the derivative of op {name!r} converted a Value to a float (with math.* or float()), so its "
+                "higher-order gradients would be silently wrong; write the derivative with operators and Value "
+                "methods (x.exp(), x.cos(), ...) to differentiate it again"
+            )
         return self.data
 
     def __bool__(self) -> bool:
@@ -314,14 +374,88 @@ def _operand(x: Any) -> Value | None:
     return None
 
 
+def _constant(x: float) -> Value:
+    return Constant._node(x, "", ())
+
+
 _node = Value._node
-_constant = partial(Constant._node, op="", inputs=())
-_POWC = OPS["powc"]
 _pow = _binary_operator("pow")
-_NEG, _ABS, _EXP, _LOG, _SQRT, _TANH = (OPS[n] for n in ("neg", "abs", "exp", "log", "sqrt", "tanh"))
-_SIGMOID, _RELU, _LEAKY_RELU, _ELU, _SOFTPLUS, _SIN, _COS = (
-    OPS[n] for n in ("sigmoid", "relu", "leaky_relu", "elu", "softplus", "sin", "cos")
-)
+
+
+# ------------------------------------------------------------------ user ops written as closures
+def _no_forward(*args: Any) -> float:
+    raise TypeError("a closure op has no forward rule: user code computed its data")
+
+
+def _no_step() -> None:
+    """micrograd's default ``_backward``: a node nobody gave a rule passes no gradient."""
+
+
+def _closure_op(symbol: str, closure: Callable[[], None] | None) -> Op:
+    """The op entry a user-op node carries in ``param``: its symbol and its ``_backward`` closure."""
+    doc = (
+        f"user op {symbol!r}: its δ step is a Python closure set as _backward; first order only "
+        "(autograd.register_op gives higher order and compiled mode)"
+    )
+    return Op(CLOSURE, symbol, CLOSURE_ARITY, _no_forward, closure or _no_step, doc)
+
+
+def _run_closure(v: Value, g: float) -> None:
+    """Run the user closure of ``v`` inside a backward pass, as micrograd would run it.
+
+    For the call, ``v.grad`` holds this pass's δ of ``v`` and each input's ``.grad``
+    holds the input's running δ of this pass; whatever the closure leaves there
+    (``+=`` or, by mistake, ``=``) becomes the input's δ, exactly as in micrograd.
+    The nodes' real ``.grad`` values are restored afterwards.
+    """
+    if v.op != CLOSURE:
+        raise LookupError(
+            f"backward: op {v.op!r} is not in autograd.OPS (was it removed?); register it with autograd.register_op"
+        )
+    closure = v.param.derivative
+    if closure is _no_step:
+        return
+    inputs = list(dict.fromkeys(v.inputs))
+    saved_out, saved = v.grad, [x.grad for x in inputs]
+    v.grad = g
+    for x in inputs:
+        x.grad = x._delta
+    try:
+        closure()
+    finally:
+        for x, grad in zip(inputs, saved):
+            x._delta, x.grad = x.grad, grad
+        v.grad = saved_out
+
+
+def _closure_grads(v: Value) -> tuple[float, ...]:
+    """∂v/∂input of a closure node, read by running its closure once with δ = 1 and the inputs' δ at 0.
+
+    An input listed twice gets the total on its first edge and 0 on the others.
+    """
+    for x in v.inputs:
+        x._delta = 0.0
+    _run_closure(v, 1.0)
+    seen: set[Value] = set()
+    grads = []
+    for x in v.inputs:
+        grads.append(0.0 if x in seen else float(x._delta))
+        seen.add(x)
+    return tuple(grads)
+
+
+# ------------------------------------------------------------------ the math namespace over Values
+_values_only: ContextVar[str | None] = ContextVar("deltagrad_values_only", default=None)
+
+
+@contextmanager
+def values_only(name: str) -> Iterator[None]:
+    """While evaluating op ``name``'s derivative on Values, make ``float(value)`` an error naming the op."""
+    token = _values_only.set(name)
+    try:
+        yield
+    finally:
+        _values_only.reset(token)
 
 
 class ValueMath:
@@ -344,7 +478,26 @@ class ValueMath:
 
 
 VALUE = ValueMath()
-_RULES = {name: (op.arity, op.derivative) for name, op in OPS.items()}
+
+
+def op_of(v: Value) -> Op:
+    """The :class:`~autograd.ops.Op` that computed ``v``, read from the live registry (a leaf has none).
+
+    A user-op node (``Value(data, children, 'sym')`` with a ``_backward`` closure)
+    carries its own entry, whose ``symbol`` is the ``_op`` it was given.
+
+    >>> op_of(Value(2.0) * 3).doc
+    'a · b; δa += δ·b, δb += δ·a'
+    """
+    if v.op == CLOSURE:
+        op: Op = v.param
+        return op
+    if not v.op:
+        raise ValueError(f"op_of: {v!r} is a leaf, computed by no op")
+    try:
+        return OPS[v.op]
+    except KeyError:
+        raise LookupError(f"op {v.op!r} is not in autograd.OPS (was it removed?)") from None
 
 
 def _scaled(g: Value, d: Any) -> Value:
@@ -366,29 +519,48 @@ def local_grads(v: Value, create_graph: bool = False) -> tuple[Any, ...]:
     """
     if not v.inputs:
         return ()
-    arity, rule = _RULES[v.op]
+    op = op_of(v)
+    if op.arity == CLOSURE_ARITY:
+        if create_graph:
+            raise NotImplementedError(
+                f"higher-order gradients through the user op {op.symbol!r}: its _backward closure computes "
+                "numbers, not a graph; define the op with autograd.register_op(...) to differentiate it again"
+            )
+        return _closure_grads(v)
     F, args, out = (VALUE, v.inputs, v) if create_graph else (FLOAT, [x.data for x in v.inputs], v.data)
-    if arity == UNARY:
-        return (rule(F, args[0], out, v.param),)
-    if arity == BINARY:
-        return tuple(rule(F, args[0], args[1], out, v.param))
-    return tuple(rule(F, list(args), out, v.param))
+    if op.arity == UNARY:
+        return (op.derivative(F, args[0], out, v.param),)
+    if op.arity == BINARY:
+        return tuple(op.derivative(F, args[0], args[1], out, v.param))
+    return tuple(op.derivative(F, list(args), out, v.param))
 
 
-def backprop(root: Value, seed: float = 1.0, create_graph: bool = False) -> list[Value]:
-    """One reverse pass from ``root``: leaves δ = ∂root/∂node · seed in each node's ``_delta``.
+def seed_of(gradient: Any, create_graph: bool, where: str) -> Any:
+    """The δ a backward pass starts from: 1.0 for None, a number as a float, a Value's data (or the
+    Value itself when the pass records a graph)."""
+    if gradient is None:
+        return 1.0
+    if isinstance(gradient, Value):
+        return gradient if create_graph else gradient.data
+    return _real(gradient, where)
+
+
+def backprop(roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool = False) -> list[Value]:
+    """One reverse pass from ``roots``: leaves δ = Σ seed·∂root/∂node in each node's ``_delta``.
 
     Returns the nodes in the order visited (reverse topological). Touches no
     ``.grad``: :meth:`Value.backward` and :func:`autograd.grad` decide what to
     do with the δ values. In the float path ``_delta`` is a float; with
     ``create_graph`` it is a Value (or None for "no path").
     """
-    order = root.walk()
+    order = walk(list(roots))
     if create_graph:
         for v in order:
             v._delta = None
-        root._delta = Constant(seed)
-        v = root
+        for root, seed in zip(roots, seeds):
+            seed = seed if isinstance(seed, Value) else Constant(seed)
+            root._delta = seed if root._delta is None else root._delta + seed
+        v = order[0]
         try:
             with enable_grad():
                 for v in order:
@@ -403,16 +575,22 @@ def backprop(root: Value, seed: float = 1.0, create_graph: bool = False) -> list
         return order
     for v in order:
         v._delta = 0.0
-    root._delta = seed
-    rules, F = _RULES, FLOAT
-    v = root
+    for root, seed in zip(roots, seeds):
+        root._delta += seed
+    ops, F = OPS, FLOAT
+    v = order[0]
     try:
         for v in order:
             g = v._delta
             ins = v.inputs
-            if not ins or g == 0.0:
+            if not ins or (g == 0.0 and v.op != CLOSURE):  # a closure runs even at δ = 0, as in micrograd
                 continue
-            arity, rule = rules[v.op]
+            try:
+                op = ops[v.op]
+            except KeyError:
+                _run_closure(v, g)
+                continue
+            arity, rule = op.arity, op.derivative
             if arity == UNARY:
                 x = ins[0]
                 x._delta += g * rule(F, x.data, v.data, v.param)
@@ -432,4 +610,5 @@ def backprop(root: Value, seed: float = 1.0, create_graph: bool = False) -> list
 def _named(error: Exception, v: Value) -> Exception:
     """``error`` raised by ``v``'s derivative rule, re-made to name the op and its inputs."""
     args = ", ".join(f"{x.data!r}" for x in v.inputs)
-    return type(error)(f"backward through {v.op}({args}): {error}")
+    name = v._op if v.op == CLOSURE else v.op
+    return type(error)(f"backward through {name}({args}): {error}")

@@ -5,7 +5,9 @@ Measured in one run, with the garbage collector on (see :mod:`benchmarks._harnes
 1. forward+backward of a 10,000-op mixed add/mul graph, the same graph for every engine;
 2. one SGD training step of an MLP(2, [16, 16, 1]) on 100 samples (hinge loss), equivalent code per engine;
 3. memory per node of the graph of 1 (tracemalloc, and the resident set of a fresh process for context);
-4. backward through a 1,000,000-node chain, which micrograd's recursive topological sort cannot do.
+4. backward through a 1,000,000-node chain, which micrograd's recursive topological sort cannot do;
+5. the cost of a user-op node (micrograd's ``Value(t, (x,), 'tanh')`` with a ``_backward`` closure) against the
+   built-in op, and of a user attribute (``p.m = 0.0``) per node.
 
 Run: ``python -m benchmarks core`` or ``python -m benchmarks.bench_core``.
 """
@@ -45,7 +47,8 @@ MIXED_REPEATS = 25
 MLP_SIZES, MLP_SAMPLES, MLP_LR, MLP_REPEATS = (2, 16, 16, 1), 100, 0.05, 9
 CHAIN_NODES = 1_000_000
 MICROGRAD_RECURSION = 50_000  # micrograd's backward recurses once per level of depth
-SPEED_BAR, MEMORY_BAR = 2.0, 1.5
+SPEED_BAR, MEMORY_BAR = 2.0, 2.5  # memory: issue 11's bar (issue 2 asked 1.5x)
+CLOSURE_NODES, CLOSURE_REPEATS = 5_000, 15
 
 
 # --------------------------------------------------------------------------- engines
@@ -335,6 +338,48 @@ def chain(leaf: Callable[[float], Any], n: int) -> tuple[Any, tuple[Any, Any, An
     return y, (x, a, b)
 
 
+# --------------------------------------------------------------------------- 5. user-op nodes
+def closure_tanh(V: type) -> Callable[[Any], Any]:
+    """tanh written the lecture's way on Value class ``V``: a node with children and a ``_backward`` closure."""
+
+    def tanh(x: Any) -> Any:
+        t = math.tanh(x.data)
+        out = V(t, (x,), "tanh")
+
+        def _backward() -> None:
+            x.grad += (1 - t * t) * out.grad
+
+        out._backward = _backward
+        return out
+
+    return tanh
+
+
+def tanh_layer(leaf: Callable[[float], Any], tanh: Callable[[Any], Any], n: int = CLOSURE_NODES) -> list[Any]:
+    """Σᵢ tanh(0.9·xᵢ + 0.1) over n leaves, summed as a balanced tree of adds; built and differentiated."""
+    xs = [leaf(i / n - 0.5) for i in range(n)]
+    terms = [tanh(x * 0.9 + 0.1) for x in xs]
+    while len(terms) > 1:
+        terms = [a + b for a, b in zip(terms[::2], terms[1::2])] + terms[len(terms) - len(terms) % 2 :]
+    terms[0].backward()
+    return xs
+
+
+def attribute_bytes(n: int = MIXED_OPS) -> float:
+    """Extra bytes per leaf for one user attribute (``p.m = 0.0``, EurekaLabsAI/micrograd's AdamW)."""
+    from autograd import Value
+
+    plain = traced_bytes(lambda: [Value(0.5) for _ in range(n)])[0]
+
+    def with_attribute() -> list[Any]:
+        out = [Value(0.5) for _ in range(n)]
+        for p in out:
+            p.m = 0.0
+        return out
+
+    return (traced_bytes(with_attribute)[0] - plain) / n
+
+
 # --------------------------------------------------------------------------- the report
 def _us(seconds: float, n: int) -> str:
     return f"{seconds / n * 1e6:.2f}"
@@ -463,6 +508,32 @@ def main() -> None:
     )
     print(f"   micrograd: backward -> {micrograd_result} (build + attempt took {t4 - t3:.1f} s)\n")
 
+    # 5. user-op nodes -------------------------------------------------------------------------------------------
+    from micrograd.engine import Value as MicrogradValue
+
+    from autograd import Value as DeltagradValue
+
+    runs = {
+        "deltagrad, built-in tanh": lambda: tanh_layer(DeltagradValue, DeltagradValue.tanh),
+        "deltagrad, closure tanh": lambda: tanh_layer(DeltagradValue, closure_tanh(DeltagradValue)),
+        "micrograd, closure tanh": lambda: tanh_layer(MicrogradValue, closure_tanh(MicrogradValue)),
+    }
+    grads = {key: [x.grad for x in run()] for key, run in runs.items()}
+    reference = grads["micrograd, closure tanh"]
+    same = all(math.isclose(a, b, rel_tol=1e-12) for gs in grads.values() for a, b in zip(gs, reference))
+    user = {key: median(ts) for key, ts in time_interleaved(runs, CLOSURE_REPEATS).items()}
+    n_chain = 4 * CLOSURE_NODES - 1
+    print(f"5. User-op nodes: Σ tanh(0.9·xᵢ + 0.1) over {CLOSURE_NODES:,} leaves ({n_chain:,} ops), build + backward,")
+    agree = "agree" if same else "DIFFER"
+    print(f"   median of {CLOSURE_REPEATS} runs; the leaves' gradients {agree} across the three.")
+    print("   The closure tanh is micrograd's way: Value(t, (x,), 'tanh') and out._backward = closure.")
+    base = user["deltagrad, built-in tanh"]
+    rows = [[key, f"{t * 1e3:.1f}", _us(t, n_chain), ratio(t / base)] for key, t in user.items()]
+    print(table(["engine", "ms/graph", "µs/op", "vs built-in"], rows))
+    per_closure = (user["deltagrad, closure tanh"] - base) / CLOSURE_NODES
+    print(f"   cost of a user-closure node over a built-in one: {per_closure * 1e6:.2f} µs (forward + backward)")
+    print(f"   one user attribute on a Value (p.m = 0.0): {attribute_bytes():.0f} B per node that has one\n")
+
     # verdicts ---------------------------------------------------------------------------------------------------
     mixed_ratio = mixed["micrograd"] / mixed["deltagrad"]
     mlp_ratio = steps["micrograd"] / steps["deltagrad"]
@@ -474,7 +545,7 @@ def main() -> None:
         ["1,000,000-node chain backward", "works" if correct else "fails", "works"],
     ]
     oks = [mixed_ratio >= SPEED_BAR, mlp_ratio >= SPEED_BAR, mem_ratio >= MEMORY_BAR, correct]
-    print("Issue 2 bars")
+    print("Issues 2 and 11 bars")
     print(table(["bar", "measured", "target", "verdict"], [row + [verdict(ok)] for row, ok in zip(bars, oks)]))
     print(
         f"\ntorch 0-dim vs deltagrad: mixed graph {ratio(mixed['torch'] / mixed['deltagrad'])}, "

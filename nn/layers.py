@@ -64,6 +64,13 @@ def _positive_int(n: Any, what: str) -> int:
     return int(n)
 
 
+def _nonlin_activation(activation: str | None, nonlin: bool | None, where: str) -> str:
+    """The activation's name; micrograd's ``nonlin=False`` means linear, ``nonlin=True`` keeps ``activation``."""
+    if nonlin is not None and not isinstance(nonlin, bool):
+        raise TypeError(f"{where}: nonlin must be True or False (micrograd's keyword), got {nonlin!r}")
+    return "linear" if activation is None or nonlin is False else activation
+
+
 def _index(i: int, j: int) -> str:
     return f"{i}{j}" if i < 10 and j < 10 else f"{i},{j}"
 
@@ -72,6 +79,7 @@ def _index(i: int, j: int) -> str:
 class Neuron(Module):
     """One unit: z = Σⱼ wⱼxⱼ + b (one ``dot`` node), then a = g(z).
 
+    micrograd's ``nonlin=False`` makes it linear (``nonlin=True`` keeps ``activation``).
     ``weights`` (and ``bias``, default 0) set the initial values directly;
     otherwise ``init`` draws them. ``layer`` and ``unit`` only set the labels
     (W^[layer], node a^[layer+1]_unit).
@@ -95,9 +103,10 @@ class Neuron(Module):
         bias: float = 0.0,
         layer: int = 1,
         unit: int = 1,
+        nonlin: bool | None = None,
     ) -> None:
         self.nin = _positive_int(nin, "Neuron: nin")
-        self.activation = "linear" if activation is None else activation
+        self.activation = _nonlin_activation(activation, nonlin, "Neuron")
         self._g = _activation(self.activation)
         self.layer, self.unit = _positive_int(layer, "Neuron: layer"), _positive_int(unit, "Neuron: unit")
         if weights is None:
@@ -134,7 +143,8 @@ class Neuron(Module):
 class Layer(Module):
     """``nout`` neurons reading the same inputs: a = g(Wx + b), W of shape (nout, nin).
 
-    Returns a Value when ``nout`` is 1, else a list of Values.
+    Returns a Value when ``nout`` is 1, else a list of Values. micrograd's
+    ``nonlin=False`` makes the layer linear.
 
     >>> layer = Layer(3, 2, "sigmoid", seed=0)
     >>> [a.label for a in layer([1.0, 2.0, 3.0])]
@@ -150,10 +160,11 @@ class Layer(Module):
         seed: Seed = None,
         *,
         layer: int = 1,
+        nonlin: bool | None = None,
     ) -> None:
         self.nin = _positive_int(nin, "Layer: nin")
         self.nout = _positive_int(nout, "Layer: nout")
-        self.activation = "linear" if activation is None else activation
+        self.activation = _nonlin_activation(activation, nonlin, "Layer")
         self.layer = _positive_int(layer, "Layer: layer")
         W = initializers.get(init)(self.nin, self.nout, rng_from(seed))
         self.neurons = [

@@ -24,7 +24,7 @@ class Parameter(Value):
     __slots__ = ("name",)
 
     def __init__(self, data: float, label: str = "", name: str = "") -> None:
-        super().__init__(data, label)
+        super().__init__(data, label=label)
         self.name = name
 
 

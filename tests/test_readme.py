@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from autograd import OPS
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
 
@@ -15,9 +17,16 @@ def test_readme_has_examples() -> None:
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_block_runs(index: int, capsys: pytest.CaptureFixture[str]) -> None:
-    exec(compile(BLOCKS[index], f"README block {index}", "exec"), {})
+    saved_ops = dict(OPS)
+    try:
+        exec(compile(BLOCKS[index], f"README block {index}", "exec"), {})
+    finally:  # a block's register_op must not leak into other tests
+        OPS.clear()
+        OPS.update(saved_ops)
     printed = capsys.readouterr().out
-    if index == 0:
+    if "register_op" in BLOCKS[index]:
+        assert [float(t) for t in printed.split()] == pytest.approx([0.8, -0.64])
+    elif index == 0:
         x_grad, w_grad = (float(t) for t in printed.split())
         assert x_grad == pytest.approx(-1.5029, abs=1e-4) and w_grad == pytest.approx(1.0019, abs=1e-4)
     else:

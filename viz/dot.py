@@ -18,7 +18,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from autograd import OPS, Constant, Value, local_grads
+from autograd import OPS, Constant, Value, local_grads, op_of
 from autograd.value import walk
 from nn import ACTIVATIONS, Parameter
 
@@ -147,7 +147,6 @@ _PARAMETER_NAME = re.compile(r"(?:(?P<neuron>.+)\.)?(?:w\.\d+|b)")
 _NEURON_PATH = re.compile(r"(?:(?P<layer>.+)\.)?neurons\.(?P<index>\d+)")
 _LAYER_INDEX = re.compile(r"(?:.*\.)?(?P<index>\d+)")
 _SUPERSCRIPT = re.compile(r"\^\[(?P<l>\d+)\]")
-_ACTIVATIONS = frozenset(name for name in ACTIVATIONS if name in OPS)  # nn activations that record an op
 
 
 def _neuron_path(v: Value) -> str | None:
@@ -190,7 +189,7 @@ class _Structure:
                 if len(owners) == 1:
                     path[v] = owners.pop()
                     app[v] = out[v] = v
-            elif v.op in _ACTIVATIONS and len(v.inputs) == 1:
+            elif v.op in ACTIVATIONS and v.op in OPS and len(v.inputs) == 1:  # an nn activation that records an op
                 z = v.inputs[0]
                 if app.get(z) is z and out[z] is z and consumers.get(z) == 1:
                     path[v], app[v], out[z] = path[z], z, v
@@ -340,7 +339,7 @@ class _Drawing:
 
     @staticmethod
     def _op_text(v: Value) -> str:
-        symbol = OPS[v.op].symbol
+        symbol = op_of(v).symbol
         if v.op == "powc":
             return f"{symbol}{v.param:g}"
         if isinstance(v.param, float):
@@ -404,7 +403,7 @@ class _Drawing:
                 neuron = s.path.get(v)
                 if v.inputs:
                     text = f"<{escape_label(self._op_text(v))}>"
-                    put(neuron, True, f"o{v._id}", "op", text, {"tooltip": escape_label(OPS[v.op].doc)}, False)
+                    put(neuron, True, f"o{v._id}", "op", text, {"tooltip": escape_label(op_of(v).doc)}, False)
                 kind = "output" if v in self.roots and v.inputs else node_kind(v)
                 put(neuron, True, f"v{v._id}", kind, self._value_label(v), {}, v is self.highlight)
         for key, out in outputs.items():

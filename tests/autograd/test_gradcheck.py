@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
 import pytest
 
 import autograd
-import autograd.value as value_module
-from autograd import GradcheckError, Op, Value, grad, gradcheck
-from autograd.ops import FLOAT, UNARY
+from autograd import GradcheckError, Value, grad, gradcheck, register_op
 
 CORRECT = {
     "neuron": (lambda w1, w2, x1, x2, b: autograd.dot([w1, w2], [x1, x2], bias=b).tanh(), [0.3, -0.8, 1.5, 0.2, 0.1]),
@@ -42,12 +41,9 @@ def test_gradcheck_catches_a_node_whose_recorded_op_does_not_match_its_forward()
 
 
 @pytest.fixture
-def broken_square(monkeypatch: pytest.MonkeyPatch) -> Callable[[Value], Value]:
-    """A test-local entry in the op table whose δ rule forgot the factor 2 (d(x²)/dx written as x)."""
-    op = Op("broken_square", "²", UNARY, lambda F, x, p: x * x, lambda F, x, out, p: x, "x²; δx += δ·x (wrong)")
-    monkeypatch.setitem(autograd.OPS, op.name, op)
-    monkeypatch.setitem(value_module._RULES, op.name, (op.arity, op.derivative))
-    return lambda x: Value._node(op.forward(FLOAT, x.data, None), op.name, (x,))
+def broken_square(restore_ops: None) -> Callable[[Value], Value]:
+    """A test-local op of the table whose δ rule forgot the factor 2 (d(x²)/dx written as x)."""
+    return register_op("broken_square", forward=lambda x: x * x, derivative=lambda x, out: x, symbol="²")
 
 
 def test_gradcheck_reports_the_worst_input_of_a_wrong_table_entry(broken_square: Callable[[Value], Value]) -> None:
@@ -58,12 +54,13 @@ def test_gradcheck_reports_the_worst_input_of_a_wrong_table_entry(broken_square:
     assert gradcheck(lambda x, y: x * y + y.exp() + broken_square(Value(3.0)), [1.0, 2.0])  # unused: fine
 
 
-def test_gradcheck_catches_a_wrong_rule_in_the_real_table(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gradcheck_catches_a_wrong_rule_in_the_real_table(restore_ops: None) -> None:
     """Swap sin's rule for a plausible mistake (cos written as sin): the check must notice."""
-    monkeypatch.setitem(value_module._RULES, "sin", (UNARY, lambda F, x, out, p: F.sin(x)))
+    correct = autograd.OPS["sin"]
+    register_op("sin", forward=math.sin, derivative=lambda x, out: math.sin(x), replace=True)
     with pytest.raises(GradcheckError, match="input 0"):
         gradcheck(lambda x: x.sin(), [0.3])
-    monkeypatch.undo()
+    autograd.ops.register(correct, replace=True)
     assert gradcheck(lambda x: x.sin(), [0.3])
 
 

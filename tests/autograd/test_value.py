@@ -115,12 +115,18 @@ def test_ops_record_their_name_inputs_and_parameter() -> None:
     assert +x is x
 
 
-def test_nodes_have_slots_not_dicts() -> None:
-    x = Value(1.0)
-    for node in (x, x * 2.0, Constant._node(1.0, "", ())):
-        assert not hasattr(node, "__dict__")
-    with pytest.raises(AttributeError):
-        x.anything = 1
+def test_users_may_attach_their_own_attributes_as_on_micrograds_value() -> None:
+    """EurekaLabsAI/micrograd's AdamW keeps p.m, p.v on parameters; its visualiser sets v._vis_color."""
+    p = Value(1.0)
+    p.m, p.v = 0.0, 0.5
+    p._vis_color = "lightgreen"
+    p.m = 0.9 * p.m + 0.1 * 2.0
+    assert (p.m, p.v, p._vis_color) == (0.2, 0.5, "lightgreen")
+    assert vars(p) == {"m": 0.2, "v": 0.5, "_vis_color": "lightgreen"}  # the engine's own fields stay in slots
+    y = p * 2.0
+    y.note = "output"
+    y.backward()
+    assert p.grad == 2.0 and y.note == "output"
 
 
 def test_detach_is_a_fresh_leaf_with_the_same_data() -> None:

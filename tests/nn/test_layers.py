@@ -51,6 +51,18 @@ def test_every_activation_matches_torch(name: str) -> None:
         assert x.grad == pytest.approx(t.grad.item(), abs=1e-15)
 
 
+def test_micrograds_nonlin_keyword() -> None:
+    """micrograd's Neuron(nin, nonlin=False) and Layer(nin, nout, nonlin=...) work as written there."""
+    assert nn.Neuron(2, nonlin=False).activation == "linear"
+    assert nn.Neuron(2, nonlin=True).activation == "relu"  # micrograd 0.1.0's nonlinearity
+    assert nn.Neuron(2, "tanh", nonlin=True).activation == "tanh"
+    layer = nn.Layer(3, 2, nonlin=False, seed=0)
+    assert layer.activation == "linear" and all(n.activation == "linear" for n in layer.neurons)
+    assert layer([1.0, 2.0, 3.0])[0].op == "dot"
+    with pytest.raises(TypeError, match="nonlin must be True or False"):
+        nn.Neuron(2, nonlin="no")
+
+
 def test_unknown_activation_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="unknown name 'swish'.*relu"):
         nn.Neuron(2, "swish")
