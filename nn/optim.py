@@ -193,13 +193,11 @@ class LRScheduler:
 class LambdaLR(LRScheduler):
     """lr = base_lr · f(epoch).
 
-        >>> from autograd import Value
-
-    from .parameter import clear_grads
-        >>> opt = SGD([Value(0.0)], lr=1.0)
-        >>> schedule = LambdaLR(opt, lambda e: 1.0 - 0.9 * e / 100)
-        >>> schedule.step(); schedule.step(); round(opt.lr, 6)
-        0.982
+    >>> from autograd import Value
+    >>> opt = SGD([Value(0.0)], lr=1.0)
+    >>> schedule = LambdaLR(opt, lambda e: 1.0 - 0.9 * e / 100)
+    >>> schedule.step(); schedule.step(); round(opt.lr, 6)
+    0.982
     """
 
     def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float]) -> None:

@@ -12,19 +12,20 @@ class indices (or one-hot rows). Inference runs under :func:`autograd.no_grad`.
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 import autograd
 from autograd import Value, no_grad
 
 from . import losses
 from .data import batches, one_hot
+from .losses import LossSpec
 from .module import Module
 from .optim import SGD, Optimizer
 from .seeding import Seed, rng_from
@@ -111,41 +112,56 @@ def evaluate(
     else:
         with no_grad():
             outs = [model(x) for x in X]
-            result = {"loss": losses.mean_loss(loss, outs, _sample_targets(y, loss)).data}
+            result = {"loss": losses.mean_loss(loss, outs, _sample_targets(y)).data}
         outputs = _outputs_array(outs)
     n_out = 1 if outputs.ndim == 1 else outputs.shape[1]
     if _is_classification(y, n_out):
-        t = losses.decision_threshold(loss, y) if threshold is None else threshold
+        t = losses.decision_threshold(_describe(model, loss, X, y)[1], y) if threshold is None else threshold
         result["accuracy"] = _accuracy(outputs, y, t)
     return result
 
 
 # ---------------------------------------------------------------------------- training
-def _sample_targets(y: np.ndarray, loss: Callable[..., Value]) -> list[Any]:
-    """Per-sample targets: rows as lists, class indices as ints for cross_entropy, else floats."""
+def _progress_bar() -> Any:
+    """tqdm.auto's bar (a widget in Jupyter) when ipywidgets is installed, else the text bar.
+
+    tqdm.auto in Jupyter without ipywidgets warns "IProgress not found" and falls back to text:
+    falling back here, quietly, is the same bar without the warning.
+    """
+    try:
+        widgets = importlib.util.find_spec("ipywidgets") is not None
+    except (ImportError, ValueError):  # ValueError: sys.modules["ipywidgets"] is None or has no spec
+        widgets = False
+    if widgets:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm.std import tqdm
+    return tqdm
+
+
+def _sample_targets(y: np.ndarray) -> list[Any]:
+    """Per-sample targets: rows as lists of floats; whole-number labels as ints (class indices), else floats."""
     if y.ndim == 2:
         return y.astype(float).tolist()
-    if loss is losses.cross_entropy and np.issubdtype(y.dtype, np.integer):
-        return [int(t) for t in y]
+    if np.issubdtype(y.dtype, np.integer) or (np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y))):
+        return y.astype(int).tolist()
     return y.astype(float).tolist()
 
 
-def _target_matrix(y: np.ndarray, loss: Callable[..., Value], n_outputs: int) -> np.ndarray:
-    """Targets as a float matrix for the compiled graph: one-hot rows for class indices with cross_entropy."""
+def _target_matrix(y: np.ndarray, spec: LossSpec | None, n_outputs: int) -> np.ndarray:
+    """Targets as a float matrix for the compiled graph: one-hot rows for class indices of a class loss."""
     if y.ndim == 2:
         return y.astype(float)
-    if loss is losses.cross_entropy:
-        return one_hot(y, n_outputs)
+    if spec is not None and spec.target == "class":
+        return one_hot(y.astype(int), n_outputs)
     return y.astype(float)[:, None]
 
 
-def _n_outputs(model: Module, X: np.ndarray) -> int:
-    n = getattr(model, "nout", None)
-    if n is None:
-        with no_grad():
-            out = model(X[0])
-        n = 1 if isinstance(out, Value) else len(out)
-    return int(n)
+def _describe(model: Module, loss: Callable[..., Value], X: np.ndarray, y: np.ndarray) -> tuple[int, LossSpec | None]:
+    """(number of outputs, what the loss expects), from the model and the loss on the first sample."""
+    with no_grad():
+        out = model(X[0])
+    return (1 if isinstance(out, Value) else len(out)), losses.describe(loss, out, _sample_targets(y[:1])[0])
 
 
 class _CompiledLoss:
@@ -159,7 +175,7 @@ class _CompiledLoss:
         self.loss = losses.get(loss)
         X = np.asarray(X, dtype=float)
         n_features = X.shape[1]
-        self.n_outputs = _n_outputs(model, X)
+        self.n_outputs, self.spec = _describe(model, self.loss, X, np.asarray(y))
         n_targets = self.rows(X[:1], np.asarray(y)[:1]).shape[1] - n_features
 
         def traced(inputs: list[Value]) -> list[Value]:
@@ -171,7 +187,7 @@ class _CompiledLoss:
         self.graph = autograd.compile(traced, n_features + n_targets)
 
     def rows(self, X: Any, y: Any) -> np.ndarray:
-        return np.hstack([np.asarray(X, dtype=float), _target_matrix(np.asarray(y), self.loss, self.n_outputs)])
+        return np.hstack([np.asarray(X, dtype=float), _target_matrix(np.asarray(y), self.spec, self.n_outputs)])
 
     def split(self, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(outputs, per-sample losses) from the graph's output columns."""
@@ -274,7 +290,11 @@ def fit(
 ) -> History:
     """Train ``model`` on ``X, y`` by mini-batch gradient descent; returns a :class:`History`.
 
-    - ``loss``: a name from :data:`nn.losses.LOSSES` or a per-sample callable ``loss(pred, target)``.
+    - ``loss``: a name from :data:`nn.losses.LOSSES` or a per-sample callable ``loss(pred, target)``
+      (``pred`` is one sample's output: a Value, or a list for several outputs). What a callable
+      expects (hinge's −1/+1 labels, class indices, the decision threshold) is read from the
+      built-in loss it calls (:func:`nn.losses.describe`), so wrappers such as
+      ``lambda p, t: nn.cross_entropy(p, t) + nn.l2_penalty(ps, 1e-3)`` train as the loss itself.
     - ``optimizer``: defaults to ``SGD(model.parameters(), lr=0.1)``.
     - ``batch_size``: ``None`` for full-batch gradient descent; batches are reshuffled
       each epoch from ``seed`` when ``shuffle``.
@@ -301,17 +321,17 @@ def fit(
         if X_val is None or y_val is None:
             raise ValueError("fit: pass both X_val and y_val, or neither")
         X_val, y_val = np.asarray(X_val, dtype=float), np.asarray(y_val)
-    n_out = _n_outputs(model, X)
-    losses.check_targets(loss, y, n_out)
+    n_out, spec = _describe(model, loss, X, y)
+    losses.check_targets(spec, y, n_out)
     classify = _is_classification(y, n_out)
-    cut = losses.decision_threshold(loss, y) if threshold is None else threshold
+    cut = losses.decision_threshold(spec, y) if threshold is None else threshold
     optimizer = SGD(model.parameters(), lr=0.1) if optimizer is None else optimizer
     rng = rng_from(seed)
     trainer = CompiledTrainer(model, loss, optimizer, X[:1], y[:1]) if compiled else None
 
     history = History()
     start = time.perf_counter()
-    bar = tqdm(range(epochs), desc="fit", unit="epoch", disable=not progress, leave=False)
+    bar = _progress_bar()(range(epochs), desc="fit", unit="epoch", disable=not progress, leave=False)
     for epoch in bar:
         if callable(scheduler) and not hasattr(scheduler, "step"):
             optimizer.lr = float(scheduler(epoch))
@@ -320,7 +340,7 @@ def fit(
             if trainer is None:
                 optimizer.zero_grad()
                 outs = [model(x) for x in Xb]
-                J = losses.mean_loss(loss, outs, _sample_targets(yb, loss))
+                J = losses.mean_loss(loss, outs, _sample_targets(yb))
                 J.backward()
                 optimizer.step()
                 batch_loss, batch_out = J.data, _outputs_array(outs)

@@ -22,9 +22,14 @@ __all__ = ["plot_history", "plot_decision_boundary", "plot_descent", "history_se
 _SPLITS = ("val_", "test_", "train_")
 
 
-def _pyplot():
-    import matplotlib.pyplot as plt  # imported on use: the rest of viz needs no matplotlib
-
+def _pyplot() -> Any:
+    """matplotlib.pyplot, imported on use: the rest of viz needs no matplotlib."""
+    try:
+        import matplotlib.pyplot as plt
+    except ModuleNotFoundError as e:
+        raise ModuleNotFoundError(
+            "viz's plots need matplotlib: pip install matplotlib (or deltagrad[plot])", name=e.name
+        ) from e
     return plt
 
 

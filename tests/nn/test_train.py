@@ -98,7 +98,10 @@ def test_accuracy_thresholds() -> None:
     assert nn.accuracy(model, X, [0, 0, 1, 1]) == 1.0
     assert nn.accuracy(model, X, [-1, -1, 1, 1]) == 1.0
     assert nn.accuracy(model, X, [0, 1, 1, 1], threshold=0.5) == 0.5
-    assert nn.evaluate(model, X, [0, 0, 1, 1], loss="bce")["accuracy"] == 0.75  # probabilities: cut at 0.5
+    probability = nn.Neuron(1, "sigmoid", weights=[1.0])  # σ(x): every output > 0, a cut at 0 would give 0.5
+    assert nn.evaluate(probability, X, [0, 0, 1, 1], loss="bce")["accuracy"] == 1.0  # probabilities: cut at 0.5
+    with pytest.raises(ValueError, match="binary_cross_entropy: a prediction .* must lie in \\[0, 1\\], got -2.0"):
+        nn.evaluate(model, X, [0, 0, 1, 1], loss="bce")  # a score is not a probability: no silent clamping
 
 
 def test_regression_has_no_accuracy() -> None:
