@@ -331,14 +331,13 @@ def explore(fn: Callable[..., Value], **leaves: Any) -> Explorer:
 
 
 # ---------------------------------------------------------------------------- the lab
-def _sample_target(y: np.ndarray, i: int, loss: Any) -> Any:
-    """One sample's target as the per-sample losses take it (a class index for cross-entropy)."""
+def _sample_target(y: np.ndarray, i: int) -> Any:
+    """One sample's target as the per-sample losses take it: a row as a list, a whole number as an int
+    (a class index for cross-entropy), else a float."""
     t = y[i]
     if y.ndim == 2:
         return t.astype(float).tolist()
-    if loss is nn_losses.cross_entropy and np.issubdtype(y.dtype, np.integer):
-        return int(t)
-    return float(t)
+    return int(t) if float(t).is_integer() else float(t)
 
 
 def _zero_line_parameters(model: nn.Module, n_features: int) -> list[tuple[Value, Value, Value | None]]:
@@ -425,6 +424,9 @@ class Lab(_Widget):
         self._names = {id(p): name for name, p in model.named_parameters()}
         self._initial = (model.state_dict(), self.optimizer.state_dict())
         self._trainer = nn.CompiledTrainer(model, self.loss, self.optimizer, X[:1], y[:1])
+        with autograd.no_grad():
+            spec = nn_losses.describe(self.loss, model([float(v) for v in X[0]]), _sample_target(y, 0))
+        self._threshold = nn_losses.decision_threshold(spec, y)
         self._predict = autograd.compile(model, X.shape[1])
         self._lines = _zero_line_parameters(model, X.shape[1])
         self._grid = self._make_grid(resolution)
@@ -564,7 +566,7 @@ class Lab(_Widget):
         if out.ndim == 2:
             values, kind = out.argmax(axis=1).astype(float), "class"
         else:
-            values, kind = out - nn_losses.decision_threshold(self.loss, self.y), "score"
+            values, kind = out - self._threshold, "score"
         return {
             "n": self._grid["n"],
             "extent": [float(e) for e in self._grid["extent"]],
@@ -575,7 +577,7 @@ class Lab(_Widget):
     def _probe_graph(self) -> tuple[Value, dict[Value, float]]:
         """The probe sample's loss L(model(x), y) as a scalar graph, with every node's δ = ∂L/∂node."""
         x = [Value(float(v), label=f"x_{k}") for k, v in enumerate(self.X[self.probe], start=1)]
-        L = self.loss(self.model(x), _sample_target(self.y, self.probe, self.loss))
+        L = self.loss(self.model(x), _sample_target(self.y, self.probe))
         L.label = "L"
         order = L.walk()
         deltas, _ = _backward(L, order, 1.0)
@@ -616,7 +618,7 @@ class Lab(_Widget):
         if outputs.ndim == 2:
             truth = self.y.argmax(axis=1) if self.y.ndim == 2 else self.y
             return float(np.mean(outputs.argmax(axis=1) == truth))
-        return float(np.mean((outputs > nn_losses.decision_threshold(self.loss, self.y)) == (self.y > 0)))
+        return float(np.mean((outputs > self._threshold) == (self.y > 0)))
 
     def _parameter_table(self) -> tuple[list[dict[str, Any]], list[str]]:
         state = self.optimizer.state_dict()
