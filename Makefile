@@ -1,12 +1,13 @@
 # One-command set-up on a fresh Debian/Ubuntu machine with Python 3.11+:
 #   make demo   create .venv, install deltagrad, train a small net and draw its graph
 #   make test   create .venv, install the test extra, run the whole test suite
+#   make lab    install JupyterLab into .venv and open it on the notebooks
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test notebooks bench readme-figure viz-js system-deps clean
+.PHONY: demo test notebooks lab bench readme-figure viz-js system-deps clean
 
 system-deps:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "deltagrad needs Python 3.11+; $(PYTHON) is $$($(PYTHON) --version)"; exit 1; }
@@ -25,13 +26,16 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-plot
 	$(BIN)/python -m nn.demo
 
-test: system-deps $(VENV)/.installed-test $(VENV)/.installed-notebooks
+test: system-deps $(VENV)/.installed-test $(VENV)/.installed-notebooks $(VENV)/.installed-lab
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	$(BIN)/python -m pytest -q -p no:cacheprovider --nbmake notebooks
 
 notebooks: $(VENV)/.installed-notebooks
 	$(BIN)/python -m pytest -q -p no:cacheprovider --nbmake notebooks
+
+lab: $(VENV)/.installed-lab
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks
