@@ -12,9 +12,17 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
+import secrets
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -114,3 +122,108 @@ def serve() -> Iterator[Any]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+class JupyterLab:
+    """A JupyterLab server on 127.0.0.1 (random port, random token) serving a temporary folder."""
+
+    def __init__(self, root: Path, port: int, token: str) -> None:
+        self.root, self.port, self.token = root, port, token
+
+    def url(self, path: str = "lab") -> str:
+        return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
+
+    def write_notebook(self, name: str, cells: list[str]) -> str:
+        """Write a notebook of code ``cells`` into the served folder, start its Python 3 kernel; returns its URL.
+
+        The kernel's session exists before the page opens, so JupyterLab attaches to it without asking.
+        """
+        notebook = {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "execution_count": None,
+                    "id": f"c{i}",
+                    "metadata": {},
+                    "outputs": [],
+                    "source": source,
+                }
+                for i, source in enumerate(cells)
+            ],
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+        (self.root / name).write_text(json.dumps(notebook), encoding="utf-8")
+        session = {"path": name, "name": name, "type": "notebook", "kernel": {"name": "python3"}}
+        request = urllib.request.Request(
+            self.url("api/sessions"),
+            data=json.dumps(session).encode("utf-8"),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert response.status == 201, response.read()
+        return self.url(f"lab/tree/{name}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def jupyterlab(tmp_path: Path) -> Iterator[JupyterLab]:
+    """JupyterLab (this venv's) on 127.0.0.1 with a fresh token and its own settings, kernels importing this checkout.
+
+    Stopped, with its kernels, at teardown.
+    """
+    pytest.importorskip("jupyterlab", reason="JupyterLab is not installed (pip install '.[test]')")
+    root, state = tmp_path / "notebooks", tmp_path / "jupyter"
+    root.mkdir()
+    token, port = secrets.token_hex(16), _free_port()
+    repo = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(repo), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        "JUPYTER_CONFIG_DIR": str(state / "config"),
+        "JUPYTER_RUNTIME_DIR": str(state / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(state / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(state / "workspaces"),
+    }
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly", "--ServerApp.terminals_enabled=False", "--allow-root",
+    ]  # fmt: skip
+    notification = state / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True)
+    notification.write_text('{"fetchNews": "false"}', encoding="utf-8")  # no "get Jupyter news?" toast
+    log = (tmp_path / "jupyterlab.log").open("w")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    lab = JupyterLab(root, port, token)
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"JupyterLab exited with {server.returncode}: {(tmp_path / 'jupyterlab.log').read_text()}")
+            try:
+                with urllib.request.urlopen(lab.url("api/status"), timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"JupyterLab did not start in 90 s: {(tmp_path / 'jupyterlab.log').read_text()}")
+            time.sleep(0.3)
+        yield lab
+    finally:
+        server.terminate()  # the server shuts its kernels down on SIGTERM
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()

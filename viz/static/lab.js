@@ -124,7 +124,11 @@ function makeEditor(onSet) {
     h("button", { type: "submit", class: "dg-edit-set" }, "Set"),
     h("button", { type: "button", class: "dg-edit-cancel", onclick: close }, "Cancel"),
   );
-  input.addEventListener("keydown", (e) => e.key === "Escape" && close());
+  input.addEventListener("keydown", (event) => {
+    event.stopPropagation(); // typing here is not a notebook shortcut (Enter, Escape, digits)
+    if (event.key === "Enter") submit(event);
+    else if (event.key === "Escape") close();
+  });
   editor.open = (key, name, value) => {
     target = key;
     label.textContent = name;
@@ -210,6 +214,10 @@ function renderExplore(model, el) {
         });
         range.addEventListener("change", () => sendLeaf(leaf.name, parseFloat(range.value)));
         number.addEventListener("change", () => sendLeaf(leaf.name, parseFloat(number.value)));
+        number.addEventListener("keydown", (event) => {
+          event.stopPropagation(); // typing here is not a notebook shortcut
+          if (event.key === "Enter") sendLeaf(leaf.name, parseFloat(number.value));
+        });
         return h("label", { class: "dg-leaf" }, h("b", {}, leaf.name), range, number);
       }),
     );
@@ -543,6 +551,7 @@ function renderLab(model, el) {
 }
 
 function render({ model, el }) {
+  el.setAttribute("data-lm-suppress-shortcuts", "true"); // JupyterLab: keys typed in the widget stay in it
   const view = model.get("view");
   if (view === "lab") return renderLab(model, el);
   if (view === "explore") return renderExplore(model, el);

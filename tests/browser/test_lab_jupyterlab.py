@@ -1,0 +1,152 @@
+"""The live lab in a real JupyterLab: Debian's headless Chromium runs a notebook, clicks Step, edits a weight,
+and the rendered SVG's text (data and δ) changes to the engine's numbers, computed here by a twin model."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import nn
+import viz
+from autograd import Value
+
+SETUP = """\
+import nn, viz
+X, y = nn.moons(60, noise=0.1, seed=2)
+model = nn.MLP(2, [3, 1], activation="tanh", seed=4)
+lab = viz.Lab(model, X, y, loss="bce_with_logits", optimizer=nn.SGD(model.parameters(), lr=0.5), batch_size=20, seed=5)
+lab"""
+EXPLORE = """\
+ex = viz.explore(lambda x, w, b: (x * w + b).tanh(), x=2.0, w=-3.0, b=6.88)
+ex"""
+LOSS = nn.losses.binary_cross_entropy_with_logits
+TIMEOUT = 60_000  # ms: kernel start and the first Graphviz-WASM load on a loaded 2-core machine
+
+
+class Twin:
+    """The notebook's model, rebuilt here: what the lab must show, computed by the scalar engine."""
+
+    def __init__(self) -> None:
+        self.X, self.y = nn.moons(60, noise=0.1, seed=2)
+        self.model = nn.MLP(2, [3, 1], activation="tanh", seed=4)
+        self.sgd = nn.SGD(self.model.parameters(), lr=0.5)
+        self.batches = nn.batches(self.X, self.y, 20, shuffle=True, seed=np.random.default_rng(5))
+
+    def step(self) -> None:
+        Xb, yb = next(self.batches)
+        self.sgd.zero_grad()
+        nn.mean_loss(LOSS, [self.model(x) for x in Xb], yb.astype(float).tolist()).backward()
+        self.sgd.step()
+
+    def probe(self, i: int = 0) -> tuple[Value, dict[str, Value]]:
+        """The probe sample's loss after backward, and the parameters by label (w^[1]_11 ...)."""
+        self.model.zero_grad()
+        L = LOSS(self.model([float(v) for v in self.X[i]]), float(self.y[i]))
+        L.backward()
+        return L, {p.label: p for p in self.model.parameters()}
+
+
+def graph_nodes(page) -> dict[str, str]:
+    """Each drawn value node's text, keyed by its label as the SVG writes it (w^[1]_11 becomes 'w[1]11')."""
+    nodes = page.eval_on_selector_all(
+        ".dg-lab .dg-graph g.node",
+        "gs => gs.map(g => Array.from(g.querySelectorAll('text')).map(t => t.textContent.replace(/\\u00a0/g, ' ')))",
+    )
+    out = {}
+    for texts in nodes:
+        data = next((i for i, t in enumerate(texts) if t.startswith("data ")), None)
+        if data is not None:
+            out["".join(texts[:data])] = " ".join(texts[data:])
+    return out
+
+
+def shown(v: Value) -> str:
+    return f"data {viz.format_number(v.data)} δ {viz.format_number(v.grad)}"
+
+
+def svg_key(label: str) -> str:
+    return label.replace("^", "").replace("_", "")
+
+
+def test_lab_in_jupyterlab_steps_and_edits_a_weight(jupyterlab, page, browser_errors, screenshots) -> None:
+    try:
+        run_lab(page, jupyterlab, screenshots)
+    except Exception:
+        page.screenshot(path=str(screenshots / "lab_jupyterlab_failure.png"), full_page=True)
+        print("browser errors:", *browser_errors, sep="\n")
+        raise
+    assert not [e for e in browser_errors if e.startswith("pageerror")], browser_errors
+
+
+def run_lab(page, jupyterlab, screenshots) -> None:
+    page.goto(jupyterlab.write_notebook("lab.ipynb", [SETUP, EXPLORE]))
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=TIMEOUT)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=TIMEOUT)
+    page.click(".jp-Notebook .jp-Cell .jp-InputArea-editor")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_selector(".dg-lab .dg-graph svg g.node", timeout=TIMEOUT)
+    page.wait_for_selector(".dg-explore .dg-graph svg g.node", timeout=TIMEOUT)
+
+    twin = Twin()
+    L, params = twin.probe()
+    nodes = graph_nodes(page)
+    assert nodes["L"] == shown(L)
+    for label in ("w^[1]_11", "b^[2]_1"):
+        assert nodes[svg_key(label)] == shown(params[label])
+
+    page.click(".dg-lab button.dg-step")
+    page.wait_for_function("document.querySelector('.dg-lab .dg-status').textContent.startsWith('step 1 ')")
+    twin.step()
+    L, params = twin.probe()
+    page.wait_for_function(
+        "text => Array.from(document.querySelectorAll('.dg-lab .dg-graph g.node text'))"
+        ".some(t => t.textContent.replace(/\\u00a0/g, ' ') === text)",
+        arg=f"data {viz.format_number(L.data)}",
+        timeout=TIMEOUT,
+    )
+    nodes = graph_nodes(page)
+    assert nodes["L"] == shown(L)
+    assert nodes[svg_key("b^[2]_1")] == shown(params["b^[2]_1"])
+    page.screenshot(path=str(screenshots / "lab_jupyterlab_step.png"), full_page=True)
+
+    # click the node of w^[1]_11 and type a new value
+    node = page.locator(".dg-lab .dg-graph g.node.dg-editable", has_text="data").filter(
+        has=page.locator("text", has_text="11")
+    )
+    node.first.click()
+    page.fill(".dg-lab .dg-edit-value", "0.75")
+    page.press(".dg-lab .dg-edit-value", "Enter")
+    params["w^[1]_11"].data = 0.75
+    L, params = twin.probe()
+    page.wait_for_function(
+        "text => Array.from(document.querySelectorAll('.dg-lab .dg-graph g.node text'))"
+        ".some(t => t.textContent.replace(/\\u00a0/g, ' ') === text)",
+        arg=f"data {viz.format_number(L.data)}",
+        timeout=TIMEOUT,
+    )
+    nodes = graph_nodes(page)
+    assert nodes[svg_key("w^[1]_11")] == shown(params["w^[1]_11"])
+    assert nodes["L"] == shown(L)
+    row = page.locator(".dg-lab tr.dg-param-row", has_text="layers.0.neurons.0.w.0")
+    assert row.locator("td").nth(1).text_content() == "0.7500"
+    page.screenshot(path=str(screenshots / "lab_jupyterlab_edit.png"), full_page=True)
+
+    # explore: type a leaf's value, then step backward
+    page.fill(".dg-explore input.dg-leaf-value[data-leaf='w']", "-2")
+    page.press(".dg-explore input.dg-leaf-value[data-leaf='w']", "Enter")
+    x, w, b = Value(2.0, label="x"), Value(-2.0, label="w"), Value(6.88, label="b")
+    out = (x * w + b).tanh()
+    out.backward()
+    page.wait_for_function(
+        "text => Array.from(document.querySelectorAll('.dg-explore .dg-graph g.node text'))"
+        ".some(t => t.textContent.replace(/\\u00a0/g, ' ') === text)",
+        arg=f"δ {viz.format_number(w.grad)}",
+        timeout=TIMEOUT,
+    )
+    steps = viz.backward_steps(out, show_local_grads=True)
+    page.click(".dg-explore button.dg-step")
+    page.click(".dg-explore button.dg-step")
+    page.wait_for_function(
+        "text => document.querySelector('.dg-explore .dg-caption').textContent === text", arg=steps[1].caption
+    )
+    page.locator(".dg-explore").screenshot(path=str(screenshots / "explore_jupyterlab_backward.png"))
