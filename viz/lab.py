@@ -176,7 +176,7 @@ def _write_atomically(path: Path, text: str) -> Path:
 
 
 _PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title><link rel="icon" href="data:,">
 <style>{css}</style></head>
 <body>
 <div id="deltagrad-lab" class="deltagrad-page"></div>

@@ -18,6 +18,12 @@ lab"""
 EXPLORE = """\
 ex = viz.explore(lambda x, w, b: (x * w + b).tanh(), x=2.0, w=-3.0, b=6.88)
 ex"""
+NO_DOT = """\
+import os
+os.environ["PATH"] = ""  # as on a machine without Graphviz: draw_graph's display falls back to Graphviz-WASM
+from autograd import Value
+x = Value(2.0, label="x"); out = (x * 3).tanh(); out.backward()
+viz.draw_graph(out)"""
 LOSS = nn.losses.binary_cross_entropy_with_logits
 TIMEOUT = 60_000  # ms: kernel start and the first Graphviz-WASM load on a loaded 2-core machine
 
@@ -78,14 +84,19 @@ def test_lab_in_jupyterlab_steps_and_edits_a_weight(jupyterlab, page, browser_er
 
 
 def run_lab(page, jupyterlab, screenshots) -> None:
-    page.goto(jupyterlab.write_notebook("lab.ipynb", [SETUP, EXPLORE]))
+    page.goto(jupyterlab.write_notebook("lab.ipynb", [SETUP, EXPLORE, NO_DOT]))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=TIMEOUT)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=TIMEOUT)
     page.click(".jp-Notebook .jp-Cell .jp-InputArea-editor")
-    page.keyboard.press("Shift+Enter")
-    page.keyboard.press("Shift+Enter")
+    for _ in range(3):
+        page.keyboard.press("Shift+Enter")
     page.wait_for_selector(".dg-lab .dg-graph svg g.node", timeout=TIMEOUT)
     page.wait_for_selector(".dg-explore .dg-graph svg g.node", timeout=TIMEOUT)
+    page.wait_for_selector(".dg-graph-view .dg-graph svg g.node", timeout=TIMEOUT)
+    x = Value(2.0, label="x")
+    (x * 3).tanh().backward()
+    drawn = page.eval_on_selector(".dg-graph-view svg", "svg => svg.textContent.replace(/\\u00a0/g, ' ')")
+    assert "data 2.0000" in drawn and f"δ {viz.format_number(x.grad)}" in drawn
 
     twin = Twin()
     L, params = twin.probe()

@@ -404,12 +404,22 @@ function renderLab(model, el) {
         h(
           "section",
           { class: "dg-panel dg-wide" },
-          h("h4", {}, "the probe sample's loss graph: data and δ (blue δ > 0, red δ < 0); click a parameter to edit it"),
+          h(
+            "h4",
+            {},
+            "the probe sample's loss graph: data and δ (blue δ > 0, red δ < 0)" +
+              (replaying ? "" : "; click a parameter to edit it"),
+          ),
           caption,
           backwardBar,
           graphBox,
         ),
-        h("section", { class: "dg-panel dg-wide dg-table" }, h("h4", {}, "optimizer state (click a row to edit)"), table),
+        h(
+          "section",
+          { class: "dg-panel dg-wide dg-table" },
+          h("h4", {}, replaying ? "optimizer state" : "optimizer state (click a row to edit)"),
+          table,
+        ),
       ),
     ),
   );
