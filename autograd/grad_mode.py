@@ -3,12 +3,19 @@
 The switch lives in a :class:`contextvars.ContextVar`, so each thread (and each
 asyncio task) has its own: ``no_grad()`` in one thread never disables
 recording in another.
+
+Both work as context managers and as decorators (with or without
+parentheses). A decorated generator or async generator runs each of its
+steps in the mode and gives the caller's mode back at every ``yield``, as
+``torch.no_grad`` does; a decorated ``async def`` runs its body in the mode.
 """
 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable
+import functools
+import inspect
+from collections.abc import AsyncGenerator, Callable, Generator
 from contextlib import ContextDecorator
 from typing import Any
 
@@ -22,6 +29,15 @@ def is_grad_enabled() -> bool:
     return _grad_enabled.get()
 
 
+def _in_mode(enabled: bool, step: Callable[..., Any], *args: Any) -> Any:
+    """``step(*args)`` with recording set to ``enabled``, the previous mode restored after it."""
+    token = _grad_enabled.set(enabled)
+    try:
+        return step(*args)
+    finally:
+        _grad_enabled.reset(token)
+
+
 class _GradMode(ContextDecorator):
     _enabled: bool
 
@@ -29,6 +45,79 @@ class _GradMode(ContextDecorator):
         """``@no_grad`` works with or without parentheses, as in PyTorch."""
         mode = super().__new__(cls)
         return mode if func is None else mode(func)
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:  # type: ignore[override]
+        """Decorate ``func``: plain, ``async def``, generator and async generator functions."""
+        if inspect.isgeneratorfunction(func):
+            return self._generator(func)
+        if inspect.isasyncgenfunction(func):
+            return self._async_generator(func)
+        if inspect.iscoroutinefunction(func):
+            return self._coroutine(func)
+        return super().__call__(func)
+
+    def _generator(self, func: Callable[..., Generator[Any, Any, Any]]) -> Callable[..., Generator[Any, Any, Any]]:
+        enabled = self._enabled
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+            gen = func(*args, **kwargs)
+            try:
+                response = _in_mode(enabled, gen.send, None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        _in_mode(enabled, gen.close)
+                        raise
+                    except BaseException as error:
+                        response = _in_mode(enabled, gen.throw, error)
+                    else:
+                        response = _in_mode(enabled, gen.send, request)
+            except StopIteration as stop:
+                return stop.value
+
+        return wrapper
+
+    def _async_generator(
+        self, func: Callable[..., AsyncGenerator[Any, Any]]
+    ) -> Callable[..., AsyncGenerator[Any, Any]]:
+        enabled = self._enabled
+
+        async def step(awaitable: Any) -> Any:
+            token = _grad_enabled.set(enabled)
+            try:
+                return await awaitable
+            finally:
+                _grad_enabled.reset(token)
+
+        @functools.wraps(func)
+        async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+            agen = func(*args, **kwargs)
+            try:
+                response = await step(agen.asend(None))
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        await step(agen.aclose())
+                        raise
+                    except BaseException as error:
+                        response = await step(agen.athrow(error))
+                    else:
+                        response = await step(agen.asend(request))
+            except StopAsyncIteration:
+                return
+
+        return wrapper
+
+    def _coroutine(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self._recreate_cm():
+                return await func(*args, **kwargs)
+
+        return wrapper
 
     def _recreate_cm(self) -> _GradMode:
         return type(self)()  # a fresh instance per decorated call: safe across threads

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import pytest
 
@@ -152,3 +153,90 @@ def test_no_grad_is_per_asyncio_task() -> None:
         return tuple(await asyncio.gather(quiet(), loud()))
 
     assert asyncio.run(main()) == (False, True)
+
+
+def test_no_grad_decorates_a_generator_function() -> None:
+    """Each step of the generator runs without recording; the caller's mode is back at every yield."""
+
+    @no_grad
+    def doubled(xs: list[Value]) -> Any:
+        for x in xs:
+            received = yield x * 2.0, is_grad_enabled()
+            assert received is None or not is_grad_enabled()
+        return "done"
+
+    xs = [Value(1.0), Value(2.0)]
+    gen = doubled(xs)
+    y, enabled_inside = next(gen)
+    assert (y.data, y.inputs, enabled_inside) == (2.0, (), False)
+    assert is_grad_enabled()  # between steps the caller records as usual
+    assert (xs[0] * 3.0).inputs != ()
+    y, enabled_inside = gen.send("next")
+    assert (y.data, y.inputs, enabled_inside) == (4.0, (), False)
+    with pytest.raises(StopIteration) as stop:
+        next(gen)
+    assert stop.value.value == "done"
+    assert is_grad_enabled()
+
+
+def test_enable_grad_decorates_a_generator_used_inside_no_grad() -> None:
+    @enable_grad()
+    def squares(xs: list[Value]) -> Any:
+        for x in xs:
+            yield x * x
+
+    x = Value(3.0)
+    with no_grad():
+        (y,) = list(squares([x]))
+        assert not is_grad_enabled()
+    y.backward()
+    assert x.grad == 6.0
+
+
+def test_a_decorated_generator_sees_exceptions_and_close_in_its_mode() -> None:
+    seen: list[tuple[str, bool]] = []
+
+    @no_grad()
+    def worker() -> Any:
+        try:
+            while True:
+                try:
+                    yield
+                except KeyError:
+                    seen.append(("thrown", is_grad_enabled()))
+        finally:
+            seen.append(("closed", is_grad_enabled()))
+
+    gen = worker()
+    next(gen)
+    gen.throw(KeyError("k"))
+    gen.close()
+    assert seen == [("thrown", False), ("closed", False)]
+    assert is_grad_enabled()
+
+
+def test_no_grad_decorates_async_functions_and_async_generators() -> None:
+    @no_grad
+    async def infer(x: Value) -> tuple[Value, bool]:
+        await asyncio.sleep(0)
+        return x * 2.0, is_grad_enabled()
+
+    @no_grad()
+    async def stream(xs: list[Value]) -> Any:
+        for x in xs:
+            await asyncio.sleep(0)
+            yield x + 1.0, is_grad_enabled()
+
+    async def main() -> tuple[Any, list[Any], bool, bool]:
+        x = Value(1.0)
+        result = await infer(x)
+        after_call = is_grad_enabled()
+        items = []
+        async for item in stream([x, x]):
+            items.append(item)
+            assert is_grad_enabled()  # the consumer's body records as usual
+        return result, items, after_call, is_grad_enabled()
+
+    (y, inside), items, after_call, at_end = asyncio.run(main())
+    assert (y.data, y.inputs, inside, after_call, at_end) == (2.0, (), False, True, True)
+    assert [(v.data, v.inputs, enabled) for v, enabled in items] == [(2.0, (), False)] * 2
