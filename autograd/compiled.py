@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import NonFiniteError
 from .grad_mode import enable_grad
 from .ops import BINARY, CLOSURE, OPS, UNARY, DomainError, Op, array_rule_error
 from .value import Constant, Value, walk
@@ -455,6 +456,8 @@ class CompiledGraph:
         V[self._leaf_rows] = self._leaves[self._leaf_row_pos, None]
         leaves = self._leaves
         self._run("forward", lambda step, wanted: step.forward(V, leaves), self._steps)
+        if not (np.isfinite(V).all() and np.isfinite(leaves).all()):  # one cheap pass; the search only on failure
+            raise _non_finite_forward(self, V)
         self._V = V
         out = self._outputs.gather(V)
         return out[0].copy() if self.single else out.T.copy()
@@ -487,6 +490,8 @@ class CompiledGraph:
         seed = np.ones(shape) if seed is None else np.asarray(seed, dtype=float)
         if seed.shape != shape:
             raise ValueError(f"compiled backward: seed must have shape {shape}, got {seed.shape}")
+        if not np.isfinite(seed).all():
+            raise _non_finite_entry("compiled backward", "seed", seed)
         dV = np.zeros_like(V)
         self._outputs.add_to(dV, seed[None] if self.single else seed.T)
         leaf_grad = np.zeros_like(self._leaves)
@@ -497,6 +502,8 @@ class CompiledGraph:
                 step.backward(V, dV, leaf_grad, wanted[mode])
 
         self._run("backward", back, reversed(self._steps))
+        if not (np.isfinite(dV).all() and np.isfinite(leaf_grad).all()):
+            raise _non_finite_backward(self, V, seed, mode)
         leaf_grad[self._leaf_row_pos] += dV[self._leaf_rows].sum(axis=1)
         return leaf_grad[: len(self.parameters)], dV[: self.n_inputs].T.copy() if input_grads else None
 
@@ -526,6 +533,73 @@ class CompiledGraph:
             f"CompiledGraph(n_inputs={self.n_inputs}, n_outputs={self.n_outputs}, nodes={self.n_nodes}, "
             f"levels={self.n_levels}, numpy_ops={len(self._steps)}, parameters={len(self.parameters)})"
         )
+
+
+# ------------------------------------------------------------------ the non-finite policy (autograd.errors)
+# forward and _backward test the whole value and δ blocks once (one cheap pass); only when that fails do
+# these functions search for the first input, parameter or step that produced an inf or NaN, to name it.
+def _non_finite_entry(where: str, name: str, a: np.ndarray) -> NonFiniteError:
+    """The error for the first non-finite entry of ``a``, named ``name[i, j]``."""
+    index = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+    at = f"{name}[{', '.join(map(str, index))}]" + (f" (row {index[0]}, column {index[1]})" if len(index) == 2 else "")
+    return NonFiniteError.entry(where, at, a[index])
+
+
+def _operand_values(step: Any, V: np.ndarray, k: int, column: int) -> list[float] | None:
+    """The operands of node ``k`` of ``step`` for batch row ``column`` (None for a matrix product)."""
+    if isinstance(step, _Elementwise):
+        return [float(ix.gather(V)[k, column]) for ix in step.operands]
+    if isinstance(step, _Reduction):
+        return step.operands.gather(V)[:, k, column].tolist()
+    return None
+
+
+def _stop(where: str, what: str, value: float) -> NonFiniteError:
+    return NonFiniteError(f"{where}{what} gives {value!r}: deltagrad stops at the first non-finite number")
+
+
+def _non_finite_forward(graph: CompiledGraph, V: np.ndarray) -> NonFiniteError:
+    """Name the first source of a non-finite value: an input, a parameter, or the first step giving one."""
+    inputs = V[: graph.n_inputs]
+    if not np.isfinite(inputs).all():
+        return _non_finite_entry("compiled forward", "X", inputs.T)
+    values = graph._leaves[: len(graph.parameters)]
+    if not np.isfinite(values).all():
+        i = int(np.argwhere(~np.isfinite(values))[0][0])
+        label = graph.parameters[i].label
+        return NonFiniteError.entry(
+            "compiled forward", f"parameter {i}" + (f" ({label!r})" if label else ""), values[i]
+        )
+    for lv, step, _ in graph._steps:
+        block = V[step.out]
+        bad = ~np.isfinite(block)
+        if bad.any():
+            k, column = (int(i) for i in np.argwhere(bad)[0])
+            where, value = f"compiled forward, batch row {column}, level {lv}: ", float(block[k, column])
+            operands = _operand_values(step, V, k, column)
+            if operands is None:
+                return _stop(where, step.describe(), value)
+            return NonFiniteError.result(step.name, operands, value, where)
+    return NonFiniteError("compiled forward: a non-finite value appeared")  # unreachable: every row is written
+
+
+def _non_finite_backward(graph: CompiledGraph, V: np.ndarray, seed: np.ndarray, mode: int) -> NonFiniteError:
+    """Replay backward step by step on fresh δ blocks to find the first step whose δ is not finite."""
+    dV, leaf_grad = np.zeros_like(V), np.zeros_like(graph._leaves)
+    graph._outputs.add_to(dV, seed[None] if graph.single else seed.T)
+    with np.errstate(all="ignore"):
+        for lv, step, wanted in reversed(graph._steps):
+            if any(wanted[mode]):
+                step.backward(V, dV, leaf_grad, wanted[mode])
+            columns = np.flatnonzero(~np.isfinite(dV).all(axis=0))
+            if columns.size:
+                column = int(columns[0])
+                value = float(dV[:, column][~np.isfinite(dV[:, column])][0])
+                return _stop(f"compiled backward, batch row {column}, level {lv}: ", f"δ through {step.name}", value)
+            if not np.isfinite(leaf_grad).all():
+                value = float(leaf_grad[~np.isfinite(leaf_grad)][0])
+                return _stop(f"compiled backward, level {lv}: ", f"δ of the weights of {step.describe()}", value)
+    return NonFiniteError("compiled backward: a non-finite gradient appeared")
 
 
 def compile(fn: Callable[[list[Value]], Any], n_inputs: int, example: Sequence[float] | None = None) -> CompiledGraph:

@@ -13,6 +13,7 @@ True
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 
 from autograd import Value
@@ -37,7 +38,8 @@ ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
 def activation(name: str | None) -> Callable[[Value], Value]:
     """The function g for an activation name (``None`` means ``"linear"``).
 
-    ``leaky_relu`` uses slope 0.01 and ``elu`` uses α = 1, PyTorch's defaults.
+    ``leaky_relu`` uses slope 0.01 and ``elu`` uses α = 1, PyTorch's defaults. An unknown
+    name is a ValueError suggesting the nearest known one.
     """
     if name is None:
         name = "linear"
@@ -46,4 +48,6 @@ def activation(name: str | None) -> Callable[[Value], Value]:
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        raise ValueError(f"activation: unknown name {name!r}; choose one of {', '.join(ACTIVATIONS)}") from None
+        near = difflib.get_close_matches(name.lower(), ACTIVATIONS, n=1)
+        hint = f"did you mean {near[0]!r}? " if near else ""
+        raise ValueError(f"activation: unknown name {name!r}; {hint}choose one of {', '.join(ACTIVATIONS)}") from None

@@ -485,3 +485,8 @@ def check_targets(spec: LossSpec | None, y: Any, n_outputs: int) -> None:
             raise ValueError(f"{spec.name}: labels must be class indices 0..{n_outputs - 1}, got {np.unique(y)[:5]}")
         if y.ndim == 2 and y.shape[1] != n_outputs:
             raise ValueError(f"{spec.name}: one-hot labels need {n_outputs} columns, got {y.shape[1]}")
+        if y.ndim == 2 and len(y) and np.abs(y.sum(axis=1) - 1.0).max() > 1e-9:
+            row = int(np.abs(y.sum(axis=1) - 1.0).argmax())
+            raise ValueError(
+                f"{spec.name}: target row {row} sums to {float(y[row].sum())!r}, not 1 (one-hot or probabilities)"
+            )

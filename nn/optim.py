@@ -13,6 +13,8 @@ the result back, and the compiled trainer (:class:`nn.CompiledTrainer`) calls
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -26,9 +28,13 @@ __all__ = ["Optimizer", "SGD", "Adam", "LRScheduler", "LambdaLR", "StepLR"]
 
 
 def _nonnegative(x: float, what: str) -> float:
-    x = float(x)
-    if not x >= 0.0:
-        raise ValueError(f"{what} must be >= 0, got {x}")
+    """``x`` as a float, or a ValueError naming ``what`` unless it is a finite number >= 0."""
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be a number, got {type(x).__name__} {x!r}") from None
+    if not 0.0 <= x < math.inf:
+        raise ValueError(f"{what} must be a finite number >= 0, got {x}")
     return x
 
 
@@ -44,7 +50,16 @@ class Optimizer:
                 raise TypeError(f"{type(self).__name__}: parameters must be Values, got {type(p).__name__}")
         unique = list({id(p): p for p in params}.values())
         self.params: list[Value] = unique
-        self.lr = _nonnegative(lr, f"{type(self).__name__}: lr")
+        self.lr = lr
+
+    @property
+    def lr(self) -> float:
+        """The learning rate α; setting it (directly or by a schedule) checks it is finite and >= 0."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = _nonnegative(value, f"{type(self).__name__}: lr")
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0."""
@@ -67,7 +82,7 @@ class Optimizer:
         return {"lr": self.lr}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.lr = _nonnegative(state["lr"], f"{type(self).__name__}: lr")
+        self.lr = state["lr"]
 
 
 class SGD(Optimizer):
@@ -180,14 +195,22 @@ class LRScheduler:
         self.optimizer = optimizer
         self.base_lr = optimizer.lr
         self.last_epoch = 0
-        optimizer.lr = self.lr_at(0)
+        self._apply()
 
     def lr_at(self, epoch: int) -> float:
         raise NotImplementedError
 
     def step(self) -> None:
         self.last_epoch += 1
-        self.optimizer.lr = self.lr_at(self.last_epoch)
+        self._apply()
+
+    def _apply(self) -> None:
+        """Set the optimiser's lr for ``last_epoch``; a negative or non-finite one is an error naming the epoch."""
+        lr = self.lr_at(self.last_epoch)
+        try:
+            self.optimizer.lr = lr
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{type(self).__name__}: the schedule gives epoch {self.last_epoch} {e}") from None
 
 
 class LambdaLR(LRScheduler):
@@ -212,9 +235,12 @@ class StepLR(LRScheduler):
     """lr = base_lr · γ^⌊epoch / step_size⌋: divide by 1/γ every ``step_size`` epochs."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if step_size < 1:
-            raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
-        self.step_size, self.gamma = int(step_size), float(gamma)
+        if isinstance(step_size, bool) or not isinstance(step_size, numbers.Integral) or step_size < 1:
+            raise ValueError(f"StepLR: step_size must be an int >= 1, got {step_size!r}")
+        gamma = _nonnegative(gamma, "StepLR: gamma")
+        if gamma == 0.0:
+            raise ValueError("StepLR: gamma must be > 0 (the factor applied every step_size epochs), got 0.0")
+        self.step_size, self.gamma = int(step_size), gamma
         super().__init__(optimizer)
 
     def lr_at(self, epoch: int) -> float:

@@ -13,6 +13,7 @@ class indices (or one-hot rows). Inference runs under :func:`autograd.no_grad`.
 from __future__ import annotations
 
 import importlib.util
+import numbers
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import numpy as np
 
 import autograd
 from autograd import Value, no_grad
+from autograd.errors import NonFiniteError
 
 from . import losses
 from .data import batches, one_hot
@@ -51,6 +53,45 @@ class History:
         return len(self.loss)
 
 
+# ---------------------------------------------------------------------------- checked inputs
+def _features(X: Any, where: str) -> np.ndarray:
+    """``X`` as a float matrix (samples × features) of finite numbers; errors name the row and column."""
+    try:
+        X = np.asarray(X, dtype=float)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{where}: X must be a matrix of numbers (samples × features): {e}") from None
+    if X.ndim != 2 or len(X) == 0:
+        raise ValueError(f"{where}: X must be 2-D (samples × features) with at least one row, got shape {X.shape}")
+    _finite(X, where, "X")
+    return X
+
+
+def _labels(y: Any, n: int, where: str) -> np.ndarray:
+    """``y`` as a numeric array with one finite label (or target row) per row of X."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        example = y.flat[0] if y.size else None
+        raise TypeError(
+            f"{where}: labels must be numbers (class indices 0..k-1, 0/1, or target values), "
+            f"got {y.dtype} labels such as {example!r}; encode classes as integers first"
+        )
+    if y.ndim not in (1, 2) or len(y) != n:
+        raise ValueError(f"{where}: X has {n} rows but y has shape {y.shape}: one label (or target row) per row")
+    _finite(y, where, "y")
+    return y
+
+
+def _finite(a: np.ndarray, where: str, name: str) -> None:
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
+        at = (
+            f"{name}[{index[0]}, {index[1]}] (row {index[0]}, column {index[1]})"
+            if a.ndim == 2
+            else f"{name}[{index[0]}]"
+        )
+        raise NonFiniteError.entry(where, at, a[index])
+
+
 # ---------------------------------------------------------------------------- inference
 def _outputs_array(outs: list[Value | list[Value]]) -> np.ndarray:
     if outs and isinstance(outs[0], Value):
@@ -64,9 +105,7 @@ def predict(model: Module, X: Any, compiled: bool = False) -> np.ndarray:
     With ``compiled=True`` the model is traced once by :func:`autograd.compile` and
     evaluated on all rows at once with numpy (same numbers, far faster for big X).
     """
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2:
-        raise ValueError(f"predict: X must be 2-D (samples × features), got shape {X.shape}")
+    X = _features(X, "predict")
     if compiled:
         return autograd.compile(model, X.shape[1]).forward(X)
     with no_grad():
@@ -94,7 +133,8 @@ def accuracy(model: Module, X: Any, y: Any, threshold: float = 0.0, compiled: bo
     One output: the class is positive when output > ``threshold`` (0 for scores and
     logits; pass 0.5 for probabilities), and a label is positive when y > 0.
     """
-    return _accuracy(predict(model, X, compiled), np.asarray(y), threshold)
+    X = _features(X, "accuracy")
+    return _accuracy(predict(model, X, compiled), _labels(y, len(X), "accuracy"), threshold)
 
 
 def evaluate(
@@ -105,7 +145,10 @@ def evaluate(
     With ``compiled=True`` the model and loss are traced once and run on all rows with numpy.
     """
     loss = losses.get(loss)
-    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    X = _features(X, "evaluate")
+    y = _labels(y, len(X), "evaluate")
+    n_out, spec = _describe(model, loss, X, y)
+    losses.check_targets(spec, y, n_out)
     if compiled:
         outputs, per_sample = _CompiledLoss(model, loss, X, y)(X, y)
         result = {"loss": float(per_sample.mean())}
@@ -114,9 +157,8 @@ def evaluate(
             outs = [model(x) for x in X]
             result = {"loss": losses.mean_loss(loss, outs, _sample_targets(y)).data}
         outputs = _outputs_array(outs)
-    n_out = 1 if outputs.ndim == 1 else outputs.shape[1]
     if _is_classification(y, n_out):
-        t = losses.decision_threshold(_describe(model, loss, X, y)[1], y) if threshold is None else threshold
+        t = losses.decision_threshold(spec, y) if threshold is None else threshold
         result["accuracy"] = _accuracy(outputs, y, t)
     return result
 
@@ -311,16 +353,17 @@ def fit(
     were seen (before each step's update), as Keras reports them.
     """
     loss = losses.get(loss)
-    X, y = np.asarray(X, dtype=float), np.asarray(y)
-    if X.ndim != 2 or len(X) != len(y) or len(y) == 0:
-        raise ValueError(f"fit: X must be (samples × features) with one label per row, got {X.shape} and {y.shape}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+    X = _features(X, "fit")
+    y = _labels(y, len(X), "fit")
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
+    epochs = int(epochs)
     validate = X_val is not None or y_val is not None
     if validate:
         if X_val is None or y_val is None:
             raise ValueError("fit: pass both X_val and y_val, or neither")
-        X_val, y_val = np.asarray(X_val, dtype=float), np.asarray(y_val)
+        X_val = _features(X_val, "fit: X_val")
+        y_val = _labels(y_val, len(X_val), "fit: y_val")
     n_out, spec = _describe(model, loss, X, y)
     losses.check_targets(spec, y, n_out)
     classify = _is_classification(y, n_out)

@@ -70,6 +70,12 @@ def test_unknown_activation_is_a_clear_error() -> None:
         nn.MLP(2, [3, 1], output_activation="swish")
 
 
+@pytest.mark.parametrize(("typo", "meant"), [("tahn", "tanh"), ("Relu", "relu"), ("sigmiod", "sigmoid")])
+def test_a_misspelt_activation_suggests_the_near_name(typo: str, meant: str) -> None:
+    with pytest.raises(ValueError, match=f"unknown name '{typo}'; did you mean '{meant}'"):
+        nn.MLP(2, [3, 1], activation=typo)
+
+
 def test_labels_follow_the_lecture_notation() -> None:
     model = nn.MLP(2, [3, 2], activation="tanh", output_activation="sigmoid", seed=0)
     outs = model([0.5, -1.0])

@@ -124,7 +124,7 @@ def test_state_dict_round_trip_continues_the_same_trajectory() -> None:
 def test_optimizer_validation() -> None:
     with pytest.raises(ValueError, match="empty parameter list"):
         nn.SGD([], lr=0.1)
-    with pytest.raises(ValueError, match="lr must be >= 0"):
+    with pytest.raises(ValueError, match="lr must be a finite number >= 0, got -1.0"):
         nn.SGD([Value(0.0)], lr=-1.0)
     with pytest.raises(TypeError, match="must be Values"):
         nn.Adam([1.0])
@@ -138,3 +138,37 @@ def test_optimizer_validation() -> None:
     w.grad = 3.0
     opt.zero_grad()
     assert w.grad == 0.0
+
+
+@pytest.mark.parametrize("lr", [-0.1, float("nan"), float("inf")])
+def test_learning_rate_set_later_is_checked_too(lr: float) -> None:
+    opt = nn.Adam([Value(0.0)], lr=0.1)
+    with pytest.raises(ValueError, match=f"Adam: lr must be a finite number >= 0, got {lr}"):
+        opt.lr = lr
+    assert opt.lr == 0.1
+
+
+@pytest.mark.parametrize("gamma", [-1.0, 0.0, float("nan"), float("inf")])
+def test_step_lr_rejects_a_gamma_that_is_not_positive_and_finite(gamma: float) -> None:
+    opt = nn.SGD([Value(0.0)], lr=0.1)
+    with pytest.raises(ValueError, match="StepLR: gamma must be"):
+        nn.StepLR(opt, step_size=2, gamma=gamma)
+    assert opt.lr == 0.1
+
+
+def test_a_schedule_that_turns_the_learning_rate_negative_names_the_epoch() -> None:
+    opt = nn.SGD([Value(0.0)], lr=0.1)
+    schedule = nn.LambdaLR(opt, lambda epoch: 1.0 - epoch / 2)
+    schedule.step()
+    schedule.step()
+    assert opt.lr == 0.0
+    with pytest.raises(ValueError, match=r"LambdaLR: the schedule gives epoch 3 .*lr must be .* got -0\.05"):
+        schedule.step()
+    assert opt.lr == 0.0  # the last valid rate stays
+
+
+def test_fit_with_a_callable_schedule_going_negative_raises() -> None:
+    X, y = nn.xor()
+    model = nn.MLP(2, [3, 1], seed=0)
+    with pytest.raises(ValueError, match="lr must be a finite number >= 0, got -0.1"):
+        nn.fit(model, X, y, epochs=3, progress=False, scheduler=lambda epoch: 0.1 - 0.1 * epoch)
