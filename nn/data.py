@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import shutil
 import struct
@@ -148,33 +149,54 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read one IDX file (plain, or gzip-compressed if its name ends in ``.gz``).
 
     Format: magic ``0 0 type ndim``, then ndim big-endian uint32 sizes, then
-    the data. Raises ValueError naming the file when it is truncated or malformed.
+    the data. The header is read and checked first; then exactly the number of
+    bytes its shape calls for is read (inflated, for ``.gz``), in bounded
+    chunks, so a small hostile file cannot make it inflate gigabytes. Raises
+    ValueError naming the file when it is truncated, too long or malformed.
     """
     path = Path(path)
+    where = f"read_idx: {str(path)!r}"
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                raw = f.read()
-        else:
-            raw = path.read_bytes()
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
+            return _read_idx(f, where)
     except FileNotFoundError:
         raise FileNotFoundError(f"read_idx: no such file {str(path)!r}") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{where} is a directory, not an IDX file") from None
     except (OSError, EOFError, zlib.error) as e:
-        raise ValueError(f"read_idx: {str(path)!r} is not a readable gzip file ({e})") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise ValueError(f"read_idx: {str(path)!r} is not an IDX file (bad magic number {raw[:4].hex() or 'empty'})")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(raw) < header:
-        raise ValueError(f"read_idx: {str(path)!r} has a truncated header ({ndim} dimensions)")
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(raw) - header != expected:
+        raise ValueError(f"{where} is not a readable gzip file ({e})") from None
+
+
+_CHUNK = 1 << 24  # bytes read (inflated) at a time: memory follows the data actually present
+
+
+def _read_idx(f: Any, where: str) -> np.ndarray:
+    magic = f.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_TYPES:
+        raise ValueError(f"{where} is not an IDX file (bad magic number {magic.hex() or 'empty'})")
+    ndim = magic[3]
+    sizes = f.read(4 * ndim)
+    if ndim == 0 or len(sizes) < 4 * ndim:
+        raise ValueError(f"{where} has a truncated header ({ndim} dimensions)")
+    shape = struct.unpack(f">{ndim}I", sizes)
+    dtype = np.dtype(_IDX_TYPES[magic[2]])
+    expected = math.prod(shape) * dtype.itemsize  # a Python int: no overflow
+    if expected > np.iinfo(np.intp).max:
         raise ValueError(
-            f"read_idx: {str(path)!r} should hold {expected} data bytes for shape {shape}, has {len(raw) - header}"
+            f"{where}: its header's shape {shape} needs {expected} bytes, more than numpy can address; "
+            "the header is corrupt"
         )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+    chunks, remaining = [], expected
+    while remaining:
+        chunk = f.read(min(remaining, _CHUNK))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    if remaining or f.read(1):
+        held = expected - remaining if remaining else f"more than {expected}"
+        raise ValueError(f"{where} should hold {expected} data bytes for shape {shape}, has {held}")
+    return np.frombuffer(b"".join(chunks), dtype=dtype).reshape(shape)
 
 
 def _find(folder: Path, base: str) -> Path | None:

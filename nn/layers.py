@@ -20,7 +20,7 @@ digits) and ``b^[l]_i``; model inputs given as numbers become leaves ``x1..xn``.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -135,6 +135,10 @@ class Neuron(Module):
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "activation": self.activation, "layer": self.layer, "unit": self.unit}
 
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        return _positive_int(config["nin"], "Neuron: nin") + 1
+
     def __repr__(self) -> str:
         return f"Neuron({self.nin} inputs, {self.activation}, {self.nin + 1} parameters)"
 
@@ -180,6 +184,10 @@ class Layer(Module):
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "nout": self.nout, "activation": self.activation, "layer": self.layer}
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        return (_positive_int(config["nin"], "Layer: nin") + 1) * _positive_int(config["nout"], "Layer: nout")
 
     def __repr__(self) -> str:
         return f"Layer({self.nin} → {self.nout}, {self.activation}, {(self.nin + 1) * self.nout} parameters)"
@@ -249,6 +257,14 @@ class MLP(Module):
             "activation": self.activation,
             "output_activation": self.output_activation,
         }
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        sizes = config["sizes"]
+        if not isinstance(sizes, Sequence) or isinstance(sizes, str):
+            raise ValueError(f"MLP: sizes must be a non-empty list of layer sizes, got {sizes!r}")
+        widths = [_positive_int(config["nin"], "MLP: nin")] + [_positive_int(m, "MLP: each layer size") for m in sizes]
+        return sum((n + 1) * m for n, m in zip(widths, widths[1:]))
 
     def __repr__(self) -> str:
         lines = [f"  ({k}): {layer!r}" for k, layer in enumerate(self.layers)]

@@ -10,10 +10,13 @@ outermost module.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import numbers
 import os
+import secrets
+import stat
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -146,8 +149,23 @@ class Module:
         """The constructor arguments that rebuild this architecture (JSON-serialisable)."""
         raise NotImplementedError(f"{type(self).__name__} must define config() to be saved")
 
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int | None:
+        """How many parameters ``cls(**config)`` has, computed without building it (None: unknown).
+
+        :func:`load` compares it with the parameters a file holds *before* building
+        the model, so a small file cannot make it allocate a huge one. A class
+        that leaves it None is built first and checked afterwards.
+        """
+        return None
+
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the architecture and every parameter to ``path`` as JSON (exact: floats round-trip)."""
+        """Write the architecture and every parameter to ``path`` as JSON (exact: floats round-trip).
+
+        The write is atomic: the text goes to a temporary file in the same folder,
+        which then replaces ``path`` in one step, so a failed save (a full disk, an
+        interrupted process) leaves any previous file at ``path`` intact.
+        """
         document = {
             "format": FORMAT,
             "version": FORMAT_VERSION,
@@ -159,8 +177,7 @@ class Module:
             text = json.dumps(document, indent=1, allow_nan=False)
         except ValueError as e:
             raise ValueError(f"save {os.fspath(path)!r}: a parameter is not finite ({e})") from None
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+        _write_atomically(path, text)
 
     def load(self, path: str | os.PathLike[str]) -> Module:
         """Read parameters saved by :meth:`save` into this model; returns self.
@@ -169,7 +186,9 @@ class Module:
         saved from another architecture, or has missing or extra parameters;
         the model is then left untouched.
         """
-        document = _read(path)
+        return self._load_document(_read(path), path)
+
+    def _load_document(self, document: dict[str, Any], path: str | os.PathLike[str]) -> Module:
         model, config = document["model"], document["config"]
         if model != type(self).__name__ or config != self.config():
             raise ValueError(
@@ -187,31 +206,84 @@ class Module:
 
 
 def load(path: str | os.PathLike[str]) -> Module:
-    """Rebuild a model saved by :meth:`Module.save`: its class and architecture come from the file."""
+    """Rebuild a model saved by :meth:`Module.save`: its class and architecture come from the file.
+
+    Before anything is built, the number of parameters the file's config
+    describes (:meth:`Module.parameter_count`) must equal the number of
+    parameter values the file holds: a small file cannot ask for a huge model.
+    """
     document = _read(path)
-    cls = _REGISTRY.get(document["model"])
+    where, name, config = f"load {os.fspath(path)!r}", document["model"], document["config"]
+    cls = _REGISTRY.get(name)
     if cls is None:
         raise ValueError(
-            f"load {os.fspath(path)!r}: unknown model class {document['model']!r}; "
-            f"known: {', '.join(_REGISTRY)} (decorate your class with nn.register)"
+            f"{where}: unknown model class {name!r}; known: {', '.join(_REGISTRY)} "
+            "(decorate your class with nn.register)"
         )
     try:
-        model = cls(**document["config"])
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"load {os.fspath(path)!r}: cannot rebuild {document['model']} from its config: {e}") from None
-    return model.load(path)
+        expected = cls.parameter_count(config)
+        if expected is not None and expected != len(document["parameters"]):
+            raise ValueError(
+                f"its config describes {_count(expected)} parameters, but the file holds {len(document['parameters'])}"
+            )
+        model = cls(**config)
+    except KeyError as e:
+        raise ValueError(f"{where}: cannot rebuild {name} from its config: it has no {e.args[0]!r} entry") from None
+    except (TypeError, ValueError, ArithmeticError, RecursionError) as e:
+        raise ValueError(f"{where}: cannot rebuild {name} from its config: {e}") from None
+    return model._load_document(document, path)
+
+
+def _count(n: int) -> str:
+    """An int for a message; ones too long to print (Python refuses > 4300 digits) by their magnitude."""
+    return str(n) if abs(n) < 10**18 else f"about 10^{int(abs(n).bit_length() * math.log10(2))}"
+
+
+def _write_atomically(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to a new file in ``path``'s folder, flush it to disk, then rename it over ``path``."""
+    target = os.path.realpath(path)  # through a symlink, as open() would write
+    folder, base = os.path.split(target)
+    temporary = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        mode = None  # a new file: the process's umask decides, as with open()
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as e:
+        raise type(e)(e.errno, f"save {os.fspath(path)!r}: cannot write in {folder!r}: {e.strerror}") from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _read(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The checked JSON document of a saved model."""
+    """The checked JSON document of a saved model; every failure is worded ``load '<path>': ...``."""
     where = f"load {os.fspath(path)!r}"
     try:
         with open(path, encoding="utf-8") as f:
             document = json.load(f)
     except FileNotFoundError:
         raise FileNotFoundError(f"{where}: no such file") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{where}: is a directory, not a model file") from None
+    except OSError as e:
+        raise type(e)(f"{where}: cannot read the file ({e.strerror or e})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"{where}: not a deltagrad model file (invalid JSON: {e})") from None
+    except RecursionError:
+        raise ValueError(f"{where}: not a deltagrad model file (JSON nested too deeply)") from None
+    except ValueError as e:  # e.g. an integer longer than Python converts (4300 digits)
+        raise ValueError(f"{where}: not a deltagrad model file (a number it holds is out of range: {e})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f'{where}: not a deltagrad model file (no "format": "{FORMAT}" entry)')
     if document.get("version") != FORMAT_VERSION:
@@ -225,10 +297,15 @@ def _read(path: str | os.PathLike[str]) -> dict[str, Any]:
 def _checked_float(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"load_state_dict: {name!r} must be a number, got {type(value).__name__} {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"load_state_dict: {name!r} must be finite, got {value!r}")
-    return value
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(
+            f"load_state_dict: {name!r} must be a finite float, got an integer {_count(int(value))}"
+        ) from None
+    if not math.isfinite(number):
+        raise ValueError(f"load_state_dict: {name!r} must be finite, got {number!r}")
+    return number
 
 
 def _some(names: list[str], limit: int = 5) -> str:

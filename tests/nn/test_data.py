@@ -228,3 +228,60 @@ def test_unreachable_mirrors_are_reported(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(data.urllib.request, "urlopen", offline)
     with pytest.raises(OSError, match="could not download train-images-idx3-ubyte.gz.*unreachable"):
         nn.mnist(tmp_path, download=True)
+
+
+# ------------------------------------------------------------------------- hostile IDX files
+def _peak_bytes(read) -> tuple[BaseException | None, int]:
+    """Run ``read()``; return what it raised and the peak of Python allocations meanwhile."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        read()
+        raised = None
+    except (ValueError, OSError) as e:
+        raised = e
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return raised, peak
+
+
+def test_a_gzip_bomb_is_not_inflated_past_its_header(tmp_path) -> None:
+    """10 bytes announced, 64 MiB of zeros behind them (a 64 KiB file): only 11 bytes get inflated."""
+    path = tmp_path / "bomb-idx1-ubyte.gz"
+    with gzip.open(path, "wb", compresslevel=9) as f:
+        f.write(bytes([0, 0, 0x08, 1]) + struct.pack(">I", 10))
+        block = bytes(1 << 20)
+        for _ in range(64):
+            f.write(block)
+    assert path.stat().st_size < 200_000
+    raised, peak = _peak_bytes(lambda: data.read_idx(path))
+    assert isinstance(raised, ValueError)
+    assert "should hold 10 data bytes for shape (10,), has more than 10" in str(raised)
+    assert "bomb-idx1-ubyte.gz" in str(raised)
+    assert peak < 4 << 20
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_a_header_announcing_more_than_the_file_holds_reads_only_what_is_there(tmp_path, gz) -> None:
+    payload = bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 60000, 28, 28) + bytes(100)
+    path = tmp_path / ("short.gz" if gz else "short")
+    path.write_bytes(gzip.compress(payload) if gz else payload)
+    raised, peak = _peak_bytes(lambda: data.read_idx(path))
+    assert isinstance(raised, ValueError)
+    assert "should hold 47040000 data bytes for shape (60000, 28, 28), has 100" in str(raised)
+    assert peak < 20 << 20  # one bounded chunk at most, never the 47 MB the header announces
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_a_header_whose_shape_product_overflows_is_named(tmp_path, gz) -> None:
+    payload = bytes([0, 0, 0x0E, 4]) + struct.pack(">4I", *([2**32 - 1] * 4)) + bytes(8)
+    path = tmp_path / ("huge.gz" if gz else "huge")
+    path.write_bytes(gzip.compress(payload) if gz else payload)
+    with pytest.raises(ValueError, match=r"huge(\.gz)?': its header's shape \(4294967295, .*more than numpy can"):
+        data.read_idx(path)
+
+
+def test_read_idx_of_a_directory_names_it(tmp_path) -> None:
+    with pytest.raises(IsADirectoryError, match="is a directory, not an IDX file"):
+        data.read_idx(tmp_path)
