@@ -76,7 +76,7 @@ def _labels(y: Any, n: int, where: str) -> np.ndarray:
             f"got {y.dtype} labels such as {example!r}; encode classes as integers first"
         )
     if y.ndim not in (1, 2) or len(y) != n:
-        raise ValueError(f"{where}: X has {n} rows but y has shape {y.shape}: one label (or target row) per row")
+        raise ValueError(f"{where}: X has {n} rows but y has shape {y.shape}: one label per row is needed")
     _finite(y, where, "y")
     return y
 
