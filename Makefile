@@ -24,7 +24,7 @@ $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
 	@touch $@
 
 demo: $(VENV)/.installed-plot
-	$(BIN)/python -m nn.demo
+	$(BIN)/python -m viz.demo
 
 test: system-deps $(VENV)/.installed-test $(VENV)/.installed-notebooks $(VENV)/.installed-lab
 	$(BIN)/python -m ruff check .

@@ -6,6 +6,10 @@ of them. Their names are dotted paths (``"layers.0.neurons.3.w.2"``). Each time
 a module is stored as an attribute of another, the outer module renames every
 parameter below it, so ``Parameter.name`` always holds the path from the
 outermost module.
+
+The structure is public: :meth:`Module.named_modules` and
+:meth:`Module.named_children` walk it downwards, ``Parameter.owner`` and
+:attr:`Module.parent` upwards (the first holder wins when a parameter or module is shared).
 """
 
 from __future__ import annotations
@@ -57,12 +61,23 @@ class Module:
     """
 
     training: bool = True
+    _parent: Module | None = None
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
         if _holds_parameters(value):
+            for item in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(item, Parameter) and item.owner is None:
+                    item._owner = self
+                elif isinstance(item, Module) and item.parent is None:
+                    object.__setattr__(item, "_parent", self)
             for path, p in self.named_parameters():
                 p.name = path
+
+    @property
+    def parent(self) -> Module | None:
+        """The module holding this one as an attribute (the first one, if shared), or None for the outermost."""
+        return self._parent
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -73,6 +88,8 @@ class Module:
     # ------------------------------------------------------------------ parameters
     def _children(self, prefix: str) -> Iterator[tuple[str, Parameter | Module]]:
         for attr, value in vars(self).items():
+            if attr == "_parent":  # the way up, not a child
+                continue
             if isinstance(value, (Module, Parameter)):
                 yield prefix + attr, value
             elif _holds_parameters(value):
@@ -96,13 +113,41 @@ class Module:
         """Every trainable parameter, in the order of :meth:`named_parameters`."""
         return [p for _, p in self.named_parameters()]
 
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """``(attribute name, module)`` for each module held directly (``"layers.0"`` for a list item), in order.
+
+        >>> from nn import MLP
+        >>> [name for name, _ in MLP(2, [3, 1], seed=0).named_children()]
+        ['layers.0', 'layers.1']
+        """
+        for name, item in self._children(""):
+            if isinstance(item, Module):
+                yield name, item
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """``(dotted path, module)`` for this module (path ``prefix``) and every module below it, depth first.
+
+        A module reachable twice is listed once (PyTorch's ``named_modules``).
+
+        >>> from nn import MLP
+        >>> [name for name, _ in MLP(2, [2, 1], seed=0).named_modules()]
+        ['', 'layers.0', 'layers.0.neurons.0', 'layers.0.neurons.1', 'layers.1', 'layers.1.neurons.0']
+        """
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            path, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield path, m
+            children = [(f"{path}.{name}" if path else name, c) for name, c in m.named_children()]
+            stack.extend(reversed(children))
+
     def modules(self) -> Iterator[Module]:
         """This module and every module below it."""
-        stack: list[Module] = [self]
-        while stack:
-            m = stack.pop()
+        for _, m in self.named_modules():
             yield m
-            stack.extend(reversed([c for _, c in m._children("") if isinstance(c, Module)]))
 
     def zero_grad(self) -> None:
         """Reset every parameter's gradient to 0 before the next backward pass."""

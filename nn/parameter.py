@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from autograd import Value
+
+if TYPE_CHECKING:
+    from .module import Module
 
 __all__ = ["Parameter", "clear_grads"]
 
@@ -13,19 +17,26 @@ class Parameter(Value):
     """A leaf Value the optimiser updates, named by its dotted path in the model.
 
     ``name`` is set by the outermost :class:`~nn.Module` (for example
-    ``"layers.0.neurons.3.w.2"``); ``viz`` uses it to group a graph into
-    neurons and layers.
+    ``"layers.0.neurons.3.w.2"``); ``owner`` is the module that holds it as an
+    attribute (None until one does). ``viz`` reads ``owner`` (and
+    :attr:`Module.parent`) to group a graph into neurons and layers.
 
     >>> p = Parameter(0.5, label="w")
-    >>> p.name, p.data, p.is_leaf
-    ('', 0.5, True)
+    >>> p.name, p.data, p.is_leaf, p.owner
+    ('', 0.5, True, None)
     """
 
-    __slots__ = ("name",)
+    __slots__ = ("name", "_owner")
 
     def __init__(self, data: float, label: str = "", name: str = "") -> None:
         super().__init__(data, label=label)
         self.name = name
+        self._owner: Module | None = None
+
+    @property
+    def owner(self) -> Module | None:
+        """The module holding this parameter as an attribute (the first one, if shared), or None."""
+        return self._owner
 
 
 def clear_grads(params: Iterable[Value]) -> None:

@@ -12,8 +12,9 @@ from typing import Any
 
 from .checks import DeltaReport, check_deltas
 from .dot import DEFAULT_MAX_NODES, STYLES, draw_graph, escape_label, format_number, label_markup, node_kind
+from .graph import INSTALL_HINT, Graph, GraphvizNotFoundError
 from .plots import history_series, plot_decision_boundary, plot_descent, plot_history
-from .render import INSTALL_HINT, Graph, GraphvizNotFoundError, save, to_svg
+from .render import save, to_svg
 from .steps import BackwardSteps, Frame, backward_steps
 
 _LAB = frozenset({"explore", "Explorer", "Lab", "GraphView"})

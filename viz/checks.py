@@ -20,7 +20,7 @@ from typing import Any, Literal
 from autograd import OPS, Value, local_grads
 from autograd.checks import CheckReport, chain_rule_step, node_name
 
-from .render import GraphvizNotFoundError
+from .graph import GraphvizNotFoundError
 from .steps import MAX_FRAMES, Frame, backward_steps
 
 __all__ = ["check_deltas", "DeltaReport", "DeltaResult"]

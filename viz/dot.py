@@ -1,6 +1,6 @@
 """A Value graph as Graphviz DOT source: every node's data and δ, each op its own node.
 
-Pure: this module builds a :class:`~viz.render.Graph` (a ``graphviz.Digraph``)
+Pure: this module builds a :class:`~viz.graph.Graph` (a ``graphviz.Digraph``)
 and never runs the ``dot`` program, so the DOT source can be built and tested
 without Graphviz installed. Rendering lives in :mod:`viz.render`.
 
@@ -15,14 +15,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from autograd import OPS, Constant, Value, local_grads, op_of
 from autograd.value import walk
-from nn import ACTIVATIONS, Parameter
+from nn import ACTIVATIONS, Layer, Module, Parameter
 
-from .render import Graph
+from .graph import Graph
 
 __all__ = ["draw_graph", "escape_label", "format_number", "label_markup", "node_kind", "STYLES", "DEFAULT_MAX_NODES"]
 
@@ -143,82 +143,84 @@ def node_kind(v: Value) -> Kind:
 
 
 # ---------------------------------------------------------------------------- nn structure
-_PARAMETER_NAME = re.compile(r"(?:(?P<neuron>.+)\.)?(?:w\.\d+|b)")
-_NEURON_PATH = re.compile(r"(?:(?P<layer>.+)\.)?neurons\.(?P<index>\d+)")
-_LAYER_INDEX = re.compile(r"(?:.*\.)?(?P<index>\d+)")
-_SUPERSCRIPT = re.compile(r"\^\[(?P<l>\d+)\]")
+LayerNumbering = Literal["slides", "index"]
 
 
-def _neuron_path(v: Value) -> str | None:
-    """The dotted path of the neuron owning parameter ``v`` (``""`` for a bare Neuron), or None."""
-    if not isinstance(v, Parameter) or not v.name:
-        return None
-    m = _PARAMETER_NAME.fullmatch(v.name)
-    return None if m is None else (m["neuron"] or "")
-
-
-def _layer_path(neuron: str) -> str | None:
-    m = _NEURON_PATH.fullmatch(neuron)
-    return None if m is None else (m["layer"] or "")
+def _position(module: Module) -> int:
+    """Where ``module`` sits among its parent's sub-modules (0 for the outermost)."""
+    parent = module.parent
+    if parent is None:
+        return 0
+    return next((i for i, (_, m) in enumerate(parent.named_children()) if m is module), 0)
 
 
 @dataclass
 class _Structure:
-    """Which nodes belong to which neuron: z (the dot node) and a (its activation) per application."""
+    """Which nodes belong to which neuron, read from ``Parameter.owner`` and ``Module.parent``.
 
-    path: dict[Value, str]  # parameter, z or a -> neuron path
+    A neuron is the module owning every parameter of a ``dot`` node; its layer
+    is that module's parent (None for a bare neuron). z is the dot node and a
+    its activation, one pair per application of the neuron to an input.
+    """
+
+    unit: dict[Value, Module]  # parameter, z or a -> its neuron
     app: dict[Value, Value]  # z or a -> z (one application of a neuron to one input)
     out: dict[Value, Value]  # z -> a, or z itself for a linear neuron
-    labels: dict[str, list[str]]  # neuron path -> its parameters' labels
+    numbering: LayerNumbering = "slides"
+    paths: dict[int, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, forward: list[Value]) -> _Structure:
-        path, app, labels = {}, {}, {}
+    def of(cls, forward: list[Value], numbering: LayerNumbering) -> _Structure:
+        unit: dict[Value, Module] = {}
         consumers: dict[Value, int] = {}
         for v in forward:
-            p = _neuron_path(v)
-            if p is not None:
-                path[v] = p
-                labels.setdefault(p, []).append(v.label)
+            if isinstance(v, Parameter) and v.owner is not None:
+                unit[v] = v.owner
             for x in v.inputs:
                 consumers[x] = consumers.get(x, 0) + 1
-        out = {}
+        app, out = {}, {}
         for v in forward:
             if v.op == "dot":
-                owners = {path[x] for x in v.inputs if isinstance(x, Parameter) and x in path}
+                owners = {id(unit[x]): unit[x] for x in v.inputs if isinstance(x, Parameter) and x in unit}
                 if len(owners) == 1:
-                    path[v] = owners.pop()
+                    (unit[v],) = owners.values()
                     app[v] = out[v] = v
             elif v.op in ACTIVATIONS and v.op in OPS and len(v.inputs) == 1:  # an nn activation that records an op
                 z = v.inputs[0]
                 if app.get(z) is z and out[z] is z and consumers.get(z) == 1:
-                    path[v], app[v], out[z] = path[z], z, v
-        return cls(path, app, out, labels)
-
-    def layer_number(self, layer: str) -> int | None:
-        """l in W^[l] for a layer: from its parameters' labels, else from its path (layers.K -> K + 1)."""
-        for neuron, names in self.labels.items():
-            if _layer_path(neuron) == layer:
-                for name in names:
-                    m = _SUPERSCRIPT.search(name)
-                    if m:
-                        return int(m["l"])
-        m = _LAYER_INDEX.fullmatch(layer)
-        return None if m is None else int(m["index"]) + 1
-
-    def layer_title(self, layer: str) -> str:
-        k = self.layer_number(layer)
-        if k is None:
-            return escape_label(f"layer {layer}" if layer else "layer")
-        return f"layer {k + 1}: {label_markup(f'W^[{k}]')}, {label_markup(f'b^[{k}]')}"
+                    unit[v], app[v], out[z] = unit[z], z, v
+        return cls(unit, app, out, numbering)
 
     @staticmethod
-    def neuron_title(neuron: str) -> str:
-        m = _NEURON_PATH.fullmatch(neuron)
-        return escape_label(f"neuron {int(m['index']) + 1}" if m else f"neuron {neuron}".strip())
+    def layer(neuron: Module) -> Module | None:
+        return neuron.parent
+
+    def slug(self, module: Module) -> str:
+        """``module``'s dotted path from the outermost module, as a DOT name fragment (``layers_0_neurons_1``)."""
+        if id(module) not in self.paths:
+            root = module
+            while root.parent is not None:
+                root = root.parent
+            self.paths.update((id(m), re.sub(r"\W", "_", path) or "root") for path, m in root.named_modules())
+        return self.paths[id(module)]
+
+    def layer_title(self, layer: Module) -> str:
+        """The slides' numbering (the input is layer 1: first Layer is "layer 2: W^[1], b^[1]") or model.layers[k]."""
+        k = _position(layer)
+        if self.numbering == "index":
+            return escape_label(f"layer {k}")
+        w = layer.layer if isinstance(layer, Layer) else k + 1
+        return f"layer {w + 1}: {label_markup(f'W^[{w}]')}, {label_markup(f'b^[{w}]')}"
+
+    def neuron_title(self, neuron: Module) -> str:
+        i = _position(neuron)
+        return escape_label(f"neuron {i if self.numbering == 'index' else i + 1}")
 
 
 # ---------------------------------------------------------------------------- drawing
+_Placed = tuple[str, str, str, dict[str, str], bool]  # name, kind, label, attributes, highlighted
+
+
 @dataclass(frozen=True)
 class _Options:
     rankdir: str
@@ -227,6 +229,7 @@ class _Options:
     max_nodes: int | None
     precision: int
     legend: bool
+    layer_numbering: LayerNumbering = "slides"
 
 
 def _roots(root: Value | Iterable[Value]) -> list[Value]:
@@ -263,7 +266,7 @@ class _Drawing:
         self.highlight = highlight
         self.highlight_edges = highlight_edges
         self.forward = walk(roots)[::-1]
-        self.structure = _Structure.of(self.forward) if options.group else _Structure({}, {}, {}, {})
+        self.structure = _Structure.of(self.forward if options.group else [], options.layer_numbering)
         self.consumers: dict[Value, list[Value]] = {}
         for v in self.forward:
             for x in v.inputs:
@@ -288,8 +291,10 @@ class _Drawing:
             plans.append({v: ("neuron", z) for v, z in s.app.items()})
             layers: dict[Value, Hashable] = {}
             for v, z in s.app.items():
-                layer = _layer_path(s.path[z])
-                layer_input = tuple(x for x in z.inputs if x not in s.path)  # one application of the layer
+                layer = s.unit[z].parent
+                layer_input = tuple(
+                    x for x in z.inputs if x not in s.unit or not isinstance(x, Parameter)
+                )  # one application
                 layers[v] = ("neuron", z) if layer is None else ("layer", layer, layer_input)
             plans.append(layers)
         limit = self.o.max_nodes
@@ -297,7 +302,7 @@ class _Drawing:
 
     def _hidden(self, x: Value, plan: Mapping[Value, Hashable]) -> bool:
         """A parameter whose every consumer is collapsed into a summary node is not drawn."""
-        if x.inputs or x in self.roots or x not in self.structure.path:
+        if x.inputs or x in self.roots or x not in self.structure.unit:
             return False
         consumers = self.consumers.get(x, ())
         return bool(consumers) and all(c in plan for c in consumers)
@@ -386,13 +391,13 @@ class _Drawing:
             self._legend(g)
         return g
 
-    def _placed_nodes(self) -> dict[tuple[str | None, str | None], list[tuple[str, str, str, dict[str, str], bool]]]:
+    def _placed_nodes(self) -> dict[tuple[Module | None, Module | None], list[_Placed]]:
         """The nodes to draw, by (layer cluster, neuron cluster); None means outside any cluster."""
         s, unit = self.structure, self.unit
-        place: dict[tuple[str | None, str | None], list] = {}
+        place: dict[tuple[Module | None, Module | None], list] = {}
 
-        def put(neuron: str | None, in_neuron: bool, *node: object) -> None:
-            layer = None if neuron is None else _layer_path(neuron)
+        def put(neuron: Module | None, in_neuron: bool, *node: object) -> None:
+            layer = None if neuron is None else neuron.parent
             place.setdefault((layer, neuron if in_neuron else None), []).append(node)
 
         outputs: dict[Hashable, Value] = {}
@@ -400,16 +405,16 @@ class _Drawing:
             if v in unit:
                 outputs[unit[v]] = v  # the last node of a summary (forward order) is its output
             elif not self._hidden(v, unit):
-                neuron = s.path.get(v)
+                neuron = s.unit.get(v)
                 if v.inputs:
                     text = f"<{escape_label(self._op_text(v))}>"
                     put(neuron, True, f"o{v._id}", "op", text, {"tooltip": escape_label(op_of(v).doc)}, False)
                 kind = "output" if v in self.roots and v.inputs else node_kind(v)
                 put(neuron, True, f"v{v._id}", kind, self._value_label(v), {}, v is self.highlight)
         for key, out in outputs.items():
-            neuron = s.path[out]
+            neuron = s.unit[out]
             if key[0] == "neuron":
-                title = label_markup(out.label) if out.label else _Structure.neuron_title(neuron)
+                title = label_markup(out.label) if out.label else s.neuron_title(neuron)
                 put(neuron, False, self.summary_names[key], "neuron", self._value_label(out, title), {}, False)
             else:
                 size = len({s.app[v] for v, k in unit.items() if k == key})
@@ -418,20 +423,20 @@ class _Drawing:
                 put(None, False, self.summary_names[key], "layer", label, {}, False)
         return place
 
-    def _emit_nodes(self, g: Graph, place: dict[tuple[str | None, str | None], list]) -> None:
+    def _emit_nodes(self, g: Graph, place: dict[tuple[Module | None, Module | None], list]) -> None:
         s = self.structure
-        by_layer: dict[str | None, list[str | None]] = {}
+        by_layer: dict[Module | None, list[Module | None]] = {}
         for layer, neuron in place:
             by_layer.setdefault(layer, []).append(neuron)
         for layer, neurons in by_layer.items():
-            outer = g if layer is None else Graph(name=f"cluster_layer_{_slug(layer)}")
+            outer = g if layer is None else Graph(name=f"cluster_layer_{s.slug(layer)}")
             if layer is not None:
                 outer.attr(label=f"<{s.layer_title(layer)}>", style="rounded,dashed", color="#7e57c2")
                 outer.attr(fontname=FONT, fontsize="12", labeljust="l")
             for neuron in neurons:
-                inner = outer if neuron is None else Graph(name=f"cluster_neuron_{_slug(neuron)}")
+                inner = outer if neuron is None else Graph(name=f"cluster_neuron_{s.slug(neuron)}")
                 if neuron is not None:
-                    inner.attr(label=f"<{_Structure.neuron_title(neuron)}>", style="rounded,filled", color="#b39ddb")
+                    inner.attr(label=f"<{s.neuron_title(neuron)}>", style="rounded,filled", color="#b39ddb")
                     inner.attr(fillcolor="#f7f3fd", fontname=FONT, fontsize="10", labeljust="l")
                 for name, kind, label, extra, highlighted in place[(layer, neuron)]:
                     self._node(inner, name, kind, label, highlighted, **extra)
@@ -479,10 +484,6 @@ class _Drawing:
         g.subgraph(legend)
 
 
-def _slug(path: str) -> str:
-    return re.sub(r"\W", "_", path) or "root"
-
-
 def draw_graph(
     root: Value | Iterable[Value],
     rankdir: str = "LR",
@@ -491,8 +492,9 @@ def draw_graph(
     max_nodes: int | None = DEFAULT_MAX_NODES,
     precision: int = 4,
     legend: bool = True,
+    layer_numbering: LayerNumbering = "slides",
 ) -> Graph:
-    """The computational graph of ``root`` as a :class:`~viz.render.Graph` (a ``graphviz.Digraph``).
+    """The computational graph of ``root`` as a :class:`~viz.graph.Graph` (a ``graphviz.Digraph``).
 
     Each value is a box showing its label (when set), its data and its δ
     (``.grad``, the derivative of the output with respect to it); each
@@ -524,5 +526,9 @@ def draw_graph(
         raise ValueError(f"draw_graph: rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {rankdir!r}")
     if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
         raise ValueError(f"draw_graph: max_nodes must be a positive int or None, got {max_nodes!r}")
-    options = _Options(rankdir, bool(show_local_grads), _group_option(group), max_nodes, precision, bool(legend))
+    if layer_numbering not in ("slides", "index"):
+        raise ValueError(f"draw_graph: layer_numbering must be 'slides' or 'index', got {layer_numbering!r}")
+    options = _Options(
+        rankdir, bool(show_local_grads), _group_option(group), max_nodes, precision, bool(legend), layer_numbering
+    )
     return _Drawing(_roots(root), options).build()

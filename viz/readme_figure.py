@@ -17,7 +17,8 @@ from autograd import Value
 from nn import Parameter
 
 from .dot import draw_graph
-from .render import Graph, save
+from .graph import Graph
+from .render import save
 
 __all__ = ["neuron", "neuron_figure", "main"]
 

@@ -23,7 +23,7 @@ from typing import Any, overload
 from autograd import Constant, Value, local_grads
 
 from .dot import DEFAULT_MAX_NODES, _Drawing, _group_option, _Options, _roots, format_number
-from .render import Graph
+from .graph import Graph
 
 __all__ = ["backward_steps", "BackwardSteps", "Frame"]
 

@@ -179,3 +179,15 @@ def test_custom_module_can_be_registered_and_reloaded(tmp_path) -> None:
     assert "Affine() with 2 parameters" == repr(m)
     with pytest.raises(NotImplementedError, match="forward"):
         nn.Module()(1.0)
+
+
+def test_structure_is_public_downwards_and_upwards() -> None:
+    model = nn.MLP(2, [3, 1], seed=0)
+    names = [name for name, _ in model.named_modules()]
+    assert names[:3] == ["", "layers.0", "layers.0.neurons.0"] and len(names) == 1 + 2 + 3 + 1
+    assert [name for name, _ in model.named_children()] == ["layers.0", "layers.1"]
+    assert len(model.parameters()) == 3 * 3 + 4  # the way up is not walked down again
+    neuron = model.layers[0].neurons[2]
+    assert all(p.owner is neuron for p in neuron.parameters())
+    assert neuron.parent is model.layers[0] and model.layers[0].parent is model and model.parent is None
+    assert nn.Parameter(1.0).owner is None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from autograd import Value, dot
+from autograd import Value
 from nn import Parameter
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -73,28 +73,3 @@ def lecture_neuron() -> Neuron:
 @pytest.fixture
 def neuron() -> Neuron:
     return lecture_neuron()
-
-
-def hand_mlp(xs: list[float], weights: list[list[list[float]]], activation: str = "relu") -> Value:
-    """An MLP built by hand the way nn builds one: named Parameters, one dot node per neuron, slide labels."""
-    inputs = [Value(x, label=f"x{j}") for j, x in enumerate(xs, 1)]
-    for layer, rows in enumerate(weights):
-        outputs = []
-        for i, row in enumerate(rows):
-            w = [
-                Parameter(v, label=f"w^[{layer + 1}]_{i + 1}{j + 1}", name=f"layers.{layer}.neurons.{i}.w.{j}")
-                for j, v in enumerate(row[:-1])
-            ]
-            b = Parameter(row[-1], label=f"b^[{layer + 1}]_{i + 1}", name=f"layers.{layer}.neurons.{i}.b")
-            z = dot(w, inputs, bias=b)
-            z.label = f"z^[{layer + 2}]_{i + 1}"
-            a = getattr(z, activation)()
-            a.label = f"a^[{layer + 2}]_{i + 1}"
-            outputs.append(a)
-        inputs = outputs
-    return inputs[0]
-
-
-@pytest.fixture(name="hand_mlp")
-def hand_mlp_fixture():
-    return hand_mlp

@@ -7,6 +7,7 @@ import math
 import pydot
 import pytest
 
+import nn
 import viz
 from autograd import OPS, Constant, Value, dot, local_grads, no_grad
 from nn import Parameter
@@ -178,8 +179,9 @@ def test_format_number():
     assert viz.format_number(12345678.0) == "1.235e+07"
 
 
-def test_hand_built_network_is_clustered_per_neuron_inside_layers(hand_mlp):
-    out = hand_mlp([1.0, -2.0], [[[0.1, 0.2, 0.0], [-0.3, 0.4, 0.1]], [[0.5, -0.6, 0.2]]])
+def test_network_is_clustered_per_neuron_inside_layers_from_its_module_structure():
+    model = nn.MLP(2, [2, 1], seed=0)
+    out = model([1.0, -2.0])
     g = parse(viz.draw_graph(out, legend=False))
     cl = clusters(g)
     layers = {k for k in cl if k.startswith("cluster_layer")}
@@ -206,6 +208,28 @@ def test_hand_built_network_is_clustered_per_neuron_inside_layers(hand_mlp):
     top = {n.get_name() for n in g.get_nodes()}
     assert {f"v{x._id}" for x in out.walk() if x.label in ("x1", "x2")} <= top
     assert not clusters(parse(viz.draw_graph(out, group="none", legend=False)))
+
+
+def test_grouping_reads_owners_not_names():
+    """Parameters named like a model's but owned by no module are not grouped; renamed ones still are."""
+    w = [Parameter(0.5, label="w", name="layers.0.neurons.0.w.0")]
+    assert not clusters(parse(viz.draw_graph(dot(w, [1.0]), legend=False)))
+    model = nn.MLP(2, [2, 1], seed=0)
+    for p in model.parameters():
+        p.name = "renamed"
+    assert len(clusters(parse(viz.draw_graph(model([1.0, 2.0]), legend=False)))) == 2 + 3
+
+
+def test_layer_numbering_slides_or_index():
+    model = nn.MLP(2, [2, 1], seed=0)
+    out = model([1.0, -2.0])
+    slides = clusters(parse(viz.draw_graph(out, legend=False)))
+    index = clusters(parse(viz.draw_graph(out, legend=False, layer_numbering="index")))
+    assert "layer 2: W" in slides["cluster_layer_layers_0"].get("label")
+    assert index["cluster_layer_layers_0"].get("label") == "<layer 0>"
+    assert index["cluster_layer_layers_1"].get("label") == "<layer 1>"
+    assert slides["cluster_neuron_layers_0_neurons_1"].get("label") == "<neuron 2>"
+    assert index["cluster_neuron_layers_0_neurons_1"].get("label") == "<neuron 1>"
 
 
 def test_deep_chains_are_drawn_without_recursion():
@@ -245,6 +269,7 @@ def test_rankdir_tb_stacks_rows():
         ({"precision": -1}, ValueError),
         ({"max_nodes": 0}, ValueError),
         ({"group": "layers"}, ValueError),
+        ({"layer_numbering": "course"}, ValueError),
     ],
 )
 def test_bad_options_raise(kwargs, error):

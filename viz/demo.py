@@ -1,11 +1,12 @@
-"""``python -m nn.demo`` (``make demo``): train micrograd's two-moons network and draw it.
+"""``python -m viz.demo`` (``make demo``): train micrograd's two-moons network and draw it.
 
 Trains MLP(2, [16, 16, 1]) on 100 two-moons points with the hinge loss, L2
 weight decay and SGD whose learning rate decays from 1.0 to 0.1 over 100 full-batch
-steps, printing the loss every 10 epochs and the final accuracy. Then, when
-``viz`` and Graphviz are available, it writes into ``build/demo/`` (or the folder
-given as argument) the graph of one trained neuron with every node's data and δ,
-the whole network's graph, and the decision boundary (with matplotlib).
+steps, printing the loss every 10 epochs and the final accuracy. Then it writes
+into ``build/demo/`` (or the folder given as argument) the graph of one trained
+neuron with every node's data and δ, the whole network's graph (DOT source
+instead when Graphviz is missing), and the decision boundary (with matplotlib).
+It lives in ``viz`` because it uses both ``nn`` and ``viz``; ``nn`` draws nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import MLP, SGD, LambdaLR, accuracy, fit, moons
+from nn import MLP, SGD, LambdaLR, accuracy, fit, moons
+
+from .dot import draw_graph
+from .graph import GraphvizNotFoundError
+from .plots import plot_decision_boundary
+from .render import save
 
 EPOCHS = 100
 DEFAULT_OUTDIR = Path("build/demo")
@@ -52,11 +58,6 @@ def train(seed: int = 0) -> tuple[MLP, np.ndarray, np.ndarray]:
 
 def draw(model: MLP, X: np.ndarray, labels: np.ndarray, outdir: Path) -> list[Path]:
     """Write the pictures; skip (saying why) what the environment cannot draw."""
-    try:
-        import viz
-    except ImportError as e:
-        print(f"skipping the pictures: {e}")
-        return []
     written = []
     neuron = model.layers[0].neurons[0]
     active = next((x for x in X if neuron(x).data > 0.0), X[0])  # a sample where δ flows through the ReLU
@@ -64,18 +65,18 @@ def draw(model: MLP, X: np.ndarray, labels: np.ndarray, outdir: Path) -> list[Pa
         model.zero_grad()
         root = make()
         root.backward()
-        graph = viz.draw_graph(root, show_local_grads=name == "neuron.svg")
+        graph = draw_graph(root, show_local_grads=name == "neuron.svg")
         try:
-            written.append(viz.save(graph, outdir / name))
-        except viz.GraphvizNotFoundError as e:
-            written.append(viz.save(graph, outdir / name.replace(".svg", ".dot")))
+            written.append(save(graph, outdir / name))
+        except GraphvizNotFoundError as e:
+            written.append(save(graph, outdir / name.replace(".svg", ".dot")))
             print(f"Graphviz's dot is missing, wrote DOT source instead ({e})")
     model.zero_grad()
     try:
         import matplotlib
 
         matplotlib.use("Agg")
-        ax = viz.plot_decision_boundary(model, X, labels)
+        ax = plot_decision_boundary(model, X, labels)
         path = outdir / "decision_boundary.png"
         ax.figure.savefig(path, dpi=100, bbox_inches="tight")
         written.append(path)
@@ -87,7 +88,7 @@ def draw(model: MLP, X: np.ndarray, labels: np.ndarray, outdir: Path) -> list[Pa
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if len(args) > 1:
-        raise SystemExit("usage: python -m nn.demo [outdir]")
+        raise SystemExit("usage: python -m viz.demo [outdir]")
     model, X, labels = train()
     for path in draw(model, X, labels, Path(args[0]) if args else DEFAULT_OUTDIR):
         print(f"wrote {path}")

@@ -1,0 +1,101 @@
+"""The :class:`Graph` object that ``draw_graph`` returns, and the error raised when Graphviz is missing.
+
+A ``Graph`` is a ``graphviz.Digraph``: its DOT source needs nothing else;
+rendering it (SVG in Jupyter, files) needs the Graphviz ``dot`` program, and
+without it every rendering call raises :class:`GraphvizNotFoundError`, which
+says how to install it. Both :mod:`viz.dot` (which builds graphs) and
+:mod:`viz.render` (which writes them) import this module, never each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import graphviz
+
+__all__ = ["Graph", "GraphvizNotFoundError", "INSTALL_HINT"]
+
+INSTALL_HINT = (
+    "Install Graphviz, which provides it: `sudo apt-get install graphviz` (Debian/Ubuntu), "
+    "`brew install graphviz` (macOS), `conda install graphviz` or https://graphviz.org/download/ (Windows). "
+    "The pip package `graphviz` alone is only the Python interface."
+)
+
+
+class GraphvizNotFoundError(graphviz.ExecutableNotFound):
+    """Rendering needs the Graphviz ``dot`` program, which is not installed (or not on PATH)."""
+
+    def __init__(self, message: str) -> None:
+        RuntimeError.__init__(self, message)
+
+
+@contextmanager
+def _needs_dot(what: str) -> Iterator[None]:
+    try:
+        yield
+    except graphviz.ExecutableNotFound as e:
+        if isinstance(e, GraphvizNotFoundError):
+            raise
+        message = f"{what} needs the Graphviz `dot` program, which was not found on PATH. {INSTALL_HINT}"
+        raise GraphvizNotFoundError(message + " (The DOT source is still available as `graph.source`.)") from e
+
+
+class Graph(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that displays as SVG in Jupyter and saves in one call.
+
+    Rendering without Graphviz raises :class:`GraphvizNotFoundError`, which
+    says how to install it.
+    """
+
+    def pipe(self, *args: Any, **kwargs: Any) -> bytes | str:
+        with _needs_dot("rendering a graph"):
+            return super().pipe(*args, **kwargs)
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        with _needs_dot("rendering a graph"):
+            return super().render(*args, **kwargs)
+
+    def svg(self) -> str:
+        """The rendered SVG document as text."""
+        return self.pipe(format="svg", encoding="utf-8")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> Any:
+        """Jupyter's display: static SVG rendered by ``dot``; without ``dot``, a :class:`viz.lab.GraphView`
+        widget that lays the graph out in the browser with Graphviz compiled to WebAssembly."""
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except graphviz.ExecutableNotFound:
+            from .lab import GraphView  # the widget layer, needed only here
+
+            return GraphView(self.source)._repr_mimebundle_(**kwargs)
+
+    def save_as(self, path: str | Path) -> Path:
+        """Write the graph to ``path``; the suffix picks the format (.svg, .png, .pdf, ... or .dot for the source).
+
+        (``save``, inherited from graphviz, writes only the DOT source.)
+        """
+        return write(self, path)
+
+
+SOURCE_SUFFIXES = frozenset({"dot", "gv"})
+
+
+def write(graph: graphviz.Digraph, path: str | Path) -> Path:
+    """Write ``graph`` to ``path`` in the format its suffix names; return the path (see :func:`viz.save`)."""
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if not fmt:
+        raise ValueError(f"save: cannot tell the format of {str(path)!r}; give it a suffix such as .svg, .png or .pdf")
+    if fmt not in graphviz.FORMATS:
+        raise ValueError(f"save: unknown format {fmt!r} for {str(path)!r}; use .svg, .png, .pdf or .dot")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt in SOURCE_SUFFIXES:
+        path.write_text(graph.source, encoding="utf-8")
+        return path
+    with _needs_dot(f"save({str(path)!r})"):
+        data = graph.pipe(format=fmt)
+    path.write_bytes(data)
+    return path
