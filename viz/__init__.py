@@ -10,7 +10,7 @@ True
 
 from typing import Any
 
-from .checks import DeltaReport, check_deltas
+from .checks import DeltaReport, check_deltas, walk_steps
 from .dot import DEFAULT_MAX_NODES, STYLES, draw_graph, escape_label, format_number, label_markup, node_kind
 from .graph import INSTALL_HINT, Graph, GraphvizNotFoundError
 from .plots import history_series, plot_decision_boundary, plot_descent, plot_history
@@ -55,4 +55,5 @@ __all__ = [
     "DEFAULT_MAX_NODES",
     "check_deltas",
     "DeltaReport",
+    "walk_steps",
 ]

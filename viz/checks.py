@@ -13,17 +13,19 @@ from __future__ import annotations
 import html
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+import graphviz
 
 from autograd import OPS, Value, local_grads
 from autograd.checks import CheckReport, chain_rule_step, node_name
 
-from .graph import GraphvizNotFoundError
-from .steps import MAX_FRAMES, Frame, backward_steps
+from .dot import DEFAULT_MAX_NODES, _Drawing, _group_option, _Options
+from .steps import MAX_FRAMES, BackwardSteps, Frame, backward_steps
 
-__all__ = ["check_deltas", "DeltaReport", "DeltaResult"]
+__all__ = ["check_deltas", "DeltaReport", "DeltaResult", "walk_steps"]
 
 Status = Literal["right", "wrong", "follows", "not given"]
 
@@ -116,7 +118,7 @@ class DeltaReport(CheckReport):
             if frame is not None:
                 svg = frame.svg()
                 parts.append(f"<p>{html.escape(frame.caption)}</p>{svg[svg.find('<svg') :]}")
-        except GraphvizNotFoundError as e:
+        except graphviz.ExecutableNotFound as e:
             parts.append(f"<p>(no picture: {html.escape(str(e))})</p>")
         return '<div class="deltagrad-check">' + "".join(parts) + "</div>"
 
@@ -262,3 +264,75 @@ def check_deltas(
         hint = _hint(v, g, own_sum if upstream else engine[v], terms, rtol, atol) if status == "wrong" else ""
         results.append(DeltaResult(v, node_name(v), index, g, engine[v], status, step, hint))
     return DeltaReport(results, output, seed)
+
+
+def walk_steps(
+    root: Value,
+    visits: Iterable[Value],
+    rankdir: str = "LR",
+    show_local_grads: bool = True,
+    precision: int = 4,
+) -> BackwardSteps:
+    """Frames of a backward pass that visits nodes in the order ``visits``, right or not.
+
+    At each visit the node passes its δ *as it stands* into its inputs
+    (δ_x += δ_v·∂v/∂x), which is what a hand-written backward does. Each frame
+    highlights the visited node and shows every δ so far (``?`` before a node
+    receives anything); its caption writes the step with numbers and flags the
+    two ways a wrong order goes wrong: a node visited again pushes its δ a
+    second time (**double-counted**), and a node visited before every consumer
+    has added its part passes on a partial δ (**read before it is complete**).
+    With the reverse topological order (``root.walk()``) the frames end on the
+    engine's δ's; ``viz.backward_steps`` is that case with the δ-sum captions.
+
+    >>> from autograd import Value
+    >>> a = Value(3.0, label="a"); b = a + a; b.label = "b"; c = b + b; c.label = "c"
+    >>> [round(f.delta, 1) for f in walk_steps(c, [c, b, a, b, a])]  # depth-first, no visited set
+    [1.0, 2.0, 4.0, 2.0, 8.0]
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"walk_steps: expected the output Value, got {type(root).__name__}")
+    order = root.walk()
+    visits = list(visits)
+    members = set(order)
+    strangers = [v for v in visits if v not in members]
+    if strangers:
+        raise ValueError(f"walk_steps: {node_name(strangers[0])} is not a node of this output's graph")
+    if len(visits) > MAX_FRAMES:
+        raise ValueError(f"walk_steps: {len(visits)} visits (at most {MAX_FRAMES}); step through a smaller graph")
+    options = _Options(rankdir, bool(show_local_grads), _group_option("auto"), DEFAULT_MAX_NODES, precision, False)
+    local = {v: local_grads(v) for v in order}
+    final: dict[Value, float] = {}
+    for v in order:  # the right δ's, to say when a visit reads an incomplete one
+        final.setdefault(v, 0.0)
+        if v is root:
+            final[v] = 1.0
+        for x, d in zip(v.inputs, local[v]):
+            final[x] = final.get(x, 0.0) + final[v] * d
+    delta: dict[Value, float | None] = {v: None for v in order}
+    delta[root] = 1.0
+    seen: set[Value] = set()
+    frames = []
+    for index, v in enumerate(visits):
+        now = delta[v] or 0.0
+        pushes = []
+        for x, d in zip(v.inputs, local[v]):
+            delta[x] = (delta[x] or 0.0) + now * d
+            pushes.append(f"δ({node_name(x)}) += {now:.6g}·{d:.6g} → {delta[x]:.6g}")
+        caption = f"visit {index + 1}: {node_name(v)}"
+        if not v.inputs:
+            caption += f", a leaf: nothing to pass on (δ = {now:.6g})"
+        else:
+            caption += f" passes on δ = {now:.6g}: {'; '.join(pushes)}"
+            if v in seen:
+                caption += f". DOUBLE-COUNTED: {node_name(v)} was visited before, its δ is added again"
+            elif not math.isclose(now, final[v], rel_tol=1e-12, abs_tol=1e-15):
+                caption += (
+                    f". READ BEFORE COMPLETE: δ({node_name(v)}) is {now:.6g} now but {final[v]:.6g} once every "
+                    "consumer has added its part"
+                )
+        seen.add(v)
+        edges = frozenset((x, v) for x in v.inputs)
+        drawing = _Drawing([root], options, deltas=dict(delta), highlight=v, highlight_edges=edges, final=final)
+        frames.append(Frame(index, v, now, (), caption, drawing.build()))
+    return BackwardSteps(frames)

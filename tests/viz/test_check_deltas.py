@@ -155,3 +155,57 @@ def test_report_displays_the_frame_of_the_first_wrong_node(svg_reader) -> None:
     highlighted = [n for n in nodes if "highlight" in n.classes]
     assert len(highlighted) == 1 and "z" in highlighted[0].texts
     assert viz.check_deltas(scaled_chain(), {"z": 0.21}).frame() is None
+
+
+# ----------------------------------------------------------------------------- walk_steps
+def shortcut_diamond() -> tuple[Value, Value, Value]:
+    """b = a + a feeds L directly and through c = tanh b: paths of different lengths."""
+    a = Value(0.5, label="a")
+    b = a + a
+    b.label = "b"
+    c = b.tanh()
+    c.label = "c"
+    L = b + c
+    L.label = "L"
+    return L, b, a
+
+
+def test_walk_steps_in_backward_order_reproduces_backward() -> None:
+    L, b, a = shortcut_diamond()
+    steps = viz.walk_steps(L, L.walk())
+    assert [f.node for f in steps] == L.walk()
+    assert not any("DOUBLE-COUNTED" in f.caption or "READ BEFORE COMPLETE" in f.caption for f in steps)
+    reference = {f.node: f.delta for f in viz.backward_steps(L)}
+    assert all(math.isclose(f.delta, reference[f.node], rel_tol=1e-12) for f in steps)
+    assert all(v.grad == 0.0 for v in L.walk())
+
+
+def test_walk_steps_flags_a_partial_delta_read_too_early() -> None:
+    L, b, a = shortcut_diamond()
+    c = L.inputs[1]
+    steps = viz.walk_steps(L, [L, b, c, a])  # breadth-first: b before its consumer c
+    assert steps[1].node is b and steps[1].delta == 1.0
+    assert "READ BEFORE COMPLETE: δ(b) is 1 now but 1.41997 once every consumer has added its part" in steps[1].caption
+    assert steps[3].delta == 2.0  # a got 2·(partial δ(b)); c's part arrived after b was done
+    highlighted = [n for n in steps[1].svg().split("<g ") if "highlight" in n.split(">")[0]]
+    assert len(highlighted) == 1
+
+
+def test_walk_steps_flags_a_second_visit() -> None:
+    a = Value(3.0, label="a")
+    b = a + a
+    b.label = "b"
+    c = b + b
+    c.label = "c"
+    steps = viz.walk_steps(c, [c, b, a, b, a])
+    assert [f.delta for f in steps] == [1.0, 2.0, 4.0, 2.0, 8.0]
+    assert "DOUBLE-COUNTED" in steps[3].caption and "DOUBLE-COUNTED" not in steps[1].caption
+    assert steps[0].caption == "visit 1: c passes on δ = 1: δ(b) += 1·1 → 1; δ(b) += 1·1 → 2"
+
+
+def test_walk_steps_bad_input() -> None:
+    L, b, a = shortcut_diamond()
+    with pytest.raises(ValueError, match="stranger is not a node"):
+        viz.walk_steps(L, [L, Value(1.0, label="stranger")])
+    with pytest.raises(TypeError, match="walk_steps: expected the output Value"):
+        viz.walk_steps(1.0, [])  # type: ignore[arg-type]
