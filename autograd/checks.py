@@ -526,6 +526,7 @@ def check_backward(backward_fn: Callable[[Value], Any], rtol: float = 1e-6, atol
 _MAGNITUDES = (1e-3, 0.1, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 100.0)
 _UNARY_POINTS = (0.0, *(sign * m for m in _MAGNITUDES for sign in (1.0, -1.0)))
 _BINARY_AXIS = (-3.0, -1.5, -0.5, 0.0, 0.5, 1.0, 2.5)
+_CLOSURE_MISTAKES = frozenset({"overwrite", "missing_upstream"})  # right δ at each point, wrong as a backward step
 _UPSTREAM = 2.5  # the δ fed into the op's output to catch a missing factor of out.grad
 
 
@@ -746,7 +747,8 @@ class OpReport(CheckReport):
 
     @property
     def derivative_ok(self) -> bool:
-        return self._ok(self.derivative_results)
+        """Right at every point, and (for a closure op) also under fan-out and with an upstream δ ≠ 1."""
+        return self._ok(self.derivative_results) and self.mistake not in _CLOSURE_MISTAKES
 
     @property
     def passed(self) -> bool:
@@ -775,11 +777,11 @@ class OpReport(CheckReport):
                 lines.append(self.detail)
             if self.mistake in _FIXES:
                 lines.append(f"fix: {_FIXES[self.mistake]}")
-        for what, ok, worst in (
-            ("forward", self.forward_ok, self.worst_forward),
-            ("derivative", self.derivative_ok, self.worst_derivative),
+        for what, results, worst in (
+            ("forward", self.forward_results, self.worst_forward),
+            ("derivative", self.derivative_results, self.worst_derivative),
         ):
-            if not ok and worst is not None:
+            if not self._ok(results) and worst is not None:
                 lines.append(f"worst {what} point: {_point(worst.point)}: {_result(worst)}")
         if not self.passed:
             lines.append(f"expected: {self.formula}")
@@ -795,11 +797,14 @@ class OpReport(CheckReport):
             worst = self._worst(results)
             if worst is None:
                 continue
-            ok = self._ok(results)
-            rows.append(
-                ([what, "right" if ok else "wrong", _point(worst.point), _result(worst)], "right" if ok else "wrong")
-            )
-        return ["", "verdict", "worst point", "yours vs expected"], rows
+            if self._ok(results):
+                gap = max(abs(g - e) for r in results for g, e in zip(r.got or (), r.expected))
+                rows.append(([what, "right", f"largest difference {gap:.2g}"], "right"))
+            else:
+                rows.append(([what, "wrong", f"worst at {_point(worst.point)}: {_result(worst)}"], "wrong"))
+        if self.mistake in _CLOSURE_MISTAKES:
+            rows.append((["backward step", "wrong", self.detail], "wrong"))
+        return ["", "verdict", ""], rows
 
 
 def _point(xs: tuple[float, ...]) -> str:
