@@ -22,8 +22,9 @@ import math
 import random
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from .ops import BINARY, FLOAT, OPS, UNARY
@@ -150,6 +151,10 @@ class CheckReport:
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {'passed' if self.passed else 'failed'}: {self.headline()}>"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain-text display: the whole report, as ``print`` shows it."""
+        printer.text(str(self))
+
     def _html_parts(self) -> list[str]:
         colour = _STATUS_COLOURS["right" if self.passed else "wrong"]
         mark = "✓" if self.passed else "✗"
@@ -246,7 +251,9 @@ def _depth_first(root: Value, children: str, postorder: bool) -> list[Value] | N
     return visits[::-1] if postorder else visits
 
 
-def _bug_models(root: Value, order: list[Value], local: Mapping[Value, tuple[float, ...]]):
+def _bug_models(
+    root: Value, order: list[Value], local: Mapping[Value, tuple[float, ...]]
+) -> Iterator[tuple[str, str, dict[Value, float]]]:
     """(bug key, detail, δ of every node) for each modelled mistake in a backward pass."""
     yield "unseeded", "every δ stayed 0", _push(root, order, local, seed=0.0)
     yield "missing_accumulation", "the last contribution overwrote the others", _push(root, order, local, assign=True)
@@ -442,7 +449,7 @@ def _run_backward(
     )
 
 
-@dataclass
+@dataclass(repr=False)
 class BackwardReport(CheckReport):
     """The verdict of :func:`check_backward`: one :class:`GraphResult` per graph of the battery."""
 
@@ -533,10 +540,12 @@ _UPSTREAM = 2.5  # the δ fed into the op's output to catch a missing factor of 
 def _points(arity: int) -> list[tuple[float, ...]]:
     """Where check_op compares: awkward points (0, tiny, negative, large) and random ones (fixed seed)."""
     rng = random.Random(2024)
+    points: list[tuple[float, ...]]
     if arity == UNARY:
-        return [(x,) for x in _UNARY_POINTS] + [(round(rng.uniform(-4, 4), 6),) for _ in range(16)]
-    grid = [(a, b) for a in _BINARY_AXIS for b in _BINARY_AXIS]
-    return grid + [(round(rng.uniform(-4, 4), 6), round(rng.uniform(-4, 4), 6)) for _ in range(12)]
+        points = [(x,) for x in _UNARY_POINTS]
+        return points + [(round(rng.uniform(-4, 4), 6),) for _ in range(16)]
+    points = [(a, b) for a in _BINARY_AXIS for b in _BINARY_AXIS]
+    return points + [(round(rng.uniform(-4, 4), 6), round(rng.uniform(-4, 4), 6)) for _ in range(12)]
 
 
 def _positional_arity(fn: Callable[..., Any]) -> int | None:
@@ -719,7 +728,7 @@ class PointResult:
         )
 
 
-@dataclass
+@dataclass(repr=False)
 class OpReport(CheckReport):
     """The verdict of :func:`check_op`: forward and derivative, each right or wrong, the worst point, the mistake."""
 
@@ -956,14 +965,18 @@ def check_op(
             skipped.append(xs)
             continue
         outs[xs] = out
-        forward_results.append(_attempt(lambda xs=xs: (learner.forward(xs),), xs, (out,)))
-        derivative_results.append(_attempt(lambda xs=xs, out=out: learner.derivative(xs, out), xs, expected))
+        forward_results.append(_attempt(partial(_forward_at, learner, xs), xs, (out,)))
+        derivative_results.append(_attempt(partial(learner.derivative, xs, out), xs, expected))
     if not forward_results:
         raise ValueError(f"check_op: every point was outside {ref.name}'s domain; pass points= inside it")
     mistake, detail = _diagnose(learner, ref, derivative_results, rtol, atol, outs)
     return OpReport(
         ref.name, learner.form, ref.formula, forward_results, derivative_results, skipped, rtol, atol, mistake, detail
     )
+
+
+def _forward_at(learner: _Learner, xs: tuple[float, ...]) -> tuple[float, ...]:
+    return (learner.forward(xs),)
 
 
 def _attempt(

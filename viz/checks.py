@@ -44,7 +44,7 @@ class DeltaResult:
     hint: str = ""
 
 
-@dataclass
+@dataclass(repr=False)
 class DeltaReport(CheckReport):
     """The verdict of :func:`check_deltas`, node by node in backward order."""
 
@@ -98,7 +98,7 @@ class DeltaReport(CheckReport):
         return lines
 
     def table(self) -> tuple[list[str], list[tuple[list[str], str]]]:
-        rows = []
+        rows: list[tuple[list[str], str]] = []
         for r in self.checked:
             verdict = {"right": "right", "wrong": "wrong", "follows": "follows from the error above"}[r.status]
             rows.append(([r.name, _fmt(r.given), _fmt(r.expected), verdict], r.status))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 
@@ -258,3 +259,11 @@ def test_backward_that_raises_is_reported() -> None:
     assert all(r.error == "KeyError: 'oops'" for r in report.results)
     with pytest.raises(TypeError, match="check_backward"):
         autograd.check_backward(42)  # type: ignore[arg-type]
+
+
+def test_reports_print_whole_and_repr_short() -> None:
+    report = autograd.check_backward(assigning_backward)
+    assert repr(report).startswith("<BackwardReport: failed: wrong on 4 of 6 graphs")
+    shown: list[str] = []
+    report._repr_pretty_(SimpleNamespace(text=shown.append), False)  # IPython's plain-text display
+    assert shown == [str(report)]
