@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from .ops import BINARY, FLOAT, OPS, UNARY
+from .ops import BINARY, CLOSURE, FLOAT, OPS, UNARY
 from .value import Constant, Value, local_grads
 
 __all__ = [
@@ -84,6 +84,8 @@ def node_name(v: Value) -> str:
         return v.label
     if isinstance(v, Constant):
         return f"const {_fmt(v.data)}"
+    if v.op == CLOSURE:  # a user op written the micrograd way: its own symbol
+        return f"{v._op} node"
     return f"{v.op} node" if v.op else "input"
 
 

@@ -267,3 +267,156 @@ def test_reports_print_whole_and_repr_short() -> None:
     shown: list[str] = []
     report._repr_pretty_(SimpleNamespace(text=shown.append), False)  # IPython's plain-text display
     assert shown == [str(report)]
+
+
+# ----------------------------------------------------------------------------- micrograd-style code (issue 11)
+def closure_op(
+    forward: Callable[[float], float],
+    local: Callable[[Value, Value], float],
+    *,
+    assign: bool = False,
+    upstream: bool = True,
+) -> Callable[[Value], Value]:
+    """A unary op written the micrograd way: Value(t, (self,), 'op') and an _backward closure, with optional slips."""
+
+    def op(self: Value) -> Value:
+        out = Value(forward(self.data), (self,), "op")
+
+        def _backward() -> None:
+            step = local(self, out) * (out.grad if upstream else 1.0)
+            self.grad = step if assign else self.grad + step
+
+        out._backward = _backward
+        return out
+
+    return op
+
+
+def lecture_tanh(self: Value) -> Value:
+    x = self.data
+    t = (math.exp(2 * x) - 1) / (math.exp(2 * x) + 1)
+    out = Value(t, (self,), "tanh")
+
+    def _backward() -> None:
+        self.grad += (1 - t**2) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def closure_mul(self: Value, other: Value) -> Value:
+    out = Value(self.data * other.data, (self, other), "*")
+
+    def _backward() -> None:
+        self.grad += other.data * out.grad
+        other.grad += self.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
+@pytest.mark.parametrize(
+    ("op", "reference"),
+    [
+        (lecture_tanh, "tanh"),
+        (closure_op(math.exp, lambda x, out: out.data), "exp"),
+        (closure_op(math.log, lambda x, out: 1 / x.data), "log"),
+        (closure_mul, "mul"),
+        (closure_mul, lambda a, b: a * b),
+    ],
+)
+def test_right_closure_ops_pass(op: Callable[..., Value], reference: str | Callable[..., Value]) -> None:
+    report = autograd.check_op(op, reference)
+    assert report.passed, str(report)
+    assert report.form == "closure"
+
+
+@pytest.mark.parametrize(
+    ("op", "reference", "mistake"),
+    [
+        (closure_op(math.tanh, lambda x, out: 1 - out.data**2, assign=True), "tanh", "overwrite"),
+        (closure_op(math.tanh, lambda x, out: 1 - out.data**2, upstream=False), "tanh", "missing_upstream"),
+        (closure_op(math.tanh, lambda x, out: 1 - x.data**2), "tanh", "input_for_output"),
+        (closure_op(math.exp, lambda x, out: x.data), "exp", "input_for_output"),
+        (closure_op(math.log, lambda x, out: 1 / out.data if out.data else math.inf), "log", "output_for_input"),
+        (closure_op(math.sin, lambda x, out: -math.cos(x.data)), "sin", "sign"),
+    ],
+)
+def test_closure_mistakes_are_named(op: Callable[[Value], Value], reference: str, mistake: str) -> None:
+    report = autograd.check_op(op, reference)
+    assert not report.passed and not report.derivative_ok
+    assert report.mistake == mistake, str(report)
+    assert MISTAKES[mistake] in str(report)
+
+
+def test_closure_op_returning_a_float_is_reported() -> None:
+    report = autograd.check_op(lambda x: math.tanh(x.data), "tanh")
+    assert not report.passed and "returned float, not a Value" in str(report)
+
+
+def micrograd_backward(visited: bool = True, seed: bool = True, reverse: bool = True, recursive: bool = False):
+    """A learner's backward in micrograd's words (v._prev, v._backward()), with the slips it can have."""
+
+    def backward(root: Value) -> None:
+        topo: list[Value] = []
+        seen: set[Value] = set()
+        if recursive:
+
+            def build(v: Value) -> None:
+                if v not in seen:
+                    if visited:
+                        seen.add(v)
+                    for child in v._prev:
+                        build(child)
+                    topo.append(v)
+
+            build(root)
+        else:
+            stack: list[tuple[Value, bool]] = [(root, False)]
+            while stack:
+                v, done = stack.pop()
+                if done:
+                    topo.append(v)
+                elif v not in seen:
+                    seen.add(v)
+                    stack.append((v, True))
+                    stack.extend((child, False) for child in v._prev)
+        if seed:
+            root.grad = 1.0
+        for v in reversed(topo) if reverse else topo:
+            v._backward()
+
+    return backward
+
+
+def test_micrograd_style_backward_passes() -> None:
+    report = autograd.check_backward(micrograd_backward())
+    assert report.passed, str(report)
+
+
+@pytest.mark.parametrize(
+    ("backward", "mistake"),
+    [
+        (micrograd_backward(recursive=True), "recursion_depth"),
+        (micrograd_backward(recursive=True, visited=False), "double_count"),
+        (micrograd_backward(seed=False), "unseeded"),
+        (micrograd_backward(reverse=False), "no_topological_order"),
+    ],
+)
+def test_micrograd_style_backward_bugs_are_named(backward: Callable[[Value], None], mistake: str) -> None:
+    report = autograd.check_backward(backward)
+    assert report.mistake == mistake, str(report)
+
+
+def test_exercise_notebook_checks_every_solution() -> None:
+    """notebooks/11_exercises: each answer cell (tag ``solution``) is followed by a check that must pass."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "notebooks" / "11_exercises.ipynb"
+    cells = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+    solutions = [i for i, c in enumerate(cells) if "solution" in c["metadata"].get("tags", [])]
+    assert len(solutions) == 6
+    for i in solutions:
+        check = "".join(cells[i + 1]["source"])
+        assert "check_" in check and "assert" in check and "passed" in check, check
