@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import SimpleNamespace
 
 import pytest
@@ -114,7 +114,8 @@ def test_op_report_displays_as_html() -> None:
 
 
 # ----------------------------------------------------------------------------- check_backward
-def _topo(out: Value) -> list[Value]:
+def _topo(out: Value, children: Callable[[Value], Iterable[Value]] = lambda v: v.inputs) -> list[Value]:
+    """A topological order (inputs first), built with an explicit stack."""
     topo: list[Value] = []
     seen: set[Value] = set()
     stack: list[tuple[Value, bool]] = [(out, False)]
@@ -125,7 +126,7 @@ def _topo(out: Value) -> list[Value]:
         elif v not in seen:
             seen.add(v)
             stack.append((v, True))
-            stack.extend((x, False) for x in v.inputs)
+            stack.extend((x, False) for x in children(v))
     return topo
 
 
@@ -372,15 +373,7 @@ def micrograd_backward(visited: bool = True, seed: bool = True, reverse: bool = 
 
             build(root)
         else:
-            stack: list[tuple[Value, bool]] = [(root, False)]
-            while stack:
-                v, done = stack.pop()
-                if done:
-                    topo.append(v)
-                elif v not in seen:
-                    seen.add(v)
-                    stack.append((v, True))
-                    stack.extend((child, False) for child in v._prev)
+            topo = _topo(root, lambda v: v._prev)
         if seed:
             root.grad = 1.0
         for v in reversed(topo) if reverse else topo:
