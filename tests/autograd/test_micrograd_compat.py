@@ -206,7 +206,7 @@ def test_draw_dot_built_on_prev_and_op_draws_the_same_graph_as_micrograds() -> N
 
     def lines(root: Any) -> list[str]:
         text = draw_dot(root).source
-        nodes = sorted(trace(root)[0], key=lambda n: (n.data, n._op))
+        nodes = sorted(trace(root)[0], key=lambda n: (n.data, n._op, n.grad))
         for i, n in sorted(enumerate(nodes), key=lambda item: -len(str(id(item[1])))):
             text = text.replace(str(id(n)), f"n{i}")
         return sorted(text.splitlines())
