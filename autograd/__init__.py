@@ -8,6 +8,10 @@
 8.0
 """
 
+from . import _install_check
+
+_install_check.check_install(__file__)  # another project's files in this folder: stop, naming them and the fix
+
 from .checks import check_backward, check_op
 from .compiled import compile
 from .functional import dot, grad, hessian, log_softmax, logsumexp, mean, softmax, sum, value_and_grad
