@@ -32,6 +32,7 @@ from typing import Any
 
 __all__ = [
     "clock",
+    "version",
     "environment",
     "settle",
     "gc_disabled",
@@ -50,7 +51,8 @@ __all__ = [
 clock = time.process_time
 
 
-def _version(dist: str) -> str:
+def version(dist: str) -> str:
+    """The installed version of distribution ``dist`` (for labels in tables), or "not installed"."""
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
@@ -59,7 +61,7 @@ def _version(dist: str) -> str:
 
 def environment() -> str:
     """One line naming the machine and versions, to head every recorded figure."""
-    versions = ", ".join(f"{d} {_version(d)}" for d in ("deltagrad", "micrograd", "torch", "numpy"))
+    versions = ", ".join(f"{d} {version(d)}" for d in ("deltagrad", "micrograd", "torch", "numpy"))
     load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
     return (
         f"{date.today().isoformat()} · Python {platform.python_version()} ({platform.python_implementation()}) · "

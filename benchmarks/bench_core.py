@@ -39,6 +39,7 @@ from ._harness import (
     time_interleaved,
     traced_bytes,
     verdict,
+    version,
 )
 
 SEED = 0
@@ -105,6 +106,11 @@ def torch_engine() -> Engine:
 
 
 ENGINES = {"deltagrad": deltagrad_engine, "micrograd": micrograd_engine, "torch": torch_engine}
+LABELS = {
+    "deltagrad": "deltagrad",
+    "micrograd": f"micrograd {version('micrograd')}",
+    "torch": f"torch {version('torch')} 0-dim",
+}
 
 
 # --------------------------------------------------------------------------- 1. the mixed add/mul graph
@@ -411,8 +417,8 @@ def main() -> None:
         [name, f"{t * 1e3:.1f}", _us(t, n), ratio(t / mixed["deltagrad"])]
         for name, t in (
             ("deltagrad", mixed["deltagrad"]),
-            ("micrograd 0.1.0", mixed["micrograd"]),
-            ("torch 2.13 0-dim", mixed["torch"]),
+            (LABELS["micrograd"], mixed["micrograd"]),
+            (LABELS["torch"], mixed["torch"]),
             ("(micrograd, GC off)", mixed["micrograd, GC off"]),
             ("(deltagrad, GC off)", mixed["deltagrad, GC off"]),
         )
@@ -452,8 +458,8 @@ def main() -> None:
     print("   it), so its graph is ~9x smaller: compare step times. The sum-chain row runs micrograd's exact graph.")
     labels = {
         "deltagrad": "deltagrad (dot neurons)",
-        "micrograd": "micrograd 0.1.0",
-        "torch": "torch 2.13 0-dim",
+        "micrograd": LABELS["micrograd"],
+        "torch": LABELS["torch"],
         "deltagrad, sum-chain neurons": "deltagrad (sum-chain neurons)",
         "micrograd, GC off": "(micrograd, GC off)",
     }
@@ -479,7 +485,7 @@ def main() -> None:
             ratio(traced[key][0] / traced["deltagrad"][0]),
             ratio(rss[key] / rss["deltagrad"]),
         ]
-        for key, label in (("deltagrad", "deltagrad"), ("micrograd", "micrograd 0.1.0"), ("torch", "torch 2.13 0-dim"))
+        for key, label in LABELS.items()
     ]
     header = ["engine", "retained B/node", "peak B/node", "RSS B/node", "retained vs dg", "RSS vs dg"]
     print(table(header, rows), "\n")

@@ -38,7 +38,7 @@ SEED = 0
 BATCH_SIZE = 256
 LEARNING_RATE = 0.05
 MOMENTUM = 0.9
-N_TRAIN, N_FEATURES, N_CLASSES = 60_000, 784, 10
+N_TRAIN, N_TEST, N_FEATURES, N_CLASSES = 60_000, 10_000, 784, 10
 STEP_REPEATS = 20
 STEP_BATCHES = (BATCH_SIZE, 1024, 4096)
 
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         X, X_test, y, y_test = nn.data.mnist(args.mnist)
         source, epochs = f"MNIST from {args.mnist}", args.epochs
     else:
-        X, X_test, y, y_test = synthetic_mnist(N_TRAIN, 10_000)
+        X, X_test, y, y_test = synthetic_mnist(N_TRAIN, N_TEST)
         source, epochs = "synthetic MNIST-shaped data (no --mnist DIR given)", 1
     settle()
     model, seconds, train_accuracy = train_epochs(X, y, epochs)

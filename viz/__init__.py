@@ -21,7 +21,17 @@ del _util, _Path, _check, _module
 from typing import Any
 
 from .checks import DeltaReport, check_deltas, walk_steps
-from .dot import DEFAULT_MAX_NODES, STYLES, draw_graph, escape_label, format_number, label_markup, node_kind
+from .dot import (
+    DEFAULT_MAX_NODES,
+    STYLES,
+    draw_graph,
+    escape_label,
+    format_number,
+    label_markup,
+    node_kind,
+    node_name,
+    op_node_name,
+)
 from .graph import INSTALL_HINT, Graph, GraphvizNotFoundError
 from .plots import history_series, plot_decision_boundary, plot_descent, plot_history
 from .render import save, to_svg
@@ -61,6 +71,8 @@ __all__ = [
     "label_markup",
     "format_number",
     "node_kind",
+    "node_name",
+    "op_node_name",
     "STYLES",
     "DEFAULT_MAX_NODES",
     "check_deltas",

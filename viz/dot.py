@@ -24,7 +24,17 @@ from nn import ACTIVATIONS, Layer, Module, Parameter
 
 from .graph import Graph
 
-__all__ = ["draw_graph", "escape_label", "format_number", "label_markup", "node_kind", "STYLES", "DEFAULT_MAX_NODES"]
+__all__ = [
+    "draw_graph",
+    "escape_label",
+    "format_number",
+    "label_markup",
+    "node_kind",
+    "node_name",
+    "op_node_name",
+    "STYLES",
+    "DEFAULT_MAX_NODES",
+]
 
 DEFAULT_MAX_NODES = 150
 """Above this many drawn nodes (values plus ops), whole neurons collapse into summary nodes."""
@@ -140,6 +150,16 @@ def node_kind(v: Value) -> Kind:
     if isinstance(v, Constant):
         return "constant"
     return "input"
+
+
+def node_name(v: Value) -> str:
+    """The DOT name of ``v``'s node in :func:`draw_graph`'s source (and the key of a lab's ``node_deltas``)."""
+    return f"v{v._id}"
+
+
+def op_node_name(v: Value) -> str:
+    """The DOT name of the op node drawn between ``v``'s inputs and ``v`` (``v`` must be computed)."""
+    return f"o{v._id}"
 
 
 # ---------------------------------------------------------------------------- nn structure
@@ -312,7 +332,7 @@ class _Drawing:
         return drawn + len(set(plan.values()))
 
     def _name(self, x: Value) -> str:
-        return self.summary_names[self.unit[x]] if x in self.unit else f"v{x._id}"
+        return self.summary_names[self.unit[x]] if x in self.unit else node_name(x)
 
     # ------------------------------------------------------------- text
     def _delta_text(self, v: Value) -> tuple[str, bool]:
@@ -408,9 +428,9 @@ class _Drawing:
                 neuron = s.unit.get(v)
                 if v.inputs:
                     text = f"<{escape_label(self._op_text(v))}>"
-                    put(neuron, True, f"o{v._id}", "op", text, {"tooltip": escape_label(op_of(v).doc)}, False)
+                    put(neuron, True, op_node_name(v), "op", text, {"tooltip": escape_label(op_of(v).doc)}, False)
                 kind = "output" if v in self.roots and v.inputs else node_kind(v)
-                put(neuron, True, f"v{v._id}", kind, self._value_label(v), {}, v is self.highlight)
+                put(neuron, True, node_name(v), kind, self._value_label(v), {}, v is self.highlight)
         for key, out in outputs.items():
             neuron = s.unit[out]
             if key[0] == "neuron":
@@ -462,8 +482,8 @@ class _Drawing:
             lit = [(x, v) in self.highlight_edges for x in v.inputs]
             for i, x in enumerate(v.inputs):
                 label = {"label": f"<∂={escape_label(grads[i])}>"} if grads else {}
-                self._edge(g, self._name(x), f"o{v._id}", lit[i], **label)
-            self._edge(g, f"o{v._id}", f"v{v._id}", any(lit))
+                self._edge(g, self._name(x), op_node_name(v), lit[i], **label)
+            self._edge(g, op_node_name(v), node_name(v), any(lit))
 
     def _legend(self, g: Graph) -> None:
         order = ["parameter", "input", "constant", "computed", "output", "op", "neuron", "layer"]

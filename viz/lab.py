@@ -53,7 +53,7 @@ from autograd import Value
 from autograd.value import walk
 from nn import losses as nn_losses
 
-from .dot import DEFAULT_MAX_NODES, _Drawing, _Options, draw_graph
+from .dot import DEFAULT_MAX_NODES, _Drawing, _Options, draw_graph, node_name
 from .steps import MAX_FRAMES, _backward, backward_steps
 
 __all__ = ["explore", "Explorer", "Lab", "GraphView", "GraphvizWasm", "STATIC"]
@@ -600,8 +600,8 @@ class Lab(_Widget):
         x = ", ".join(f"{v:.3g}" for v in self.X[self.probe])
         with self.hold_sync():
             self.dot = dot
-            self.node_deltas = {f"v{v._id}": d for v, d in deltas.items()}
-            self.parameter_nodes = {f"v{p._id}": i for i, p in enumerate(self._params)}
+            self.node_deltas = {node_name(v): d for v, d in deltas.items()}
+            self.parameter_nodes = {node_name(p): i for i, p in enumerate(self._params)}
             self.probe_loss = L.data
             self.probe_caption = f"sample {self.probe}: x = ({x}), y = {self.points[self.probe][2]:g}, L = {L.data:.4f}"
             self.boundary = self._boundary()

@@ -8,8 +8,6 @@ import pytest
 import nn
 from autograd import Value
 
-torch = pytest.importorskip("torch")
-
 START = [0.8, -1.3, 0.4]
 
 
@@ -35,7 +33,13 @@ def _ours(make, steps=25):
     return _trajectory([nn.Parameter(v) for v in START], make, lambda p: p.data, steps)
 
 
-def _torch(make, steps=25):
+@pytest.fixture
+def torch():
+    """torch 2.13.0, the reference (test extra): only the tests comparing with it need it."""
+    return pytest.importorskip("torch")
+
+
+def _torch(torch, make, steps=25):
     params = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in START]
     return _trajectory(params, make, lambda p: p.item(), steps)
 
@@ -50,9 +54,9 @@ def _torch(make, steps=25):
         {"lr": 0.05, "weight_decay": 0.3},
     ],
 )
-def test_sgd_trajectory_matches_torch(kwargs) -> None:
+def test_sgd_trajectory_matches_torch(kwargs, torch) -> None:
     ours = _ours(lambda ps: nn.SGD(ps, **kwargs))
-    theirs = _torch(lambda ps: torch.optim.SGD(ps, **kwargs))
+    theirs = _torch(torch, lambda ps: torch.optim.SGD(ps, **kwargs))
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
 
 
@@ -60,9 +64,9 @@ def test_sgd_trajectory_matches_torch(kwargs) -> None:
     "kwargs",
     [{"lr": 0.05}, {"lr": 0.1, "betas": (0.8, 0.99), "eps": 1e-6}, {"lr": 0.05, "weight_decay": 0.1}],
 )
-def test_adam_trajectory_matches_torch(kwargs) -> None:
+def test_adam_trajectory_matches_torch(kwargs, torch) -> None:
     ours = _ours(lambda ps: nn.Adam(ps, **kwargs))
-    theirs = _torch(lambda ps: torch.optim.Adam(ps, **kwargs))
+    theirs = _torch(torch, lambda ps: torch.optim.Adam(ps, **kwargs))
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
 
 
@@ -85,7 +89,7 @@ def test_plain_sgd_is_w_minus_lr_grad() -> None:
     assert w.data == 2.0 - 0.1 * 0.5
 
 
-def test_schedules_match_torch() -> None:
+def test_schedules_match_torch(torch) -> None:
     lam = lambda e: 1.0 - 0.9 * e / 10  # noqa: E731
     for ours_cls, torch_cls, kwargs in (
         (nn.LambdaLR, torch.optim.lr_scheduler.LambdaLR, {"lr_lambda": lam}),

@@ -58,14 +58,14 @@ def test_every_value_and_op_is_a_node_with_edges_input_op_result(neuron):
     nodes = by_name(g)
     values = neuron.o.walk()
     computed = [v for v in values if v.inputs]
-    assert {f"v{v._id}" for v in values} | {f"o{v._id}" for v in computed} == set(nodes)
+    assert {viz.node_name(v) for v in values} | {viz.op_node_name(v) for v in computed} == set(nodes)
     edges = {(e.get_source(), e.get_destination()) for e in all_edges(g)}
-    expected = {(f"v{x._id}", f"o{v._id}") for v in computed for x in v.inputs}
-    expected |= {(f"o{v._id}", f"v{v._id}") for v in computed}
+    expected = {(viz.node_name(x), viz.op_node_name(v)) for v in computed for x in v.inputs}
+    expected |= {(viz.op_node_name(v), viz.node_name(v)) for v in computed}
     assert edges == expected
     for v in computed:
-        assert nodes[f"o{v._id}"].get_label() == f"<{OPS[v.op].symbol}>"
-    label = nodes[f"v{neuron.w1._id}"].get_label()
+        assert nodes[viz.op_node_name(v)].get_label() == f"<{OPS[v.op].symbol}>"
+    label = nodes[viz.node_name(neuron.w1)].get_label()
     assert "<B>w1</B>" in label and "data -3.0000" in label and "δ 1.0000" in label
 
 
@@ -74,11 +74,19 @@ def test_leaf_kinds_are_told_apart_by_shape_or_colour_and_the_legend_lists_them(
     out = w * x + 2
     nodes = by_name(parse(viz.draw_graph(out)))
     kinds = {name: n.get("class").strip('"') for name, n in nodes.items()}
-    assert kinds[f"v{x._id}"] == "input" and kinds[f"v{w._id}"] == "parameter" and kinds[f"v{out._id}"] == "output"
+    assert (
+        kinds[viz.node_name(x)] == "input"
+        and kinds[viz.node_name(w)] == "parameter"
+        and kinds[viz.node_name(out)] == "output"
+    )
     (const,) = [v for v in out.walk() if isinstance(v, Constant)]
-    assert kinds[f"v{const._id}"] == "constant"
+    assert kinds[viz.node_name(const)] == "constant"
     looks = {
-        k: (nodes[f"v{v._id}"].get("shape"), nodes[f"v{v._id}"].get("style"), nodes[f"v{v._id}"].get("fillcolor"))
+        k: (
+            nodes[viz.node_name(v)].get("shape"),
+            nodes[viz.node_name(v)].get("style"),
+            nodes[viz.node_name(v)].get("fillcolor"),
+        )
         for k, v in (("x", x), ("w", w), ("c", const))
     }
     assert len(set(looks.values())) == 3
@@ -105,9 +113,9 @@ def test_local_grads_on_edges_come_from_the_op_table(neuron):
             labels.setdefault((e.get_source(), e.get_destination()), []).append(e.get_label())
     for v in neuron.o.walk():
         for x, d in zip(v.inputs, local_grads(v)):
-            assert f"<∂={viz.format_number(d)}>" in labels[(f"v{x._id}", f"o{v._id}")]
+            assert f"<∂={viz.format_number(d)}>" in labels[(viz.node_name(x), viz.op_node_name(v))]
     n = neuron.n
-    tanh_edge = labels[(f"v{n._id}", f"o{neuron.o._id}")]
+    tanh_edge = labels[(viz.node_name(n), viz.op_node_name(neuron.o))]
     assert tanh_edge == [f"<∂={viz.format_number(1 - math.tanh(n.data) ** 2)}>"]  # the lecture's 0.5000
     assert tanh_edge == ["<∂=0.5000>"]
 
@@ -116,7 +124,7 @@ def test_repeated_input_keeps_both_edges_and_their_local_grads():
     a = Value(3.0, label="a")
     y = a * a
     edges = [e for e in all_edges(parse(viz.draw_graph(y, show_local_grads=True, legend=False)))]
-    into_op = [e for e in edges if e.get_source() == f"v{a._id}"]
+    into_op = [e for e in edges if e.get_source() == viz.node_name(a)]
     assert len(into_op) == 2 and [e.get_label() for e in into_op] == ["<∂=3.0000>", "<∂=3.0000>"]
 
 
@@ -133,8 +141,8 @@ def test_deltas_override_and_unknown_show_a_question_mark(neuron):
     options = _Options("LR", False, True, None, 4, False)
     g = parse(_Drawing([neuron.o], options, deltas={neuron.o: 1.0}).build())
     nodes = by_name(g)
-    assert "δ 1.0000" in nodes[f"v{neuron.o._id}"].get_label()
-    assert "δ ?" in nodes[f"v{neuron.n._id}"].get_label()
+    assert "δ 1.0000" in nodes[viz.node_name(neuron.o)].get_label()
+    assert "δ ?" in nodes[viz.node_name(neuron.n)].get_label()
 
 
 @pytest.mark.parametrize(
@@ -206,7 +214,7 @@ def test_network_is_clustered_per_neuron_inside_layers_from_its_module_structure
     assert "w<SUP>[1&#93;</SUP><SUB>21</SUB>" in labels and "b<SUP>[1&#93;</SUP><SUB>2</SUB>" in labels
     # inputs stay outside every cluster
     top = {n.get_name() for n in g.get_nodes()}
-    assert {f"v{x._id}" for x in out.walk() if x.label in ("x1", "x2")} <= top
+    assert {viz.node_name(x) for x in out.walk() if x.label in ("x1", "x2")} <= top
     assert not clusters(parse(viz.draw_graph(out, group="none", legend=False)))
 
 
@@ -246,13 +254,13 @@ def test_graph_made_under_no_grad_is_one_node():
     with no_grad():
         y = x * 3
     nodes = by_name(parse(viz.draw_graph(y, legend=False)))
-    assert list(nodes) == [f"v{y._id}"]
+    assert list(nodes) == [viz.node_name(y)]
 
 
 def test_dot_node_and_bias_edges():
     w = [Value(1.0), Value(2.0)]
     z = dot(w, [3.0, 4.0], bias=Value(0.5))
-    edges = [e for e in all_edges(parse(viz.draw_graph(z, legend=False))) if e.get_destination() == f"o{z._id}"]
+    edges = [e for e in all_edges(parse(viz.draw_graph(z, legend=False))) if e.get_destination() == viz.op_node_name(z)]
     assert len(edges) == 5
 
 

@@ -89,8 +89,8 @@ def test_probe_graph_shows_the_engines_data_and_delta(lab, data):
     L, grads = probe_reference(twin, X, y, lab.probe)
     assert lab.probe_loss == pytest.approx(L.data, abs=1e-12)
     for p, g in zip(lab.model.parameters(), grads):
-        assert lab.node_deltas[f"v{p._id}"] == pytest.approx(g, abs=1e-12)
-        assert lab.parameter_nodes[f"v{p._id}"] == lab.optimizer.params.index(p)
+        assert lab.node_deltas[viz.node_name(p)] == pytest.approx(g, abs=1e-12)
+        assert lab.parameter_nodes[viz.node_name(p)] == lab.optimizer.params.index(p)
     assert f"data {viz.format_number(L.data)}" in lab.dot
     first = lab.model.parameters()[0]
     assert f"δ {viz.format_number(grads[0])}" in lab.dot and f"data {viz.format_number(first.data)}" in lab.dot
@@ -109,7 +109,7 @@ def test_editing_a_weight_recomputes_every_panel(lab, data):
     twin.load_state_dict(lab.model.state_dict())
     L, grads = probe_reference(twin, X, y, lab.probe)
     assert lab.probe_loss == pytest.approx(L.data, abs=1e-12)
-    assert lab.node_deltas[f"v{lab.optimizer.params[2]._id}"] == pytest.approx(grads[2], abs=1e-12)
+    assert lab.node_deltas[viz.node_name(lab.optimizer.params[2])] == pytest.approx(grads[2], abs=1e-12)
     assert lab.parameters[2]["value"] == 1.75
     assert [r["value"] for r in lab.parameters][:2] == params_before[:2]
     assert lab.loss_value == pytest.approx(nn.evaluate(twin, X, y, LOSS)["loss"], abs=1e-12)
@@ -134,7 +134,7 @@ def test_picking_a_probe_redraws_its_graph(lab, data):
     L, grads = probe_reference(twin, X, y, 11)
     assert lab.probe_loss == pytest.approx(L.data, abs=1e-12)
     assert lab.probe_caption.startswith("sample 11:")
-    assert lab.node_deltas[f"v{lab.optimizer.params[0]._id}"] == pytest.approx(grads[0], abs=1e-12)
+    assert lab.node_deltas[viz.node_name(lab.optimizer.params[0])] == pytest.approx(grads[0], abs=1e-12)
     with pytest.raises(Exception, match="probe must be a sample index"):
         lab.probe = 40
 

@@ -38,11 +38,11 @@ def test_neuron_svg_has_every_node_with_its_data_and_delta(neuron, svg_reader):
         neuron.x2: (0.0, (1 - tanh_n**2) * 1.0),
     }
     for v, (data, delta) in expected.items():
-        node = nodes[f"v{v._id}"]
+        node = nodes[viz.node_name(v)]
         assert f"data {data:.4f}" in node.texts and f"δ {delta + 0.0:.4f}" in node.texts, node.texts
         assert node.texts[0] == v.label
-    assert nodes[f"v{neuron.o._id}"].texts == ["o", "data 0.7071", "δ 1.0000"]
-    assert nodes[f"v{neuron.n._id}"].texts == ["n", "data 0.8814", "δ 0.5000"]
+    assert nodes[viz.node_name(neuron.o)].texts == ["o", "data 0.7071", "δ 1.0000"]
+    assert nodes[viz.node_name(neuron.n)].texts == ["n", "data 0.8814", "δ 0.5000"]
     assert {n.texts[0] for n in items["node"] if n.title.startswith("o")} == {"*", "+", "tanh"}
     assert len(items["edge"]) == sum(len(v.inputs) + 1 for v in ops)
 
@@ -55,8 +55,8 @@ def test_edge_labels_in_svg_are_the_local_derivatives(neuron, svg_reader):
         labels.setdefault(e.title, []).extend(e.texts)
     for v in neuron.o.walk():
         for x, d in zip(v.inputs, local_grads(v)):
-            assert f"∂={viz.format_number(d)}" in labels[f"v{x._id}->o{v._id}"]
-    assert labels[f"v{neuron.n._id}->o{neuron.o._id}"] == ["∂=0.5000"]
+            assert f"∂={viz.format_number(d)}" in labels[f"{viz.node_name(x)}->{viz.op_node_name(v)}"]
+    assert labels[f"{viz.node_name(neuron.n)}->{viz.op_node_name(neuron.o)}"] == ["∂=0.5000"]
 
 
 def test_legend_is_drawn(neuron, svg_reader):
@@ -103,7 +103,7 @@ def test_real_mlp_svg_has_neuron_clusters_inside_layer_clusters(svg_reader):
     assert layer_text["cluster_neuron_layers_1_neurons_1"] == "neuron 2"
     nodes = value_nodes(items)
     for p in model.parameters():  # every weight drawn with its data and δ
-        texts = nodes[f"v{p._id}"].texts
+        texts = nodes[viz.node_name(p)].texts
         assert f"data {viz.format_number(p.data)}" in texts and f"δ {viz.format_number(p.grad)}" in texts
 
 
@@ -215,7 +215,7 @@ def test_any_label_renders_to_valid_svg_showing_that_text(names, svg_reader):
     items = svg_reader(viz.to_svg(root, show_local_grads=True))
     nodes = value_nodes(items)
     for x in xs:
-        texts = nodes[f"v{x._id}"].texts
+        texts = nodes[viz.node_name(x)].texts
         # a multi-line label is drawn as one text element per (non-empty) line; data and δ follow
         data = texts.index(f"data {viz.format_number(x.data)}")
         lines = _shown(x.label).replace("\xa0", " ").split("\n")  # the reader reads nbsp as a space
@@ -226,7 +226,7 @@ def test_any_label_renders_to_valid_svg_showing_that_text(names, svg_reader):
 def test_svg_output_is_utf8_with_non_ascii_intact(svg_reader):
     v = Value(1.0, label="ŷ")
     items = svg_reader(viz.to_svg(v))
-    assert value_nodes(items)[f"v{v._id}"].texts[0] == "ŷ"
+    assert value_nodes(items)[viz.node_name(v)].texts[0] == "ŷ"
 
 
 @pytest.mark.skipif(os.name != "posix", reason="PATH simulation written for POSIX")

@@ -1,0 +1,62 @@
+"""Smoke test: every benchmark's ``main()`` runs end to end at tiny sizes, so the benchmarks cannot rot.
+
+The figures at these sizes mean nothing; what is checked is that each report is printed whole, with the
+peers' versions read from the installed distributions (never hard-coded).
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import import_module, metadata
+from typing import Any
+
+import pytest
+
+import nn
+from benchmarks.__main__ import available
+
+# Per benchmark: module attributes replaced for the run (sizes, repeats; for bench_core the size defaults of its
+# graph builders). A new benchmark must add its tiny sizes here (test_every_benchmark_has_tiny_sizes says so).
+TINY: dict[str, dict[str, Any]] = {
+    "core": {
+        "MIXED_REPEATS": 1,
+        "MLP_REPEATS": 1,
+        "CHAIN_NODES": 2_000,
+        "CLOSURE_REPEATS": 1,
+        "mixed_plan": lambda m: functools.partial(m.mixed_plan, 200, 10),
+        "mlp_data": lambda m: functools.partial(m.mlp_data, 8),
+        "tanh_layer": lambda m: functools.partial(m.tanh_layer, n=20),
+        "attribute_bytes": lambda m: functools.partial(m.attribute_bytes, 200),
+    },
+    "digits": {"EPOCHS": 1},
+    "mnist": {"N_TRAIN": 300, "N_TEST": 100, "STEP_REPEATS": 1, "STEP_BATCHES": (16,), "DIGITS_EPOCHS": 1},
+}
+
+
+def test_every_benchmark_has_tiny_sizes() -> None:
+    assert sorted(TINY) == available(), "add the new benchmark's tiny sizes to TINY in tests/test_benchmarks.py"
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_benchmark_main_runs_at_tiny_sizes(name: str, monkeypatch, capsys) -> None:
+    module = import_module(f"benchmarks.bench_{name}")
+    for attribute, value in TINY[name].items():
+        assert hasattr(module, attribute), f"bench_{name} has no {attribute} any more: update TINY"
+        monkeypatch.setattr(module, attribute, value(module) if callable(value) else value)
+    X, y = nn.digits()
+    monkeypatch.setattr(nn, "digits", lambda: (X[:200], y[:200]))  # bench_digits trains on nn.digits()
+    if name == "mnist":
+        monkeypatch.setattr(import_module("benchmarks.bench_digits"), "EPOCHS", 1)
+        module.main([])
+    else:
+        module.main()
+    out = capsys.readouterr().out
+    assert "not installed" not in out
+    if name == "core":
+        for peer in ("micrograd", "torch"):
+            assert f"{peer} {metadata.version(peer)}" in out  # the installed version labels the rows
+        assert "Issues 2 and 11 bars" in out and "bench_core took" in out
+    if name == "digits":
+        assert "digits MLP(64,[32,10]) scalar" in out and "test accuracy" in out
+    if name == "mnist":
+        assert "synthetic MNIST-shaped data" in out and "3. digits 8×8" in out
