@@ -89,9 +89,9 @@ def test_each_frame_shows_known_deltas_and_question_marks_for_the_rest(neuron, s
         unknown = [t for t, node in values.items() if "δ ?" in node.texts]
         assert len(unknown) == n - (k + 1)
         for frame in steps[: k + 1]:
-            assert f"δ {viz.format_number(frame.delta)}" in values[f"v{frame.node._id}"].texts
+            assert f"δ {viz.format_number(frame.delta)}" in values[viz.node_name(frame.node)].texts
         highlighted = [node.title for node in items["node"] if "highlight" in node.classes]
-        assert highlighted == [f"v{steps[k].node._id}"]
+        assert highlighted == [viz.node_name(steps[k].node)]
 
 
 def test_frames_keep_one_layout_so_the_slider_does_not_jump(neuron):
