@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
 from .grad_mode import enable_grad
 from .ops import FLOAT, OPS, Op
-from .value import Constant, Number, Value, _operand, backprop
+from .value import Constant, Number, Value, _operand, backprop, seed_of
 
 __all__ = ["sum", "dot", "mean", "logsumexp", "softmax", "log_softmax", "grad", "value_and_grad", "hessian"]
 
@@ -192,22 +192,117 @@ def value_and_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> C
     return _grad_and_value(f, argnums, "value_and_grad")
 
 
-def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
-    """The function computing ∂f/∂args[argnums], in the style of JAX.
+@overload
+def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]: ...
 
-    Arguments may be numbers, Values or lists of them (the gradient is then a
-    list). Called with numbers it returns floats; called with Values, or inside
-    a function another ``grad`` is differentiating, it returns Values recorded
-    in a graph, so calls compose: ``grad(grad(f))`` is the second derivative and
-    ``grad(grad(f, 0), 1)`` a mixed partial. ``f`` always records its graph,
-    even under ``no_grad``.
+
+@overload
+def grad(
+    outputs: Value | Sequence[Value],
+    inputs: Value | Sequence[Value],
+    grad_outputs: Value | Number | Sequence[Value | Number] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Value | None, ...]: ...
+
+
+def grad(*args: Any, **kwargs: Any) -> Any:
+    """Gradients in two forms: JAX's ``grad(f, argnums=0)`` and PyTorch's ``grad(outputs, inputs, ...)``.
+
+    **JAX form** (first argument a function): returns the function computing
+    ∂f/∂args[argnums]. Arguments may be numbers, Values or lists of them (the
+    gradient is then a list). Called with numbers it returns floats; called
+    with Values, or inside a function another ``grad`` is differentiating, it
+    returns Values recorded in a graph, so calls compose: ``grad(grad(f))`` is
+    the second derivative and ``grad(grad(f, 0), 1)`` a mixed partial. ``f``
+    always records its graph, even under ``no_grad``.
 
     >>> f = lambda x: x ** 3
     >>> grad(f)(2.0), grad(grad(f))(2.0), grad(grad(grad(f)))(2.0)
     (12.0, 12.0, 6.0)
+
+    **PyTorch form** (first argument a Value or a list of Values), as
+    ``torch.autograd.grad(outputs, inputs, grad_outputs=None, retain_graph=None,
+    create_graph=False, allow_unused=False)``: returns a tuple with
+    Σₖ grad_outputsₖ·∂outputsₖ/∂input for each input (``grad_outputs``
+    defaults to 1 for each output), as Values, without touching any ``.grad``.
+    With ``create_graph=True`` they are recorded in a graph (differentiate them
+    again); an input the outputs do not depend on is an error, or None with
+    ``allow_unused=True``. ``retain_graph`` is accepted and does nothing: a
+    deltagrad graph is never freed.
+
+    >>> x = Value(2.0)
+    >>> y = x ** 3
+    >>> (dx,) = grad(y, [x], create_graph=True)
+    >>> dx.data, grad(dx, x)[0].data
+    (12.0, 12.0)
     """
+    first = args[0] if args else kwargs.get("outputs", kwargs.get("f"))
+    if _are_values(first):
+        return _torch_grad(*args, **kwargs)
+    if callable(first):
+        return _jax_grad(*args, **kwargs)
+    raise TypeError(
+        "grad: expected a function (JAX form, grad(f)) or a Value or list of Values (PyTorch form, "
+        f"grad(outputs, inputs)), got {type(first).__name__}"
+    )
+
+
+def _are_values(x: Any) -> bool:
+    return isinstance(x, Value) or (
+        isinstance(x, (list, tuple)) and len(x) > 0 and all(isinstance(v, Value) for v in x)
+    )
+
+
+def _jax_grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     run = _grad_and_value(f, argnums, "grad")
     return lambda *args: run(*args)[1]
+
+
+def _value_list(x: Any, what: str) -> list[Value]:
+    values = [x] if isinstance(x, Value) else list(x) if isinstance(x, (list, tuple)) else None
+    if not values or not all(isinstance(v, Value) for v in values):
+        raise TypeError(f"grad: {what} must be a Value or a non-empty list of Values, got {x!r}")
+    return values
+
+
+def _torch_grad(
+    outputs: Value | Sequence[Value],
+    inputs: Value | Sequence[Value],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Value | None, ...]:
+    outs, ins = _value_list(outputs, "outputs"), _value_list(inputs, "inputs")
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outs)
+    elif isinstance(outputs, Value) and not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outs):
+        raise ValueError(f"grad: {len(outs)} output(s) but {len(grad_outputs)} grad_outputs")
+    seeds = [seed_of(g, create_graph, "grad: grad_outputs") for g in grad_outputs]
+    for x in ins:
+        x._delta = None
+    order = backprop(outs, seeds, create_graph)
+    reachable = set(order)
+    result: list[Value | None] = []
+    for i, x in enumerate(ins):
+        if x not in reachable:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} ({x!r}) is not in the graph of the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            result.append(None)
+        elif create_graph:
+            result.append(Constant(0.0) if x._delta is None else x._delta)
+        else:
+            result.append(Value(x._delta))
+    for v in order:
+        v._delta = None
+    return tuple(result)
 
 
 def hessian(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
