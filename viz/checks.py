@@ -17,12 +17,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import graphviz
-
 from autograd import OPS, Value, local_grads
 from autograd.checks import CheckReport, chain_rule_step, node_name
 
 from .dot import DEFAULT_MAX_NODES, _Drawing, _group_option, _Options
+from .graph import GraphvizNotFoundError
 from .steps import MAX_FRAMES, BackwardSteps, Frame, backward_steps
 
 __all__ = ["check_deltas", "DeltaReport", "DeltaResult", "walk_steps"]
@@ -118,7 +117,7 @@ class DeltaReport(CheckReport):
             if frame is not None:
                 svg = frame.svg()
                 parts.append(f"<p>{html.escape(frame.caption)}</p>{svg[svg.find('<svg') :]}")
-        except graphviz.ExecutableNotFound as e:
+        except GraphvizNotFoundError as e:
             parts.append(f"<p>(no picture: {html.escape(str(e))})</p>")
         return '<div class="deltagrad-check">' + "".join(parts) + "</div>"
 

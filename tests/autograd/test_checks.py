@@ -413,3 +413,23 @@ def test_exercise_notebook_checks_every_solution() -> None:
     for i in solutions:
         check = "".join(cells[i + 1]["source"])
         assert "check_" in check and "assert" in check and "passed" in check, check
+
+
+@pytest.mark.parametrize(
+    ("assign", "upstream", "mistake"), [(True, True, "overwrite"), (False, False, "missing_upstream")]
+)
+def test_binary_closure_mistakes_are_named(assign: bool, upstream: bool, mistake: str) -> None:
+    def mul(self: Value, other: Value) -> Value:
+        out = Value(self.data * other.data, (self, other), "*")
+
+        def _backward() -> None:
+            g = out.grad if upstream else 1.0
+            for x, d in ((self, other.data), (other, self.data)):
+                x.grad = d * g if assign else x.grad + d * g
+
+        out._backward = _backward
+        return out
+
+    report = autograd.check_op(mul, "mul")
+    assert report.mistake == mistake, str(report)
+    assert report.forward_ok and not report.derivative_ok
