@@ -116,7 +116,8 @@ class DeltaReport(CheckReport):
             frame = self.frame()
             if frame is not None:
                 svg = frame.svg()
-                parts.append(f"<p>{html.escape(frame.caption)}</p>{svg[svg.find('<svg') :]}")
+                picture = svg[svg.find("<svg") :].replace("<svg", '<svg style="max-width:100%;height:auto"', 1)
+                parts.append(f"<p>{html.escape(frame.caption)}</p>{picture}")
         except GraphvizNotFoundError as e:
             parts.append(f"<p>(no picture: {html.escape(str(e))})</p>")
         return '<div class="deltagrad-check">' + "".join(parts) + "</div>"
