@@ -144,7 +144,7 @@ class _Widget(anywidget.AnyWidget):  # type: ignore[misc]
         for frame in record["frames"]:
             frames.append({k: v for k, v in frame.items() if previous.get(k, _MISSING) != v})
             previous = frame
-        record["frames"] = frames
+        record["frames"] = _rounded(frames)
         page = _PAGE.format(
             title=html.escape(title),
             css=(STATIC / "lab.css").read_text(encoding="utf-8"),
@@ -156,6 +156,17 @@ class _Widget(anywidget.AnyWidget):  # type: ignore[misc]
 
 
 _MISSING = object()
+
+
+def _rounded(data: Any) -> Any:
+    """``data`` with every float to 6 significant digits (more than any panel shows): a saved page half the size."""
+    if isinstance(data, float):
+        return float(f"{data:.6g}")
+    if isinstance(data, dict):
+        return {k: _rounded(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_rounded(v) for v in data]
+    return data
 
 
 _DOM_TRAITS = frozenset(anywidget.AnyWidget().trait_names(sync=True)) - {"_esm", "_css"}
@@ -220,6 +231,9 @@ class GraphView(_Widget):
 
     def _replay(self) -> dict[str, Any]:
         return {"view": "graph", "frames": [self._snapshot()]}
+
+    def __repr__(self) -> str:
+        return f"<GraphView: a graph of {self.dot.count('->')} edges, laid out in the browser by Graphviz-WASM>"
 
 
 # ---------------------------------------------------------------------------- explore
@@ -311,6 +325,11 @@ class Explorer(_Widget):
 
     def _replay(self) -> dict[str, Any]:
         return {"view": "explore", "frames": [self._snapshot()]}
+
+    def __repr__(self) -> str:
+        leaves = ", ".join(f"{k}={v:g}" for k, v in self.values.items())
+        grads = ", ".join(f"∂out/∂{k}={g:.4f}" for k, g in self.grads.items())
+        return f"<explore({leaves}): out={self.output:.4f}; {grads}>"
 
 
 def explore(fn: Callable[..., Value], **leaves: Any) -> Explorer:
@@ -642,6 +661,13 @@ class Lab(_Widget):
         if len(L.walk()) <= MAX_FRAMES:
             backward = [{"dot": f.graph.source, "caption": f.caption} for f in backward_steps(L)]
         return {"view": "lab", "frames": frames, "backward": backward}
+
+    def __repr__(self) -> str:
+        accuracy = f", accuracy {self.accuracy_value:.1%}" if self.accuracy_value >= 0 else ""
+        return (
+            f"<Lab: {type(self.model).__name__} on {len(self.y)} samples, step {self.steps} (epoch {self.epoch}), "
+            f"loss {self.loss_value:.4f}{accuracy}; probe sample {self.probe}, L = {self.probe_loss:.4f}>"
+        )
 
     @property
     def frames(self) -> list[dict[str, Any]]:

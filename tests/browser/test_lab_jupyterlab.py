@@ -138,8 +138,8 @@ def run_lab(page, jupyterlab, screenshots) -> None:
     nodes = graph_nodes(page)
     assert nodes[svg_key("w^[1]_11")] == shown(params["w^[1]_11"])
     assert nodes["L"] == shown(L)
-    row = page.locator(".dg-lab tr.dg-param-row", has_text="layers.0.neurons.0.w.0")
-    assert row.locator("td").nth(1).text_content() == "0.7500"
+    row = page.locator(".dg-lab .dg-param-row", has_text="layers.0.neurons.0.w.0")
+    assert row.locator(".dg-cell").nth(1).text_content() == "0.7500"
     page.screenshot(path=str(screenshots / "lab_jupyterlab_edit.png"), full_page=True)
 
     # explore: type a leaf's value, then step backward

@@ -66,37 +66,131 @@ function deltaFill(delta, largest) {
   return `rgb(${mix(r)},${mix(g)},${mix(b)})`;
 }
 
+// The node and edge statements of DOT source as the graphviz package writes it (one per line), in order:
+// { name: "v12" or "v12->o13", attrs: "[label=<...> ...]" }.
+const STATEMENT = /^\s*([A-Za-z_]\w*)(?:\s*->\s*([A-Za-z_]\w*))?\s*(\[.*\])?\s*$/;
+const KEYWORDS = new Set(["graph", "node", "edge", "digraph", "subgraph"]);
+
+function statements(dot) {
+  const out = [];
+  for (const line of dot.split("\n")) {
+    const m = STATEMENT.exec(line);
+    if (!m || KEYWORDS.has(m[1])) continue;
+    out.push({ name: m[2] ? `${m[1]}->${m[2]}` : m[1], attrs: m[3] || "" });
+  }
+  return out;
+}
+
+// A statement's label as the text runs Graphviz draws, one SVG <text> each ("w", "[1]", "11", "data 0.5000").
+const ENTITY = /&(?:#(\d+)|#x([0-9a-f]+)|(amp|lt|gt|quot|apos));/gi;
+const NAMED = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+const unescape = (text) =>
+  text.replace(ENTITY, (_, dec, hex, name) =>
+    name ? NAMED[name.toLowerCase()] : String.fromCodePoint(dec ? Number(dec) : parseInt(hex, 16)),
+  );
+
+function labelPieces(attrs) {
+  const at = attrs.indexOf("label=<");
+  if (at < 0) {
+    const quoted = /label="((?:[^"\\]|\\.)*)"/.exec(attrs);
+    return quoted ? [quoted[1]] : [];
+  }
+  let depth = 0;
+  let end = at + 6;
+  for (; end < attrs.length; end++) {
+    if (attrs[end] === "<") depth++;
+    else if (attrs[end] === ">" && --depth === 0) break;
+  }
+  const markup = attrs.slice(at + 7, end);
+  return markup.split(/<[^>]*>/).filter((piece) => piece.trim()).map(unescape);
+}
+
 // Graphviz-WASM has no fonts: it sizes text with built-in metrics, Helvetica's only for the plain name (a list
 // such as "Helvetica,Arial,sans-serif" falls back to the narrower Times). Lay out with Helvetica's metrics; the
 // stylesheet draws the text in Helvetica or its metric twins (Arial, Liberation Sans).
 const FONT_LIST = /fontname="?Helvetica,Arial,sans-serif"?/g;
+const SETTLE_MS = 400;
+const shapeOf = (dot) => dot.replace(/-?\d+(?:\.\d+)?(?:e[+-]\d+)?/g, "#"); // the graph without numbers and ids
 
-// Lay out `dot` with Graphviz-WASM into `box`; colour nodes by δ; make parameter nodes clickable.
-function drawGraph(box, viz, dot, { deltas = null, editable = null, onEdit = null } = {}) {
+function layOut(box, viz, dot) {
   let svg;
   try {
     svg = viz.renderSVGElement(dot.replace(FONT_LIST, "fontname=Helvetica"));
   } catch (e) {
     box.replaceChildren(h("pre", { class: "dg-error" }, `Graphviz could not lay out this graph: ${e.message}`));
-    return;
+    box.dgLayout = null;
+    return false;
   }
   svg.classList.add("dg-svg");
   box.replaceChildren(svg);
+  const items = new Map();
+  for (const g of svg.querySelectorAll("g.node, g.edge")) items.set(g.querySelector("title")?.textContent, g);
+  box.dgLayout = { shape: shapeOf(dot), names: statements(dot).map((st) => st.name), items };
+  for (const g of svg.querySelectorAll("g.node")) {
+    g.addEventListener("click", () => {
+      const { editable, onEdit } = box.dgOptions;
+      const name = g.querySelector("title").textContent;
+      if (editable && onEdit && name in editable) onEdit(editable[name]);
+    });
+  }
+  return true;
+}
+
+// The same graph with new numbers (a training step, a new weight): Graphviz's layout is kept and only the texts
+// change, which is what lets the lab redraw many times a second; a full layout follows once the numbers settle.
+function updateTexts(box, dot) {
+  const layout = box.dgLayout;
+  if (!layout || layout.shape !== shapeOf(dot)) return false;
+  const fresh = statements(dot);
+  if (fresh.length !== layout.names.length) return false;
+  const changes = [];
+  for (let i = 0; i < fresh.length; i++) {
+    const g = layout.items.get(layout.names[i]);
+    if (!g) continue;
+    const pieces = labelPieces(fresh[i].attrs);
+    const texts = g.querySelectorAll("text");
+    if (pieces.length && pieces.length !== texts.length) return false;
+    changes.push([g, fresh[i].name, pieces, texts]);
+  }
+  const items = new Map();
+  for (const [g, name, pieces, texts] of changes) {
+    g.querySelector("title").textContent = name;
+    items.set(name, g);
+    pieces.forEach((piece, k) => {
+      if (texts[k].textContent !== piece) texts[k].textContent = piece;
+    });
+  }
+  layout.names = fresh.map((st) => st.name);
+  layout.items = items;
+  return true;
+}
+
+function decorate(box) {
+  const { deltas, editable } = box.dgOptions;
   const largest = deltas ? Math.max(0, ...Object.values(deltas).map(Math.abs)) : 0;
-  for (const node of svg.querySelectorAll("g.node")) {
-    const name = node.querySelector("title")?.textContent;
+  for (const g of box.querySelectorAll("svg g.node")) {
+    const name = g.querySelector("title")?.textContent;
     if (deltas && name in deltas) {
-      for (const shape of node.querySelectorAll("polygon, ellipse, path")) {
+      for (const shape of g.querySelectorAll("polygon, ellipse, path")) {
         if (shape.getAttribute("fill") && shape.getAttribute("fill") !== "none") {
           shape.setAttribute("fill", deltaFill(deltas[name], largest));
         }
       }
     }
-    if (editable && name in editable && onEdit) {
-      node.classList.add("dg-editable");
-      node.addEventListener("click", () => onEdit(editable[name]));
-    }
+    g.classList.toggle("dg-editable", Boolean(editable && name in editable));
   }
+}
+
+// Draw `dot` into `box`: value nodes coloured by δ, parameter nodes clickable (onEdit(editable[name])).
+function drawGraph(box, viz, dot, { deltas = null, editable = null, onEdit = null } = {}) {
+  box.dgOptions = { deltas, editable, onEdit };
+  clearTimeout(box.dgSettle);
+  if (updateTexts(box, dot)) {
+    box.dgSettle = setTimeout(() => layOut(box, viz, dot) && decorate(box), SETTLE_MS);
+  } else if (!layOut(box, viz, dot)) {
+    return;
+  }
+  decorate(box);
 }
 
 // The bar where a learner types a new value for a parameter or a leaf.
@@ -388,7 +482,7 @@ function renderLab(model, el) {
   const caption = h("p", { class: "dg-caption" });
   const graphBox = h("div", { class: "dg-graph" }, "laying out the graph…");
   const backwardBar = h("div", { class: "dg-toolbar dg-backward" });
-  const table = h("table", { class: "dg-optimizer" });
+  const table = h("div", { class: "dg-optimizer", role: "table" });
   el.append(
     h(
       "div",
@@ -511,18 +605,36 @@ function renderLab(model, el) {
     );
   }
 
+  // Rows of a grid rather than a <table>: rows scrolled out of view skip layout (content-visibility), so a
+  // network's hundreds of parameters do not slow every redraw.
+  let tableShape = "";
   const drawTable = () => {
     const extra = model.get("optimizer_columns");
-    const head = h("tr", {}, ...["parameter", "value", "gradient", "last update", ...extra].map((c) => h("th", {}, c)));
-    const rows = model.get("parameters").map((p, i) =>
-      h(
-        "tr",
-        { class: "dg-param-row", "data-index": i, onclick: () => openEditor(i) },
-        h("td", {}, p.name),
-        ...["value", "grad", "update", ...extra].map((k) => h("td", {}, fmt(p[k]))),
-      ),
-    );
-    table.replaceChildren(h("thead", {}, head), h("tbody", {}, ...rows));
+    const keys = ["value", "grad", "update", ...extra];
+    const params = model.get("parameters");
+    const shape = `${params.length}:${extra.join(",")}`;
+    if (shape !== tableShape) {  // new columns or rows: build the table; else only its numbers change
+      tableShape = shape;
+      table.style.setProperty("--dg-columns", keys.length);
+      const head = ["parameter", "value", "gradient", "last update", ...extra].map((c) => h("span", {}, c));
+      const rows = params.map((p, i) =>
+        h(
+          "div",
+          { class: "dg-param-row", role: "row", "data-index": i, onclick: () => openEditor(i) },
+          h("span", { class: "dg-cell" }, p.name),
+          ...keys.map(() => h("span", { class: "dg-cell" })),
+        ),
+      );
+      table.replaceChildren(h("div", { class: "dg-param-head", role: "row" }, ...head), ...rows);
+    }
+    const rows = table.querySelectorAll(".dg-param-row");
+    params.forEach((p, i) => {
+      const cells = rows[i].children;
+      keys.forEach((k, j) => {
+        const text = fmt(p[k]);
+        if (cells[j + 1].textContent !== text) cells[j + 1].textContent = text;
+      });
+    });
   };
   const drawAll = () => {
     const acc = model.get("accuracy_value");
