@@ -84,6 +84,7 @@ def test_lab_in_jupyterlab_steps_and_edits_a_weight(jupyterlab, page, browser_er
 
 
 def run_lab(page, jupyterlab, screenshots) -> None:
+    page.set_default_timeout(TIMEOUT)  # every wait: the suite runs on 2 shared cores
     page.goto(jupyterlab.write_notebook("lab.ipynb", [SETUP, EXPLORE, NO_DOT]))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=TIMEOUT)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=TIMEOUT)

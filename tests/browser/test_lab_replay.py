@@ -27,6 +27,7 @@ def lab_page(tmp_path):
 
 def test_saved_lab_page_plays_its_recorded_frames(lab_page, page, serve, browser_errors, screenshots, tmp_path):
     frames = lab_page.frames
+    page.set_default_timeout(60_000)  # every wait: the suite runs on 2 shared cores
     page.goto(serve(tmp_path) + "lab.html")
     page.wait_for_selector(".dg-lab .dg-graph svg g.node", timeout=30_000)
     assert page.text_content(".dg-lab .dg-status").startswith("step 0 ")
@@ -34,7 +35,7 @@ def test_saved_lab_page_plays_its_recorded_frames(lab_page, page, serve, browser
     page.click(".dg-lab button.dg-play")
     page.wait_for_function("document.querySelector('.dg-lab .dg-status').textContent.startsWith('step 6 ')")
     page.wait_for_function(FRAME_TEXT, arg=f"data {viz.format_number(frames[-1]['probe_loss'])}")
-    assert page.text_content(".dg-lab button.dg-play") == "▶ Play"  # stopped at the last frame
+    page.wait_for_function("document.querySelector('.dg-lab button.dg-play').textContent === '▶ Play'")  # stops
     page.screenshot(path=str(screenshots / "lab_replay_end.png"), full_page=True)
     page.click(".dg-lab button.dg-reset")
     page.wait_for_function("document.querySelector('.dg-lab .dg-status').textContent.startsWith('step 0 ')")
@@ -47,6 +48,7 @@ def test_saved_lab_page_plays_its_recorded_frames(lab_page, page, serve, browser
 def test_saved_explore_page_plays_backward(page, serve, browser_errors, screenshots, tmp_path):
     ex = viz.explore(lambda x, w, b: (x * w + b).tanh(), x=2.0, w=-3.0, b=6.88)
     ex.save_html(tmp_path / "explore.html")
+    page.set_default_timeout(60_000)
     page.goto(serve(tmp_path) + "explore.html")
     page.wait_for_selector(".dg-explore .dg-graph svg g.node", timeout=30_000)
     page.wait_for_function(FRAME_TEXT, arg=f"δ {viz.format_number(ex.grads['w'])}")
