@@ -170,11 +170,11 @@ def main() -> None:
     print(table(["part", "time"], rows))
     print(f"compiled boundary vs the scalar engine's: {ratio(scalar_boundary / compiled_boundary)} faster")
     layout = layout_ms(dot)
-    full = "n/a (node not installed)" if layout is None else f"{layout:.1f} ms ({1000 / layout:.1f}/s)"
+    full = "skipped (no node on PATH)" if layout is None else f"{layout:.1f} ms ({1000 / layout:.1f}/s)"
     print(f"\nBrowser side: a full Graphviz-WASM layout of the probe graph ({dot.count('->')} edges), Node.js: {full}")
     replay = replay_rate()
     if replay is None:
-        print("Chromium playing a saved page: n/a (chromium or playwright not installed)")
+        print("Chromium playing a saved page: skipped (needs chromium on PATH and Playwright for Python)")
     else:
         wall, busy = replay
         print(f"Chromium playing a saved page: {wall:.1f} frames/s by wall clock, {busy:.1f} by renderer busy time")
