@@ -229,6 +229,8 @@ def check_deltas(
         raise TypeError(f"check_deltas: expected the output Value, got {type(output).__name__}")
     if not isinstance(answers, Mapping):
         raise TypeError(f"check_deltas: answers must map node labels to δ values, got {type(answers).__name__}")
+    if not answers:
+        raise ValueError("check_deltas: no answers given; pass a dict of δ values by node label, e.g. {'x': 0.5}")
     order = output.walk()
     given = {_node_of(order, key): _number(key, x) for key, x in answers.items()}
     seed = float(gradient)

@@ -130,6 +130,8 @@ def test_answers_keyed_by_value() -> None:
 
 def test_bad_answers_are_named() -> None:
     L = scaled_chain()
+    with pytest.raises(ValueError, match="no answers given"):
+        viz.check_deltas(L, {})
     with pytest.raises(ValueError, match="no node labelled 'q'.*labels: L, a, z"):
         viz.check_deltas(L, {"q": 1.0})
     with pytest.raises(TypeError, match="'z' must be a number, got str"):
