@@ -45,7 +45,7 @@ from typing import Any
 import anywidget
 import numpy as np
 import traitlets
-from ipywidgets import widget_serialization
+from ipywidgets import widget_serialization  # type: ignore[import-untyped]
 
 import autograd
 import nn
@@ -140,7 +140,8 @@ class _Widget(anywidget.AnyWidget):  # type: ignore[misc]
         opens from disk or from any static web host. Written atomically; returns the path.
         """
         record = self._replay()
-        frames, previous = [], {}
+        frames: list[dict[str, Any]] = []
+        previous: dict[str, Any] = {}
         for frame in record["frames"]:
             frames.append({k: v for k, v in frame.items() if previous.get(k, _MISSING) != v})
             previous = frame
@@ -258,9 +259,9 @@ class Explorer(_Widget):
     chain-rule caption), ``frame`` the one shown (-1: the finished graph).
     """
 
-    leaves = traitlets.List().tag(sync=True)
+    leaves: traitlets.List[Any] = traitlets.List().tag(sync=True)
     dot = traitlets.Unicode("").tag(sync=True)
-    frames = traitlets.List().tag(sync=True)
+    frames: traitlets.List[Any] = traitlets.List().tag(sync=True)
     frame = traitlets.Int(-1).tag(sync=True)
     output = traitlets.Float(0.0).tag(sync=True)
     grads = traitlets.Dict().tag(sync=True)
@@ -368,7 +369,7 @@ def _zero_line_parameters(model: nn.Module, n_features: int) -> list[tuple[Value
         return []
     xs = [Value(0.0), Value(0.0)]
     out = model(xs)
-    lines = []
+    lines: list[tuple[Value, Value, Value | None]] = []
     for v in walk([out] if isinstance(out, Value) else list(out)):
         if v.op == "dot" and v.param == 2 and list(v.inputs[2:4]) == xs:
             w1, w2 = v.inputs[0], v.inputs[1]
@@ -400,12 +401,12 @@ class Lab(_Widget):
     parameter_nodes = traitlets.Dict().tag(sync=True)
     probe_caption = traitlets.Unicode("").tag(sync=True)
     probe_loss = traitlets.Float(0.0).tag(sync=True)
-    points = traitlets.List().tag(sync=True)
+    points: traitlets.List[Any] = traitlets.List().tag(sync=True)
     boundary = traitlets.Dict().tag(sync=True)
-    zero_lines = traitlets.List().tag(sync=True)
+    zero_lines: traitlets.List[Any] = traitlets.List().tag(sync=True)
     history = traitlets.Dict().tag(sync=True)
-    parameters = traitlets.List().tag(sync=True)
-    optimizer_columns = traitlets.List().tag(sync=True)
+    parameters: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    optimizer_columns: traitlets.List[Any] = traitlets.List().tag(sync=True)
     steps = traitlets.Int(0).tag(sync=True)
     epoch = traitlets.Int(0).tag(sync=True)
     loss_value = traitlets.Float(0.0).tag(sync=True)
@@ -526,7 +527,7 @@ class Lab(_Widget):
         return self._check_probe(proposal["value"])
 
     def _check_probe(self, i: Any) -> int:
-        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= i < len(self.y):
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral) or not 0 <= int(i) < len(self.y):
             raise ValueError(f"Lab: probe must be a sample index in [0, {len(self.y)}), got {i!r}")
         return int(i)
 

@@ -25,6 +25,10 @@ from autograd import Value
 x = Value(2.0, label="x"); out = (x * 3).tanh(); out.backward()
 viz.draw_graph(out)"""
 LOSS = nn.losses.binary_cross_entropy_with_logits
+FRAME_TEXT = (
+    "text => Array.from(document.querySelectorAll('.dg-lab .dg-graph g.node text'))"
+    ".some(t => t.textContent.replace(/\\u00a0/g, ' ') === text)"
+)
 TIMEOUT = 60_000  # ms: kernel start and the first Graphviz-WASM load on a loaded 2-core machine
 
 
@@ -110,12 +114,7 @@ def run_lab(page, jupyterlab, screenshots) -> None:
     page.wait_for_function("document.querySelector('.dg-lab .dg-status').textContent.startsWith('step 1 ')")
     twin.step()
     L, params = twin.probe()
-    page.wait_for_function(
-        "text => Array.from(document.querySelectorAll('.dg-lab .dg-graph g.node text'))"
-        ".some(t => t.textContent.replace(/\\u00a0/g, ' ') === text)",
-        arg=f"data {viz.format_number(L.data)}",
-        timeout=TIMEOUT,
-    )
+    page.wait_for_function(FRAME_TEXT, arg=f"data {viz.format_number(L.data)}")
     nodes = graph_nodes(page)
     assert nodes["L"] == shown(L)
     assert nodes[svg_key("b^[2]_1")] == shown(params["b^[2]_1"])
@@ -130,18 +129,27 @@ def run_lab(page, jupyterlab, screenshots) -> None:
     page.press(".dg-lab .dg-edit-value", "Enter")
     params["w^[1]_11"].data = 0.75
     L, params = twin.probe()
-    page.wait_for_function(
-        "text => Array.from(document.querySelectorAll('.dg-lab .dg-graph g.node text'))"
-        ".some(t => t.textContent.replace(/\\u00a0/g, ' ') === text)",
-        arg=f"data {viz.format_number(L.data)}",
-        timeout=TIMEOUT,
-    )
+    page.wait_for_function(FRAME_TEXT, arg=f"data {viz.format_number(L.data)}")
     nodes = graph_nodes(page)
     assert nodes[svg_key("w^[1]_11")] == shown(params["w^[1]_11"])
     assert nodes["L"] == shown(L)
     row = page.locator(".dg-lab .dg-param-row", has_text="layers.0.neurons.0.w.0")
     assert row.locator(".dg-cell").nth(1).text_content() == "0.7500"
     page.screenshot(path=str(screenshots / "lab_jupyterlab_edit.png"), full_page=True)
+
+    # click a data point: it becomes the probe, and the graph is its loss graph
+    i = int(np.argmax(twin.X[:, 0]))  # the rightmost point, away from the others
+    x0, x1, y0, y1 = viz.Lab(twin.model, twin.X, twin.y, loss="bce_with_logits").boundary["extent"]
+    box = page.locator(".dg-lab canvas.dg-data").bounding_box()
+    px = (twin.X[i, 0] - x0) / (x1 - x0) * box["width"]
+    py = (y1 - twin.X[i, 1]) / (y1 - y0) * box["height"]
+    page.click(".dg-lab canvas.dg-data", position={"x": px, "y": py})
+    page.wait_for_function(
+        "text => document.querySelector('.dg-lab .dg-caption').textContent.startsWith(text)", arg=f"sample {i}:"
+    )
+    L, params = twin.probe(i)
+    page.wait_for_function(FRAME_TEXT, arg=f"data {viz.format_number(L.data)}")
+    assert graph_nodes(page)[svg_key("b^[2]_1")] == shown(params["b^[2]_1"])
 
     # explore: type a leaf's value, then step backward
     page.fill(".dg-explore input.dg-leaf-value[data-leaf='w']", "-2")
