@@ -142,7 +142,10 @@ MNIST_FILES = {
 
 MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://yann.lecun.com/exdb/mnist/")
 
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_TYPES: dict[int, np.dtype[Any]] = {
+    code: np.dtype(kind)
+    for code, kind in ((0x08, "u1"), (0x09, "i1"), (0x0B, ">i2"), (0x0C, ">i4"), (0x0D, ">f4"), (0x0E, ">f8"))
+}
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
@@ -179,7 +182,7 @@ def _read_idx(f: Any, where: str) -> np.ndarray:
     if ndim == 0 or len(sizes) < 4 * ndim:
         raise ValueError(f"{where} has a truncated header ({ndim} dimensions)")
     shape = struct.unpack(f">{ndim}I", sizes)
-    dtype = np.dtype(_IDX_TYPES[magic[2]])
+    dtype = _IDX_TYPES[magic[2]]
     expected = math.prod(shape) * dtype.itemsize  # a Python int: no overflow
     if expected > np.iinfo(np.intp).max:
         raise ValueError(

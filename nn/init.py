@@ -24,11 +24,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import cast
 
 import numpy as np
 
-__all__ = ["Initializer", "zeros", "constant", "normal", "uniform", "xavier", "he", "get"]
+__all__ = ["Initializer", "InitLike", "zeros", "constant", "normal", "uniform", "xavier", "he", "get"]
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,12 @@ _FACTORIES: dict[str, Callable[[], Initializer]] = {
 }
 
 
-def get(init: Any) -> Callable[[int, int, np.random.Generator], np.ndarray]:
+InitFunction = Callable[[int, int, np.random.Generator], np.ndarray]
+#: What ``init=`` accepts: a name, an :class:`Initializer` or any ``(fan_in, fan_out, rng) -> array``, or a factory.
+InitLike = str | InitFunction | Callable[[], Initializer]
+
+
+def get(init: InitLike) -> InitFunction:
     """An initialiser from a name (``"he"``), an :class:`Initializer`, a factory such as ``he``,
     or any callable ``(fan_in, fan_out, rng) -> array``."""
     if isinstance(init, str):
@@ -106,8 +111,9 @@ def get(init: Any) -> Callable[[int, int, np.random.Generator], np.ndarray]:
             return _FACTORIES[init]()
         except KeyError:
             raise ValueError(f"init: unknown name {init!r}; choose one of {', '.join(_FACTORIES)}") from None
-    if init in _FACTORIES.values():
-        return init()
+    for factory in _FACTORIES.values():
+        if init is factory:
+            return factory()
     if callable(init):
-        return init
+        return cast(InitFunction, init)  # not one of the factories: a (fan_in, fan_out, rng) -> array
     raise TypeError(f"init: expected a name or a callable (fan_in, fan_out, rng) -> array, got {type(init).__name__}")

@@ -53,7 +53,7 @@ def as_inputs(x: Any, n: int, where: str) -> list[Value]:
         if not isinstance(v, Value):
             if isinstance(v, bool) or not isinstance(v, numbers.Real):
                 raise TypeError(f"{where}: input {j} must be a number or a Value, got {type(v).__name__} {v!r}")
-            v = Value(v, label=f"x{j}")
+            v = Value(float(v), label=f"x{j}")
         out.append(v)
     return out
 
@@ -96,7 +96,7 @@ class Neuron(Module):
         self,
         nin: int,
         activation: str | None = "relu",
-        init: Any = "he",
+        init: initializers.InitLike = "he",
         seed: Seed = None,
         *,
         weights: Sequence[float] | np.ndarray | None = None,
@@ -160,7 +160,7 @@ class Layer(Module):
         nin: int,
         nout: int,
         activation: str | None = "relu",
-        init: Any = "he",
+        init: initializers.InitLike = "he",
         seed: Seed = None,
         *,
         layer: int = 1,
@@ -215,7 +215,7 @@ class MLP(Module):
         sizes: Sequence[int],
         activation: str | None = "relu",
         output_activation: str | None = None,
-        init: Any = "he",
+        init: initializers.InitLike = "he",
         seed: Seed = None,
     ) -> None:
         self.nin = _positive_int(nin, "MLP: nin")

@@ -341,11 +341,12 @@ def _class_target(target: Any, n_classes: int, where: str) -> int | list[Any]:
     target = _as_list(target)
     expected = f"a class index (an int in 0..{n_classes - 1}) or one probability per class (a list of {n_classes})"
     if isinstance(target, numbers.Integral) and not isinstance(target, bool):
-        if not 0 <= target < n_classes:
+        index = int(target)
+        if not 0 <= index < n_classes:
             raise ValueError(
-                f"{where}: targets must be class indices 0..{n_classes - 1} for {n_classes} logits, got {target}"
+                f"{where}: targets must be class indices 0..{n_classes - 1} for {n_classes} logits, got {index}"
             )
-        return int(target)
+        return index
     if _shape(target) == (n_classes,):
         _check_target_items(target, where)
         if not any(isinstance(t, Value) for t in target) and abs(math.fsum(target) - 1.0) > 1e-9:

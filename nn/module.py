@@ -346,7 +346,7 @@ def _checked_float(value: Any, name: str) -> float:
         number = float(value)
     except OverflowError:
         raise ValueError(
-            f"load_state_dict: {name!r} must be a finite float, got an integer {_count(int(value))}"
+            f"load_state_dict: {name!r} must be a finite float, got an integer {_count(int(math.trunc(value)))}"
         ) from None
     if not math.isfinite(number):
         raise ValueError(f"load_state_dict: {name!r} must be finite, got {number!r}")

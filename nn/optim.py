@@ -234,6 +234,9 @@ class LambdaLR(LRScheduler):
 class StepLR(LRScheduler):
     """lr = base_lr · γ^⌊epoch / step_size⌋: divide by 1/γ every ``step_size`` epochs."""
 
+    step_size: int
+    gamma: float
+
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         if isinstance(step_size, bool) or not isinstance(step_size, numbers.Integral) or step_size < 1:
             raise ValueError(f"StepLR: step_size must be an int >= 1, got {step_size!r}")

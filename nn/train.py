@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 import autograd
 from autograd import Value, no_grad
@@ -27,9 +28,9 @@ from autograd.errors import NonFiniteError
 
 from . import losses
 from .data import batches, one_hot
-from .losses import LossSpec
+from .losses import Loss, LossSpec
 from .module import Module
-from .optim import SGD, Optimizer
+from .optim import SGD, LRScheduler, Optimizer
 from .seeding import Seed, rng_from
 
 __all__ = ["History", "fit", "predict", "accuracy", "evaluate"]
@@ -54,7 +55,7 @@ class History:
 
 
 # ---------------------------------------------------------------------------- checked inputs
-def _features(X: Any, where: str) -> np.ndarray:
+def _features(X: ArrayLike, where: str) -> np.ndarray:
     """``X`` as a float matrix (samples × features) of finite numbers; errors name the row and column."""
     try:
         X = np.asarray(X, dtype=float)
@@ -66,7 +67,7 @@ def _features(X: Any, where: str) -> np.ndarray:
     return X
 
 
-def _labels(y: Any, n: int, where: str) -> np.ndarray:
+def _labels(y: ArrayLike, n: int, where: str) -> np.ndarray:
     """``y`` as a numeric array with one finite label (or target row) per row of X."""
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
@@ -94,12 +95,10 @@ def _finite(a: np.ndarray, where: str, name: str) -> None:
 
 # ---------------------------------------------------------------------------- inference
 def _outputs_array(outs: list[Value | list[Value]]) -> np.ndarray:
-    if outs and isinstance(outs[0], Value):
-        return np.array([o.data for o in outs])
-    return np.array([[v.data for v in o] for o in outs])
+    return np.array([o.data if isinstance(o, Value) else [v.data for v in o] for o in outs])
 
 
-def predict(model: Module, X: Any, compiled: bool = False) -> np.ndarray:
+def predict(model: Module, X: ArrayLike, compiled: bool = False) -> np.ndarray:
     """The model's outputs for every row of ``X``: shape (n,) for one output, else (n, k).
 
     With ``compiled=True`` the model is traced once by :func:`autograd.compile` and
@@ -126,7 +125,7 @@ def _accuracy(outputs: np.ndarray, y: np.ndarray, threshold: float) -> float:
     return float(np.mean((outputs > threshold) == (y > 0)))
 
 
-def accuracy(model: Module, X: Any, y: Any, threshold: float = 0.0, compiled: bool = False) -> float:
+def accuracy(model: Module, X: ArrayLike, y: ArrayLike, threshold: float = 0.0, compiled: bool = False) -> float:
     """Classification accuracy of ``model`` on ``X, y`` (``compiled`` as in :func:`predict`).
 
     Several outputs: the class is the argmax (labels are indices or one-hot rows).
@@ -138,7 +137,12 @@ def accuracy(model: Module, X: Any, y: Any, threshold: float = 0.0, compiled: bo
 
 
 def evaluate(
-    model: Module, X: Any, y: Any, loss: Any = "mse", threshold: float | None = None, compiled: bool = False
+    model: Module,
+    X: ArrayLike,
+    y: ArrayLike,
+    loss: str | Loss = "mse",
+    threshold: float | None = None,
+    compiled: bool = False,
 ) -> dict[str, float]:
     """Mean ``loss`` and (for class labels) ``accuracy`` of ``model`` on ``X, y``, under no_grad.
 
@@ -213,7 +217,7 @@ class _CompiledLoss:
     (one-hot for class indices with cross-entropy); the Parameters' current values are used.
     """
 
-    def __init__(self, model: Module, loss: Any, X: Any, y: Any) -> None:
+    def __init__(self, model: Module, loss: str | Loss, X: ArrayLike, y: ArrayLike) -> None:
         self.loss = losses.get(loss)
         X = np.asarray(X, dtype=float)
         n_features = X.shape[1]
@@ -228,14 +232,14 @@ class _CompiledLoss:
 
         self.graph = autograd.compile(traced, n_features + n_targets)
 
-    def rows(self, X: Any, y: Any) -> np.ndarray:
+    def rows(self, X: ArrayLike, y: ArrayLike) -> np.ndarray:
         return np.hstack([np.asarray(X, dtype=float), _target_matrix(np.asarray(y), self.spec, self.n_outputs)])
 
     def split(self, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(outputs, per-sample losses) from the graph's output columns."""
         return (Y[:, 0] if self.n_outputs == 1 else Y[:, : self.n_outputs]), Y[:, -1]
 
-    def __call__(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         return self.split(self.graph.forward(self.rows(X, y)))
 
 
@@ -255,7 +259,7 @@ class CompiledTrainer:
     one-hot rows or numbers): their shapes fix the traced graph.
     """
 
-    def __init__(self, model: Module, loss: Any, optimizer: Optimizer, X: Any, y: Any) -> None:
+    def __init__(self, model: Module, loss: str | Loss, optimizer: Optimizer, X: ArrayLike, y: ArrayLike) -> None:
         self.optimizer = optimizer
         self._loss = _CompiledLoss(model, loss, X, y)
         self.graph = self._loss.graph
@@ -267,7 +271,7 @@ class CompiledTrainer:
         self._data: np.ndarray | None = None  # the optimiser's parameters while the trainer holds them
         self._grad: np.ndarray | None = None
 
-    def step(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    def step(self, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """One gradient step on the mean loss of the batch; returns (outputs, per-sample losses) before it."""
         XY, split = self._loss.rows(X, y), self._loss.split
         seed = np.zeros((len(XY), self._loss.n_outputs + 1))
@@ -292,7 +296,7 @@ class CompiledTrainer:
         self._data = self.optimizer.update(self._data, self._grad)
         return result
 
-    def evaluate(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate(self, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """(outputs, per-sample losses) for ``X, y`` with the Parameters' values (call :meth:`sync` first)."""
         return self._loss(X, y)
 
@@ -302,7 +306,7 @@ class CompiledTrainer:
         The optimiser's parameters get their values and the last batch's gradient; parameters of
         the model that the optimiser does not update get the gradients accumulated since the last sync.
         """
-        if self._data is None:
+        if self._data is None or self._grad is None:
             return
         for p, x, g in zip(self.optimizer.params, self._data.tolist(), self._grad.tolist()):
             p.data, p.grad, p.grad_value = x, g, None
@@ -314,18 +318,18 @@ class CompiledTrainer:
 
 def fit(
     model: Module,
-    X: Any,
-    y: Any,
-    loss: Any = "mse",
+    X: ArrayLike,
+    y: ArrayLike,
+    loss: str | Loss = "mse",
     optimizer: Optimizer | None = None,
     epochs: int = 10,
     batch_size: int | None = None,
-    X_val: Any = None,
-    y_val: Any = None,
+    X_val: ArrayLike | None = None,
+    y_val: ArrayLike | None = None,
     callbacks: Iterable[Callback] = (),
     progress: bool = True,
     compiled: bool = False,
-    scheduler: Any = None,
+    scheduler: LRScheduler | Callable[[int], float] | None = None,
     shuffle: bool = True,
     seed: Seed = None,
     threshold: float | None = None,

@@ -14,7 +14,7 @@ from pathlib import Path as _Path
 # deltagrad's import check (autograd/_install_check.py), loaded by path BEFORE anything imports `autograd`, so that
 # it also works when that name belongs to another project: it stops with the file in the way and the fix.
 _check = _util.spec_from_file_location("_install_check", _Path(__file__).parents[1] / "autograd" / "_install_check.py")
-_check.loader.exec_module(_module := _util.module_from_spec(_check))  # type: ignore[union-attr]
+_check.loader.exec_module(_module := _util.module_from_spec(_check))  # type: ignore[union-attr, arg-type]
 _module.check_install(__file__, ("autograd", "nn"))
 del _util, _Path, _check, _module
 
