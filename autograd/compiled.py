@@ -202,7 +202,7 @@ class _Index:
     def add_to(self, target: np.ndarray, values: Any) -> None:
         """``target[i] += v`` for each index i and its value v, summing repeats."""
         values = np.broadcast_to(values, self.shape + target.shape[1:]).reshape((-1, *target.shape[1:]))
-        if self.order is not None:
+        if self.order is not None and self.starts is not None:
             values = np.add.reduceat(values[self.order], self.starts, axis=0)
         target[self.targets] += values
 
@@ -285,6 +285,7 @@ class _MatMul:
         if want[0]:
             self.weights.add_to(leaf_grad, dZ @ self.inputs.gather(V).T)
         if want[1]:
+            assert self.W is not None, "backward runs after forward, which gathers W"
             self.inputs.add_to(dV, self.W.T @ dZ)
         if self.bias is not None and want[2]:
             self.bias.add_to(dV, dZ)
@@ -302,6 +303,10 @@ class CompiledGraph:
     in creation order; their ``.data`` is read at every :meth:`forward` and
     :meth:`backward` adds the batch gradient into their ``.grad``.
     """
+
+    n_inputs: int
+    n_outputs: int
+    single: bool  # fn returned one Value (forward gives shape (batch,)), not a list
 
     def __init__(self, fn: Callable[[list[Value]], Any], n_inputs: int, example: Sequence[float] | None = None):
         if not isinstance(n_inputs, numbers.Integral) or isinstance(n_inputs, bool):
@@ -422,8 +427,8 @@ class CompiledGraph:
                 )
                 wanted = want([w for ws in weights for w in ws if not isinstance(w, Constant)], xs, biases)
             elif kind[0] == "elementwise":
-                operands = [_Index([row[x] for x in column]) for column in columns]
-                step = _Elementwise(OPS[first.op], first.param, operands, out)
+                blocks = [_Index([row[x] for x in column]) for column in columns]
+                step = _Elementwise(OPS[first.op], first.param, blocks, out)
                 wanted = want(*columns)
             else:
                 step = _Reduction(OPS[first.op], first.param, _Index([[row[x] for x in c] for c in columns]), out)

@@ -157,24 +157,24 @@ def _deltas(out: Any, leaves: list[Value], create_graph: bool, where: str) -> li
 
 def _grad_and_value(f: Callable[..., Any], argnums: int | Sequence[int], where: str) -> Callable[..., tuple[Any, Any]]:
     single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
     def run(*args: Any) -> tuple[Any, Any]:
         for i in nums:
             if not -len(args) <= i < len(args):
                 raise IndexError(f"{where}: argnums {i} is out of range for {len(args)} argument(s)")
-        args = list(args)
+        argv = list(args)
         groups, sequences, nested = [], [], _inside_grad.get()
         for i in nums:
-            is_sequence = _is_sequence(args[i])
-            pairs = [_leaf(x, where) for x in (args[i] if is_sequence else [args[i]])]
+            is_sequence = _is_sequence(argv[i])
+            pairs = [_leaf(x, where) for x in (argv[i] if is_sequence else [argv[i]])]
             nested = nested or any(was_value for _, was_value in pairs)
             leaves = [v for v, _ in pairs]
             groups.append(leaves)
             sequences.append(is_sequence)
-            args[i] = leaves if is_sequence else leaves[0]
+            argv[i] = leaves if is_sequence else leaves[0]
         with _differentiating():
-            out = f(*args)
+            out = f(*argv)
         deltas = _deltas(out, [leaf for leaves in groups for leaf in leaves], nested, where)
         grads, start = [], 0
         for leaves, is_sequence in zip(groups, sequences):

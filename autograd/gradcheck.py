@@ -50,6 +50,7 @@ def gradcheck(
         excess = abs(analytic[i] - numeric) - (atol + rtol * abs(numeric))
         if worst is None or excess > worst[0]:
             worst = (excess, i, analytic[i], numeric)
+    assert worst is not None, "xs is not empty"
     excess, i, a, n = worst
     if excess > 0:
         raise GradcheckError(

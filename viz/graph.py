@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import graphviz
 
@@ -60,7 +60,7 @@ class Graph(graphviz.Digraph):
 
     def svg(self) -> str:
         """The rendered SVG document as text."""
-        return self.pipe(format="svg", encoding="utf-8")
+        return cast(str, self.pipe(format="svg", encoding="utf-8"))  # text, as an encoding is given
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> Any:
         """Jupyter's display: static SVG rendered by ``dot``; without ``dot``, a :class:`viz.lab.GraphView`

@@ -118,7 +118,7 @@ def _scores(model: Callable[[Any], Any], points: np.ndarray, compiled: bool) -> 
     if compiled:
         scores = np.asarray(autograd.compile(model, points.shape[1]).forward(points), dtype=float)
     else:
-        rows = []
+        rows: list[float | list[float]] = []
         with no_grad():
             for p in points:
                 out = model(p)

@@ -22,7 +22,7 @@ from typing import Any, overload
 
 from autograd import Constant, Value, local_grads
 
-from .dot import DEFAULT_MAX_NODES, _Drawing, _group_option, _Options, _roots, format_number
+from .dot import DEFAULT_MAX_NODES, Group, _Drawing, _group_option, _Options, _roots, format_number
 from .graph import Graph
 
 __all__ = ["backward_steps", "BackwardSteps", "Frame"]
@@ -221,7 +221,7 @@ def backward_steps(
     gradient: float = 1.0,
     rankdir: str = "LR",
     show_local_grads: bool = False,
-    group: str | bool = "auto",
+    group: Group = "auto",
     precision: int = 4,
     legend: bool = False,
 ) -> BackwardSteps:
