@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from autograd import OPS, Constant, Value, local_grads, op_of
 from autograd.value import walk
@@ -433,13 +433,13 @@ class _Drawing:
                 put(neuron, True, node_name(v), kind, self._value_label(v), {}, v is self.highlight)
         for key, out in outputs.items():
             neuron = s.unit[out]
-            summary, module = cast(tuple[str, Module], key)  # _plan's summary keys: ("neuron" | "layer", module)
-            if summary == "neuron":
+            summary = cast(tuple[Any, ...], key)  # _plan's keys: ("neuron", z) or ("layer", layer, its inputs)
+            if summary[0] == "neuron":
                 title = label_markup(out.label) if out.label else s.neuron_title(neuron)
                 put(neuron, False, self.summary_names[key], "neuron", self._value_label(out, title), {}, False)
             else:
                 size = len({s.app[v] for v, k in unit.items() if k == key})
-                title = f"{s.layer_title(module)}<BR/>{size} neuron{'s' if size > 1 else ''}"
+                title = f"{s.layer_title(summary[1])}<BR/>{size} neuron{'s' if size > 1 else ''}"
                 label = self._value_label(out, title) if size == 1 else f"<{title}>"  # one a per neuron: no single δ
                 put(None, False, self.summary_names[key], "layer", label, {}, False)
         return place
