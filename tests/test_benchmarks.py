@@ -17,7 +17,7 @@ import nn
 from benchmarks.__main__ import available
 
 # Per benchmark: module attributes replaced for the run (sizes, repeats; for bench_core the size defaults of its
-# graph builders). A new benchmark must add its tiny sizes here (test_every_benchmark_has_tiny_sizes says so).
+# graph builders). A new benchmark must add its tiny sizes here (its smoke test fails until it does).
 TINY: dict[str, dict[str, Any]] = {
     "core": {
         "MIXED_REPEATS": 1,
@@ -35,7 +35,6 @@ TINY: dict[str, dict[str, Any]] = {
         "replay_rate": lambda m: lambda: None,
     },  # fmt: skip
     "mnist": {"N_TRAIN": 300, "N_TEST": 100, "STEP_REPEATS": 1, "STEP_BATCHES": (16,), "DIGITS_EPOCHS": 1},
-    "lab": {"REPLAY_FRAMES": 5, "NODE_LAYOUTS": 1},
     "microgpt": {"STEPS": 2},
     "reliability": {"REPEATS": 1},
 }
