@@ -39,10 +39,16 @@ class Twin:
         self.X, self.y = nn.moons(60, noise=0.1, seed=2)
         self.model = nn.MLP(2, [3, 1], activation="tanh", seed=4)
         self.sgd = nn.SGD(self.model.parameters(), lr=0.5)
-        self.batches = nn.batches(self.X, self.y, 20, shuffle=True, seed=np.random.default_rng(5))
+        self.rng = np.random.default_rng(5)
+        self.batches = iter(())
 
     def step(self) -> None:
-        Xb, yb = next(self.batches)
+        """One mini-batch, drawn as the lab draws them: a fresh shuffle from the same generator each epoch."""
+        batch = next(self.batches, None)
+        if batch is None:
+            self.batches = nn.batches(self.X, self.y, 20, shuffle=True, seed=self.rng)
+            batch = next(self.batches)
+        Xb, yb = batch
         self.sgd.zero_grad()
         nn.mean_loss(LOSS, [self.model(x) for x in Xb], yb.astype(float).tolist()).backward()
         self.sgd.step()
@@ -150,6 +156,24 @@ def run_lab(page, jupyterlab, screenshots) -> None:
     L, params = twin.probe(i)
     page.wait_for_function(FRAME_TEXT, arg=f"data {viz.format_number(L.data)}")
     assert graph_nodes(page)[svg_key("b^[2]_1")] == shown(params["b^[2]_1"])
+
+    # Play: the browser asks the kernel for one step after another until Pause
+    page.click(".dg-lab button.dg-play")
+    page.wait_for_function("+document.querySelector('.dg-lab .dg-status').textContent.split(' ')[1] >= 4")
+    page.click(".dg-lab button.dg-play")
+    steps = -1
+    for _ in range(20):  # a step already asked for may still arrive: wait until the count holds for 1.5 s
+        page.wait_for_timeout(1500)
+        now = int(page.text_content(".dg-lab .dg-status").split()[1])
+        if now == steps:
+            break
+        steps = now
+    for _ in range(steps - 1):
+        twin.step()
+    L, params = twin.probe(i)
+    page.wait_for_function(FRAME_TEXT, arg=f"data {viz.format_number(L.data)}")
+    assert graph_nodes(page)[svg_key("w^[1]_11")] == shown(params["w^[1]_11"])
+    assert int(page.text_content(".dg-lab .dg-status").split()[1]) == steps  # paused
 
     # explore: type a leaf's value, then step backward
     page.fill(".dg-explore input.dg-leaf-value[data-leaf='w']", "-2")
