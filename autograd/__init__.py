@@ -6,6 +6,9 @@
 >>> y.backward()
 >>> x.grad
 8.0
+
+``autograd.sum`` and ``autograd.compile`` are importable by name but left out of
+``__all__``, so ``from autograd import *`` keeps Python's own ``sum`` and ``compile``.
 """
 
 from . import _install_check
@@ -13,8 +16,10 @@ from . import _install_check
 _install_check.check_install(__file__)  # another project's files in this folder: stop, naming them and the fix
 
 from .checks import check_backward, check_op
-from .compiled import compile
-from .functional import dot, grad, hessian, log_softmax, logsumexp, mean, softmax, sum, value_and_grad
+from .compiled import compile as compile  # by name only: not in __all__, so * keeps the builtin
+from .errors import DivisionByZeroError, DomainError, FloatOverflowError, OutOfDomainError
+from .functional import dot, grad, hessian, log_softmax, logsumexp, mean, softmax, value_and_grad
+from .functional import sum as sum  # by name only: not in __all__, so * keeps the builtin
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
 from .ops import OPS, Op
@@ -27,7 +32,6 @@ __all__ = [
     "no_grad",
     "enable_grad",
     "is_grad_enabled",
-    "sum",
     "dot",
     "mean",
     "logsumexp",
@@ -43,7 +47,10 @@ __all__ = [
     "register_op",
     "OPS",
     "Op",
-    "compile",
+    "DomainError",
+    "OutOfDomainError",
+    "DivisionByZeroError",
+    "FloatOverflowError",
     "check_op",
     "check_backward",
 ]

@@ -47,119 +47,14 @@ import numpy as np
 
 from .errors import NonFiniteError
 from .grad_mode import enable_grad
-from .ops import BINARY, CLOSURE, OPS, UNARY, DomainError, Op, array_rule_error
+from .maths import NUMPY, NumpyMath
+from .ops import BINARY, CLOSURE, OPS, UNARY, Op, array_rule_error
 from .value import Constant, Value, walk
 
 __all__ = ["compile", "CompiledGraph", "NumpyMath", "NUMPY"]
 
 _data = attrgetter("data")
 
-
-# ------------------------------------------------------------------ the numpy math namespace
-def _first(x: Any, bad: np.ndarray) -> float:
-    """The first element of ``x`` where ``bad`` holds, as a float for error messages."""
-    return float(np.broadcast_to(x, bad.shape)[bad][0])
-
-
-class NumpyMath:
-    """The op table's math namespace over numpy arrays (elementwise).
-
-    Domain errors have the types and messages of :class:`~autograd.ops.FloatMath`,
-    quoting the first offending element.
-
-    >>> NUMPY.sigmoid(np.array([-800.0, 0.0, 800.0])).tolist()
-    [0.0, 0.5, 1.0]
-    """
-
-    tanh = staticmethod(np.tanh)
-    sin = staticmethod(np.sin)
-    cos = staticmethod(np.cos)
-
-    @staticmethod
-    def exp(x: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            out = np.exp(x)
-        overflow = np.isinf(out) & np.isfinite(x)
-        if overflow.any():
-            raise DomainError.exp_overflow(_first(x, overflow))
-        return out
-
-    @staticmethod
-    def log(x: np.ndarray) -> np.ndarray:
-        bad = x <= 0.0
-        if bad.any():
-            raise DomainError.log(_first(x, bad))
-        return np.log(x)
-
-    @staticmethod
-    def sqrt(x: np.ndarray) -> np.ndarray:
-        bad = x < 0.0
-        if bad.any():
-            raise DomainError.sqrt(_first(x, bad))
-        return np.sqrt(x)
-
-    @staticmethod
-    def div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        bad = np.asarray(b == 0.0)
-        if bad.any():
-            bad = np.broadcast_to(bad, np.broadcast_shapes(np.shape(a), bad.shape))
-            raise DomainError.div(_first(a, bad), _first(b, bad))
-        return a / b
-
-    @staticmethod
-    def pow(x: np.ndarray, c: float) -> np.ndarray:
-        bad = (x == 0.0) & (c < 0.0)
-        if bad.any():
-            raise DomainError.pow_zero(c)
-        bad = (x < 0.0) & (not float(c).is_integer())
-        if bad.any():
-            raise DomainError.pow_negative(_first(x, bad), c)
-        with np.errstate(over="ignore"):
-            out = np.power(x, c)
-        overflow = np.isinf(out) & np.isfinite(x)
-        if overflow.any():
-            raise DomainError.pow_overflow(_first(x, overflow), c)
-        return out
-
-    @staticmethod
-    def sigmoid(x: np.ndarray) -> np.ndarray:
-        """1/(1 + e⁻ˣ) for x >= 0 and eˣ/(1 + eˣ) otherwise: never overflows."""
-        z = np.exp(-np.abs(x))
-        return np.where(x >= 0.0, 1.0 / (1.0 + z), z / (1.0 + z))
-
-    @staticmethod
-    def softplus(x: np.ndarray) -> np.ndarray:
-        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-
-    @staticmethod
-    def elu(x: np.ndarray, alpha: float) -> np.ndarray:
-        return np.where(x > 0.0, x, alpha * np.expm1(np.minimum(x, 0.0)))
-
-    @staticmethod
-    def where_pos(x: np.ndarray, a: Any, b: Any) -> np.ndarray:
-        """``a`` where ``x > 0``, else ``b``."""
-        return np.where(x > 0.0, a, b)
-
-    @staticmethod
-    def where_nonneg(x: np.ndarray, a: Any, b: Any) -> np.ndarray:
-        """``a`` where ``x >= 0``, else ``b``."""
-        return np.where(x >= 0.0, a, b)
-
-    # reductions over axis 0 of an (inputs × nodes × batch) block: the n-ary ops' inputs
-    @staticmethod
-    def sum(xs: Any) -> np.ndarray:
-        return np.sum(xs, axis=0)
-
-    @staticmethod
-    def max(xs: np.ndarray) -> np.ndarray:
-        return xs.max(axis=0)
-
-    @staticmethod
-    def dot(ws: np.ndarray, xs: np.ndarray, bias: np.ndarray) -> np.ndarray:
-        return np.einsum("nkb,nkb->kb", ws, xs) + bias.sum(axis=0)
-
-
-NUMPY = NumpyMath()
 
 _UNSUPPORTED = {
     "pow": "Value ** Value (op 'pow') is not supported in compiled mode: its rule for the exponent's derivative "

@@ -1,5 +1,29 @@
 """deltagrad's exception types.
 
+Inputs outside an op's domain
+-----------------------------
+Raised when an op's input lies outside its domain, in the scalar engine and in
+compiled mode alike, each naming the op and the offending value
+(``log: input must be > 0, got -1.0`` rather than ``math domain error``).
+Catch them all with ``except DomainError``; each is also the built-in error
+Python raises for the same mistake, so ``except ValueError`` (or
+``ZeroDivisionError``, ``OverflowError``) keeps working:
+
+============================  =====================  ================================
+error                         also a                 raised by
+============================  =====================  ================================
+:class:`OutOfDomainError`     ``ValueError``         log x≤0, sqrt x<0, (-8) ** 0.5
+:class:`DivisionByZeroError`  ``ZeroDivisionError``  a / 0, 0 ** negative
+:class:`FloatOverflowError`   ``OverflowError``      exp, pow past the largest float
+============================  =====================  ================================
+
+>>> from autograd import Value
+>>> try:
+...     Value(-1.0).log()
+... except DomainError as e:
+...     print(type(e).__name__, e.op, e.value, isinstance(e, ValueError))
+OutOfDomainError log -1.0 True
+
 The non-finite policy, in one place
 -----------------------------------
 deltagrad never lets an ``inf`` or a NaN pass silently: a NaN or infinity
@@ -14,8 +38,7 @@ computation with a :class:`NonFiniteError` that says where it came from:
   or label, named by its row and column, before any work is done.
 
 Inputs outside an op's domain (``log(-1)``, ``1 / 0``, ``exp(800)``) keep their
-own, more precise, errors (``ValueError``, ``ZeroDivisionError``,
-``OverflowError``) naming the op and the value.
+own, more precise, :class:`DomainError` types (above).
 
 :class:`NonFiniteError` subclasses ``ValueError`` and ``FloatingPointError``
 (an ``ArithmeticError``), so code written against the built-in types keeps
@@ -26,7 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["NonFiniteError"]
+__all__ = ["NonFiniteError", "DomainError", "OutOfDomainError", "DivisionByZeroError", "FloatOverflowError"]
 
 
 class NonFiniteError(ValueError, FloatingPointError):
@@ -48,3 +71,55 @@ class NonFiniteError(ValueError, FloatingPointError):
     def entry(cls, where: str, name: str, value: float) -> NonFiniteError:
         """The error for a non-finite input ``value`` found at ``name`` (such as ``X[3, 1]``)."""
         return cls(f"{where}: {name} is {float(value)!r}; inputs must be finite numbers (no inf or NaN)")
+
+
+class DomainError(ArithmeticError):
+    """An op's input outside its domain; ``op`` names the op and ``value`` holds the offending input.
+
+    The class methods build the error of each case, worded once for every math
+    namespace (floats and numpy arrays).
+    """
+
+    def __init__(self, message: str = "", op: str = "", value: object = None) -> None:
+        super().__init__(message)
+        self.op, self.value = op, value
+
+    @staticmethod
+    def exp_overflow(x: float) -> FloatOverflowError:
+        return FloatOverflowError(f"exp: overflow, exp({x!r}) is larger than the largest float", "exp", x)
+
+    @staticmethod
+    def log(x: float) -> OutOfDomainError:
+        return OutOfDomainError(f"log: input must be > 0, got {x!r}", "log", x)
+
+    @staticmethod
+    def sqrt(x: float) -> OutOfDomainError:
+        return OutOfDomainError(f"sqrt: input must be >= 0, got {x!r}", "sqrt", x)
+
+    @staticmethod
+    def div(a: float, b: float) -> DivisionByZeroError:
+        return DivisionByZeroError(f"div: division by zero ({a!r} / {b!r})", "div", b)
+
+    @staticmethod
+    def pow_zero(c: float) -> DivisionByZeroError:
+        return DivisionByZeroError(f"pow: 0.0 cannot be raised to the negative power {c!r}", "pow", 0.0)
+
+    @staticmethod
+    def pow_negative(x: float, c: float) -> OutOfDomainError:
+        return OutOfDomainError(f"pow: negative base {x!r} cannot be raised to the non-integer power {c!r}", "pow", x)
+
+    @staticmethod
+    def pow_overflow(x: float, c: float) -> FloatOverflowError:
+        return FloatOverflowError(f"pow: overflow, {x!r} ** {c!r} is larger than the largest float", "pow", x)
+
+
+class OutOfDomainError(DomainError, ValueError):
+    """An input where the function is undefined (log of 0, square root of a negative): a ``ValueError``."""
+
+
+class DivisionByZeroError(DomainError, ZeroDivisionError):
+    """A division by zero, or 0 raised to a negative power: a ``ZeroDivisionError``."""
+
+
+class FloatOverflowError(DomainError, OverflowError):
+    """A result larger than the largest float (exp, pow): an ``OverflowError``."""

@@ -10,7 +10,8 @@ from typing import Any, overload
 import numpy as np
 
 from .grad_mode import enable_grad
-from .ops import FLOAT, OPS, Op
+from .maths import FLOAT
+from .ops import OPS, Op
 from .value import Constant, Number, Value, _operand, backprop, seed_of
 
 __all__ = ["sum", "dot", "mean", "logsumexp", "softmax", "log_softmax", "grad", "value_and_grad", "hessian"]

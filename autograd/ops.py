@@ -2,13 +2,10 @@
 
 Each :class:`Op` holds a name, the symbol drawn in graphs, how many inputs it
 takes, a forward rule and a derivative rule. Both rules are written over a
-*math namespace* ``F`` so that one rule serves every consumer:
-
-* ``FLOAT`` (scalar floats, domain-checked) for the forward pass and the fast
-  first-order backward;
-* ``VALUE`` (:class:`~autograd.value.Value` methods) for ``create_graph=True``,
-  where the local derivatives are themselves differentiable graphs;
-* a numpy namespace for the compiled batch mode.
+*math namespace* ``F`` (:mod:`autograd.maths`: floats, Values or numpy arrays
+behind one Protocol) so that one rule serves every consumer: the forward pass
+and first-order backward on floats, ``create_graph=True`` on Values, the
+compiled batch mode on arrays.
 
 Rule signatures (``p`` is the op's parameter, such as a leaky-ReLU slope)::
 
@@ -26,13 +23,13 @@ an op up in it when it runs, so a registered or replaced op is seen everywhere.
 
 from __future__ import annotations
 
-import math
-import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from .maths import FLOAT
 
 __all__ = [
     "Op",
@@ -44,9 +41,6 @@ __all__ = [
     "NARY",
     "CLOSURE",
     "CLOSURE_ARITY",
-    "FLOAT",
-    "FloatMath",
-    "DomainError",
 ]
 
 UNARY, BINARY, NARY = 1, 2, 0
@@ -69,123 +63,6 @@ class Op:
     forward: Callable[..., Any]
     derivative: Callable[..., Any]
     doc: str
-
-
-class DomainError:
-    """The errors of inputs outside an op's domain, worded once for every math namespace.
-
-    Each names the operation and the offending value, so a student sees
-    ``log: input must be > 0, got -1.0`` instead of ``math domain error``.
-    """
-
-    @staticmethod
-    def exp_overflow(x: float) -> OverflowError:
-        return OverflowError(f"exp: overflow, exp({x!r}) is larger than the largest float")
-
-    @staticmethod
-    def log(x: float) -> ValueError:
-        return ValueError(f"log: input must be > 0, got {x!r}")
-
-    @staticmethod
-    def sqrt(x: float) -> ValueError:
-        return ValueError(f"sqrt: input must be >= 0, got {x!r}")
-
-    @staticmethod
-    def div(a: float, b: float) -> ZeroDivisionError:
-        return ZeroDivisionError(f"div: division by zero ({a!r} / {b!r})")
-
-    @staticmethod
-    def pow_zero(c: float) -> ZeroDivisionError:
-        return ZeroDivisionError(f"pow: 0.0 cannot be raised to the negative power {c!r}")
-
-    @staticmethod
-    def pow_negative(x: float, c: float) -> ValueError:
-        return ValueError(f"pow: negative base {x!r} cannot be raised to the non-integer power {c!r}")
-
-    @staticmethod
-    def pow_overflow(x: float, c: float) -> OverflowError:
-        return OverflowError(f"pow: overflow, {x!r} ** {c!r} is larger than the largest float")
-
-
-class FloatMath:
-    """Scalar math on floats, checking each function's domain (errors from :class:`DomainError`)."""
-
-    @staticmethod
-    def exp(x: float) -> float:
-        try:
-            return math.exp(x)
-        except OverflowError:
-            raise DomainError.exp_overflow(x) from None
-
-    @staticmethod
-    def log(x: float) -> float:
-        if x <= 0.0:
-            raise DomainError.log(x)
-        return math.log(x)
-
-    @staticmethod
-    def sqrt(x: float) -> float:
-        if x < 0.0:
-            raise DomainError.sqrt(x)
-        return math.sqrt(x)
-
-    @staticmethod
-    def div(a: float, b: float) -> float:
-        if b == 0.0:
-            raise DomainError.div(a, b)
-        return a / b
-
-    @staticmethod
-    def pow(x: float, c: float) -> float:
-        if x == 0.0 and c < 0.0:
-            raise DomainError.pow_zero(c)
-        if x < 0.0 and not float(c).is_integer():
-            raise DomainError.pow_negative(x, c)
-        try:
-            return x**c
-        except OverflowError:
-            raise DomainError.pow_overflow(x, c) from None
-
-    tanh = staticmethod(math.tanh)
-    sin = staticmethod(math.sin)
-    cos = staticmethod(math.cos)
-
-    @staticmethod
-    def sigmoid(x: float) -> float:
-        if x >= 0.0:
-            return 1.0 / (1.0 + math.exp(-x))
-        e = math.exp(x)
-        return e / (1.0 + e)
-
-    @staticmethod
-    def softplus(x: float) -> float:
-        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-    @staticmethod
-    def elu(x: float, alpha: float) -> float:
-        return x if x > 0.0 else alpha * math.expm1(x)
-
-    @staticmethod
-    def where_pos(x: float, a: Any, b: Any) -> Any:
-        """``a`` where ``x > 0``, else ``b``."""
-        return a if x > 0.0 else b
-
-    @staticmethod
-    def where_nonneg(x: float, a: Any, b: Any) -> Any:
-        """``a`` where ``x >= 0``, else ``b``."""
-        return a if x >= 0.0 else b
-
-    # reductions over the inputs of an n-ary node (a list here; an inputs × nodes × batch block in numpy)
-    sum = staticmethod(sum)
-    max = staticmethod(max)
-
-    @staticmethod
-    def dot(ws: list[float], xs: list[float], bias: list[float]) -> float:
-        """Σ wᵢxᵢ, plus the bias when ``bias`` holds one."""
-        return sum(map(operator.mul, ws, xs), *bias)
-
-
-FLOAT = FloatMath()
 
 
 def _pow_dx(F, x, c):

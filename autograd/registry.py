@@ -6,8 +6,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from .maths import VALUE
 from .ops import BINARY, FLOAT, OPS, UNARY, Op, register
-from .value import VALUE, Value, _operand, values_only
+from .value import Value, _operand, values_only
 
 __all__ = ["register_op"]
 

@@ -132,3 +132,52 @@ def test_functional_api_errors() -> None:
         autograd.grad(lambda x: "not a number")(1.0)
     with pytest.raises(ValueError, match="gradcheck.*at least one input"):
         autograd.gradcheck(lambda: Value(1.0), [])
+
+
+DOMAIN_ERRORS = [
+    # (id, expression, deltagrad type, the built-in type it also is, op, offending value)
+    ("log", lambda: Value(-2.5).log(), autograd.OutOfDomainError, ValueError, "log", -2.5),
+    ("sqrt", lambda: Value(-4.0).sqrt(), autograd.OutOfDomainError, ValueError, "sqrt", -4.0),
+    ("pow_negative", lambda: Value(-8.0) ** 0.5, autograd.OutOfDomainError, ValueError, "pow", -8.0),
+    ("div", lambda: Value(3.0) / 0, autograd.DivisionByZeroError, ZeroDivisionError, "div", 0.0),
+    ("pow_zero", lambda: Value(0.0) ** -1, autograd.DivisionByZeroError, ZeroDivisionError, "pow", 0.0),
+    ("exp", lambda: Value(800.0).exp(), autograd.FloatOverflowError, OverflowError, "exp", 800.0),
+    ("pow_overflow", lambda: Value(10.0) ** 400, autograd.FloatOverflowError, OverflowError, "pow", 10.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("expression", "kind", "builtin", "op", "value"), [c[1:] for c in DOMAIN_ERRORS], ids=[c[0] for c in DOMAIN_ERRORS]
+)
+def test_domain_errors_are_real_exception_types_that_stay_builtin_ones(
+    expression: Callable[[], Any], kind: type, builtin: type, op: str, value: float
+) -> None:
+    with pytest.raises(autograd.DomainError) as raised:
+        expression()
+    assert type(raised.value) is kind and isinstance(raised.value, builtin)
+    assert (raised.value.op, raised.value.value) == (op, value)
+    try:
+        expression()
+    except builtin:  # existing `except ValueError` code keeps working
+        pass
+
+
+def test_domain_errors_keep_their_type_in_backward_and_compiled_mode() -> None:
+    x = Value(0.0)
+    y = x**0.5  # 0 ** 0.5 = 0 is fine forward, its derivative 0.5 · 0 ** -0.5 is not
+    with pytest.raises(autograd.DivisionByZeroError, match=r"backward through powc\(0\.0\)") as raised:
+        y.backward()
+    assert raised.value.op == "pow"
+    graph = autograd.compile(lambda xs: xs[0].log(), n_inputs=1)
+    with pytest.raises(autograd.OutOfDomainError, match="log"):
+        graph.forward([[1.0], [-1.0]])
+
+
+def test_star_import_keeps_the_builtins_sum_and_compile() -> None:
+    namespace: dict[str, Any] = {}
+    exec("from autograd import *", namespace)
+    assert "Value" in namespace and "register_op" in namespace and "DomainError" in namespace
+    assert "sum" not in namespace and "compile" not in namespace
+    from autograd import compile, sum  # still importable by name
+
+    assert sum([Value(1.0), 2.0]).data == 3.0 and callable(compile)
