@@ -86,7 +86,7 @@ def _logsumexp(F, xs, p):
     return m + F.log(F.sum([F.exp(x - m) for x in xs]))
 
 
-_TABLE = [
+_TABLE: list[tuple[Any, ...]] = [
     # name, symbol, arity, forward, derivative, doc
     ("add", "+", BINARY, lambda F, a, b, p: a + b, lambda F, a, b, out, p: (1.0, 1.0), "a + b; δa += δ, δb += δ"),
     ("sub", "-", BINARY, lambda F, a, b, p: a - b, lambda F, a, b, out, p: (1.0, -1.0), "a - b; δa += δ, δb -= δ"),

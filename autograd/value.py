@@ -110,6 +110,8 @@ class Value:
     label: str
     param: Any
     grad_value: Value | None
+    _id: int
+    _delta: Any  # this node's δ during a backward pass: a float, or a Value (or None) with create_graph
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
         data = _real(data, "Value")
@@ -321,20 +323,20 @@ class Value:
         return f"{type(self).__name__}(data={self.data:.4g}, grad={self.grad:.4g}{label})"
 
     def __lt__(self, other: Value | Number) -> bool:
-        other = _operand(other)
-        return NotImplemented if other is None else self.data < other.data
+        operand = _operand(other)
+        return NotImplemented if operand is None else self.data < operand.data
 
     def __le__(self, other: Value | Number) -> bool:
-        other = _operand(other)
-        return NotImplemented if other is None else self.data <= other.data
+        operand = _operand(other)
+        return NotImplemented if operand is None else self.data <= operand.data
 
     def __gt__(self, other: Value | Number) -> bool:
-        other = _operand(other)
-        return NotImplemented if other is None else self.data > other.data
+        operand = _operand(other)
+        return NotImplemented if operand is None else self.data > operand.data
 
     def __ge__(self, other: Value | Number) -> bool:
-        other = _operand(other)
-        return NotImplemented if other is None else self.data >= other.data
+        operand = _operand(other)
+        return NotImplemented if operand is None else self.data >= operand.data
 
     __hash__ = object.__hash__  # identity: a node is a place in the graph, not a number
     __array_ufunc__ = None  # numpy scalars defer to our reflected operators
