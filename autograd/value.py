@@ -133,7 +133,7 @@ class Value:
         self.data = data
         self.grad = 0.0
         self.inputs = children
-        self.op, self.param = (CLOSURE, _closure_op(_op, None)) if children or _op else ("", None)
+        self.op, self.param = (CLOSURE, _UserStep(_op)) if children or _op else ("", None)
         self.label = label
         self.grad_value = None
         self._id = next(_ids)
@@ -263,6 +263,9 @@ class Value:
         if self.op == "powc":
             c = self.param
             return f"**{int(c) if float(c).is_integer() else c}"
+        if self.op == CLOSURE:
+            symbol: str = self.param.symbol
+            return symbol
         return op_of(self).symbol if self.op else ""
 
     @property
@@ -270,7 +273,7 @@ class Value:
         """micrograd's name: this node's chain-rule step, adding δ·∂self/∂input from ``self.grad`` into
         each input's ``.grad``. Set it to a closure to define the node's op yourself (micrograd's way)."""
         if self.op == CLOSURE:
-            step: Callable[[], None] = self.param.derivative
+            step: Callable[[], None] = self.param.closure or _no_step
             return step
         return self._step
 
@@ -280,8 +283,10 @@ class Value:
             raise TypeError(f"_backward must be a function of no arguments, got {type(closure).__name__}")
         if getattr(closure, "__self__", None) is self and getattr(closure, "__func__", None) is Value._step:
             return  # v._backward = v._backward on a node of the table: nothing changes
-        self.param = _closure_op(self._op, closure)
-        self.op = CLOSURE
+        if self.op == CLOSURE:
+            self.param.closure = closure
+        else:
+            self.param, self.op = _UserStep(self._op, closure), CLOSURE
 
     def _step(self) -> None:
         """One node's chain-rule step by the op table, from ``self.grad`` into the inputs' ``.grad``."""
@@ -400,13 +405,21 @@ def _no_step() -> None:
     """micrograd's default ``_backward``: a node nobody gave a rule passes no gradient."""
 
 
-def _closure_op(symbol: str, closure: Callable[[], None] | None) -> Op:
-    """The op entry a user-op node carries in ``param``: its symbol and its ``_backward`` closure."""
-    doc = (
-        f"user op {symbol!r}: its δ step is a Python closure set as _backward; first order only "
-        "(autograd.register_op gives higher order and compiled mode)"
-    )
-    return Op(CLOSURE, symbol, CLOSURE_ARITY, _no_forward, closure or _no_step, doc)
+class _UserStep:
+    """What a user-op node carries in ``param``: the ``_op`` symbol it was given and its ``_backward`` closure."""
+
+    __slots__ = ("symbol", "closure")
+
+    def __init__(self, symbol: str, closure: Callable[[], None] | None = None) -> None:
+        self.symbol, self.closure = symbol, closure
+
+    def op(self) -> Op:
+        """The node's entry in the form of the table's (arity ``CLOSURE_ARITY``, derivative = the closure)."""
+        doc = (
+            f"user op {self.symbol!r}: its δ step is a Python closure set as _backward; first order only "
+            "(autograd.register_op gives higher order and compiled mode)"
+        )
+        return Op(CLOSURE, self.symbol, CLOSURE_ARITY, _no_forward, self.closure or _no_step, doc)
 
 
 def _run_closure(v: Value, g: float) -> None:
@@ -421,10 +434,10 @@ def _run_closure(v: Value, g: float) -> None:
         raise LookupError(
             f"backward: op {v.op!r} is not in autograd.OPS (was it removed?); register it with autograd.register_op"
         )
-    closure = v.param.derivative
-    if closure is _no_step:
+    closure = v.param.closure
+    if closure is None:
         return
-    inputs = list(dict.fromkeys(v.inputs))
+    inputs = v.inputs if len(v.inputs) == 1 else tuple(dict.fromkeys(v.inputs))
     saved_out, saved = v.grad, [x.grad for x in inputs]
     v.grad = g
     for x in inputs:
@@ -477,7 +490,7 @@ def op_of(v: Value) -> Op:
     'a · b; δa += δ·b, δb += δ·a'
     """
     if v.op == CLOSURE:
-        op: Op = v.param
+        op: Op = v.param.op()
         return op
     if not v.op:
         raise ValueError(f"op_of: {v!r} is a leaf, computed by no op")
@@ -506,14 +519,14 @@ def local_grads(v: Value, create_graph: bool = False) -> tuple[Any, ...]:
     """
     if not v.inputs:
         return ()
-    op = op_of(v)
-    if op.arity == CLOSURE_ARITY:
+    if v.op == CLOSURE:
         if create_graph:
             raise NotImplementedError(
-                f"higher-order gradients through the user op {op.symbol!r}: its _backward closure computes "
+                f"higher-order gradients through the user op {v.param.symbol!r}: its _backward closure computes "
                 "numbers, not a graph; define the op with autograd.register_op(...) to differentiate it again"
             )
         return _closure_grads(v)
+    op = op_of(v)
     F, args, out = (VALUE, v.inputs, v) if create_graph else (FLOAT, [x.data for x in v.inputs], v.data)
     if op.arity == UNARY:
         return (op.derivative(F, args[0], out, v.param),)

@@ -371,19 +371,29 @@ def tanh_layer(leaf: Callable[[float], Any], tanh: Callable[[Any], Any], n: int 
     return xs
 
 
-def attribute_bytes(n: int = MIXED_OPS) -> float:
-    """Extra bytes per leaf for one user attribute (``p.m = 0.0``, EurekaLabsAI/micrograd's AdamW)."""
+def attribute_bytes(n: int = MIXED_OPS) -> tuple[float, float]:
+    """Bytes per node that letting users set attributes costs (Value against a twin class with the same slots but
+    no ``__dict__``), and bytes per node of then setting one (``p.m = 0.0``, EurekaLabsAI/micrograd's AdamW)."""
     from autograd import Value
 
-    plain = traced_bytes(lambda: [Value(0.5) for _ in range(n)])[0]
+    slots = tuple(name for name in Value.__slots__ if name != "__dict__")
+    twin = type("Twin", (), {"__slots__": slots})
 
-    def with_attribute() -> list[Any]:
-        out = [Value(0.5) for _ in range(n)]
-        for p in out:
-            p.m = 0.0
+    def nodes(cls: type, attribute: bool = False) -> list[Any]:
+        out = []
+        for _ in range(n):
+            v = object.__new__(cls)
+            for name in slots:
+                setattr(v, name, None)
+            if attribute:
+                v.m = 0.0
+            out.append(v)
         return out
 
-    return (traced_bytes(with_attribute)[0] - plain) / n
+    with_dict = traced_bytes(lambda: nodes(Value))[0]
+    return (with_dict - traced_bytes(lambda: nodes(twin))[0]) / n, (
+        traced_bytes(lambda: nodes(Value, True))[0] - with_dict
+    ) / n
 
 
 # --------------------------------------------------------------------------- the report
@@ -538,7 +548,9 @@ def main() -> None:
     print(table(["engine", "ms/graph", "µs/op", "vs built-in"], rows))
     per_closure = (user["deltagrad, closure tanh"] - base) / CLOSURE_NODES
     print(f"   cost of a user-closure node over a built-in one: {per_closure * 1e6:.2f} µs (forward + backward)")
-    print(f"   one user attribute on a Value (p.m = 0.0): {attribute_bytes():.0f} B per node that has one\n")
+    room, attribute = attribute_bytes()
+    print(f"   user attributes (p.m = 0.0): being able to set them costs {room:.0f} B per node (in the retained figure")
+    print(f"   of table 3); setting one then costs {max(attribute, 0.0):.0f} B more per node that has it\n")
 
     # verdicts ---------------------------------------------------------------------------------------------------
     mixed_ratio = mixed["micrograd"] / mixed["deltagrad"]
