@@ -100,7 +100,7 @@ def panel_costs(lab: viz.Lab) -> tuple[list[tuple[str, float]], float, str]:
         "widget state, serialised": state_sync,
     }
     costs = [(name, median(time_calls(fn, REPEATS, collect=False))) for name, fn in work.items()]
-    scalar = median(time_calls(lambda: nn.predict(model, grid), 3))
+    scalar = median(time_calls(lambda: nn.predict(model, grid), 3, collect=False))
     return costs, scalar, probe_graph()
 
 
