@@ -51,7 +51,7 @@ from .maths import NUMPY, NumpyMath
 from .ops import BINARY, CLOSURE, OPS, UNARY, Op, array_rule_error
 from .value import Constant, Value, walk
 
-__all__ = ["compile", "CompiledGraph", "NumpyMath", "NUMPY"]
+__all__ = ["compile", "CompiledGraph", "NumpyMath", "NUMPY", "ROWWISE"]
 
 _data = attrgetter("data")
 
@@ -62,44 +62,200 @@ _UNSUPPORTED = {
 }
 
 
-# ------------------------------------------------------------------ index arrays
-class _Index:
-    """Indices into the first axis of an array: gathers, and scatter-adds that respect repeats.
+# ------------------------------------------------------------------ where a value lives
+# Every value of the replay lives in a *block*, a (batch × width) array: block 0 is the input batch itself
+# (the placeholders x1..xn are its columns), and each step writes one block holding its nodes' values.
+# Leaves (parameters and constants) have one value for every sample: they are read from one vector.
+INPUTS = 0
+LEAVES = -1
 
-    Contiguous indices become a slice (gathers are then views). Repeated indices
-    (fan-out: one value read by several nodes) are summed per target with a
-    precomputed sort and ``np.add.reduceat`` before the single ``+=``.
+
+def _as_slice(cols: np.ndarray) -> slice | np.ndarray:
+    """``cols`` as a slice when they are consecutive (reads are then views), else unchanged."""
+    if cols.size and cols[-1] - cols[0] == cols.size - 1 and np.array_equal(cols, np.arange(cols[0], cols[-1] + 1)):
+        return slice(int(cols[0]), int(cols[-1]) + 1)
+    return cols
+
+
+class _Segment:
+    """The positions of an operand whose values come from one block, and the columns read there.
+
+    Repeated columns (fan-out: one value read at several positions) are summed per
+    column with a precomputed sort and ``np.add.reduceat`` before the single ``+=``.
     """
 
-    __slots__ = ("shape", "index", "targets", "order", "starts")
+    __slots__ = ("block", "positions", "columns", "whole", "order", "starts", "targets")
 
-    def __init__(self, indices: Any) -> None:
-        flat = np.asarray(indices, dtype=np.intp)
-        self.shape = flat.shape
-        flat = flat.ravel()
-        self.order = self.starts = None
-        self.targets: Any = flat
-        if flat.size and np.array_equal(flat, np.arange(flat[0], flat[0] + flat.size)):
-            self.index: Any = slice(int(flat[0]), int(flat[0]) + flat.size)
-            self.targets = self.index
+    def __init__(self, block: int, positions: np.ndarray, columns: np.ndarray, k: int) -> None:
+        self.block = block
+        self.whole = positions.size == k
+        self.positions: Any = _as_slice(positions)
+        self.columns: Any = _as_slice(columns)
+        self.order: np.ndarray | None = None
+        self.starts: np.ndarray | None = None
+        self.targets: Any = self.columns
+        targets = np.unique(columns)
+        if targets.size < columns.size:
+            self.order = np.argsort(columns, kind="stable")
+            self.starts = np.searchsorted(columns[self.order], targets)
+            self.targets = _as_slice(targets)
+
+
+class _Replay:
+    """The arrays of one forward (and the backward that follows it)."""
+
+    __slots__ = ("blocks", "leaves", "batch", "dtype", "grads", "owned", "leaf_grad", "widths")
+
+    def __init__(self, inputs: Any, leaves: np.ndarray, batch: int, widths: list[int]) -> None:
+        self.blocks: list[Any] = [inputs] + [None] * (len(widths) - 1)
+        self.leaves, self.batch, self.dtype, self.widths = leaves, batch, leaves.dtype, widths
+        self.grads: list[Any] = []
+        self.owned: list[bool] = []
+        self.leaf_grad = np.zeros(0, dtype=self.dtype)
+
+    def store(self, block: int, values: np.ndarray) -> None:
+        """The values of a step's nodes, broadcast to (batch × width) when they do not depend on the sample."""
+        shape = (self.batch, self.widths[block])
+        if values.shape != shape:
+            values = np.broadcast_to(values, shape)
+        self.blocks[block] = values
+
+    def all_values(self) -> list[np.ndarray]:
+        """The input columns, the leaf values and every step's block."""
+        inputs = self.blocks[INPUTS]
+        parts = inputs.parts if isinstance(inputs, _InputParts) else [inputs]
+        return [*parts, self.leaves, *self.blocks[1:]]
+
+    def start_backward(self) -> None:
+        self.grads = [None] * len(self.widths)
+        self.owned = [False] * len(self.widths)
+        self.leaf_grad = np.zeros(len(self.leaves), dtype=self.dtype)
+
+    def accumulate(self, block: int, columns: Any, values: np.ndarray) -> None:
+        """δ of ``block`` at ``columns`` += ``values`` (batch × len(columns)); the first full write is not copied."""
+        current = self.grads[block]
+        width = self.widths[block]
+        full = isinstance(columns, slice) and columns.start == 0 and columns.stop == width
+        if current is None:
+            if full and values.shape == (self.batch, width):
+                self.grads[block] = values  # borrowed: copied before anything is added to it
+                return
+            current = np.zeros((self.batch, width), dtype=self.dtype)
+            self.grads[block], self.owned[block] = current, True
+        elif not self.owned[block]:
+            current = np.array(current, dtype=self.dtype)
+            self.grads[block], self.owned[block] = current, True
+        if full:
+            current += values
         else:
-            self.index = flat
-            targets = np.unique(flat)
-            if targets.size < flat.size:
-                self.order = np.argsort(flat, kind="stable")
-                self.starts = np.searchsorted(flat[self.order], targets)
-                self.targets = targets
+            current[:, columns] += values
 
-    def gather(self, a: np.ndarray) -> np.ndarray:
-        """``a`` at these indices, shaped ``self.shape + a.shape[1:]``."""
-        return a[self.index].reshape(self.shape + a.shape[1:])
 
-    def add_to(self, target: np.ndarray, values: Any) -> None:
-        """``target[i] += v`` for each index i and its value v, summing repeats."""
-        values = np.broadcast_to(values, self.shape + target.shape[1:]).reshape((-1, *target.shape[1:]))
-        if self.order is not None and self.starts is not None:
-            values = np.add.reduceat(values[self.order], self.starts, axis=0)
-        target[self.targets] += values
+class _Operand:
+    """One operand of k nodes (one value per node and sample), read as a (batch × k) array.
+
+    Its values may come from several blocks and the leaf vector; when they are one
+    block's consecutive columns (a layer's activations, the input features), reading
+    them is a view, and so is writing their δ.
+    """
+
+    __slots__ = ("k", "segments", "single")
+
+    def __init__(self, refs: Sequence[tuple[int, int]]) -> None:
+        self.k = len(refs)
+        where = np.array(refs, dtype=np.intp).reshape(self.k, 2)
+        blocks = where[:, 0]
+        self.segments = [
+            _Segment(int(b), (at := np.flatnonzero(blocks == b)), where[at, 1], self.k) for b in np.unique(blocks)
+        ]
+        self.single = self.segments[0] if len(self.segments) == 1 else None
+
+    @staticmethod
+    def _read(r: _Replay, seg: _Segment) -> np.ndarray:
+        if seg.block == LEAVES:
+            return r.leaves[seg.columns][None, :]
+        return r.blocks[seg.block][:, seg.columns]
+
+    def read(self, r: _Replay) -> np.ndarray:
+        """The values, (batch × k), or (1 × k) when they are all leaves."""
+        if self.single is not None:
+            return self._read(r, self.single)
+        out = np.empty((r.batch, self.k), dtype=r.dtype)
+        for seg in self.segments:
+            out[:, seg.positions] = self._read(r, seg)
+        return out
+
+    def add_to(self, r: _Replay, g: Any) -> None:
+        """δ of each value += g at its position (g broadcastable to batch × k); leaves get the batch sum."""
+        if np.shape(g) != (r.batch, self.k):
+            g = np.broadcast_to(g, (r.batch, self.k))
+        for seg in self.segments:
+            part = g if seg.whole else g[:, seg.positions]
+            if seg.block == LEAVES:
+                sums = part.sum(axis=0)
+                if seg.order is None:
+                    r.leaf_grad[seg.columns] += sums
+                else:
+                    np.add.at(r.leaf_grad, seg.columns, sums)
+                continue
+            if seg.order is not None:
+                part = np.add.reduceat(part[:, seg.order], seg.starts, axis=1)
+            r.accumulate(seg.block, seg.targets, part)
+
+
+class _Weights:
+    """A layer's weight matrix W (k × p) in the leaf vector: a strided view when the layout allows
+    (a model's weights created row by row, each row followed by its bias, as ``nn.Layer`` does), so
+    reading W and adding into δW copy nothing (measured in benchmarks/bench_mnist.py); a gather otherwise."""
+
+    def __init__(self, positions: np.ndarray) -> None:
+        self.shape = k, p = positions.shape
+        self.positions = positions
+        first = int(positions[0, 0])
+        col = int(positions[0, 1] - first) if p > 1 else 1
+        row = int(positions[1, 0] - first) if k > 1 else p * col
+        affine = col >= 1 and row >= (p - 1) * col + 1
+        expected = first + row * np.arange(k)[:, None] + col * np.arange(p)[None, :]
+        self.view = (first, row, col) if affine and np.array_equal(positions, expected) else None
+        self.unique = self.view is not None or np.unique(positions).size == positions.size
+
+    def _strided(self, a: np.ndarray) -> np.ndarray:
+        first, row, col = self.view  # type: ignore[misc]
+        return np.lib.stride_tricks.as_strided(a[first:], self.shape, (row * a.itemsize, col * a.itemsize))
+
+    def read(self, leaves: np.ndarray) -> np.ndarray:
+        return self._strided(leaves) if self.view is not None else leaves[self.positions]
+
+    def add_to(self, leaf_grad: np.ndarray, dW: np.ndarray) -> None:
+        if self.view is not None:
+            view = self._strided(leaf_grad)
+            view += dW
+        elif self.unique:
+            leaf_grad[self.positions] += dW
+        else:
+            np.add.at(leaf_grad, self.positions, dW)
+
+
+class _InputParts:
+    """The input batch given as column blocks side by side (features, targets): read as if joined,
+    without copying the features into a joined array (the training loop's batches, measured in
+    benchmarks/bench_mnist.py)."""
+
+    def __init__(self, parts: list[np.ndarray]) -> None:
+        self.parts = parts
+        self.offsets = np.cumsum([0] + [p.shape[1] for p in parts])
+        self._joined: np.ndarray | None = None
+
+    def __getitem__(self, key: tuple[slice, Any]) -> np.ndarray:
+        cols = key[1]
+        lo, hi = (cols.start, cols.stop) if isinstance(cols, slice) else (int(cols.min()), int(cols.max()) + 1)
+        i = int(np.searchsorted(self.offsets, lo, side="right")) - 1
+        if hi <= self.offsets[i + 1]:
+            off = int(self.offsets[i])
+            return self.parts[i][:, slice(lo - off, hi - off) if isinstance(cols, slice) else cols - off]
+        if self._joined is None:
+            self._joined = np.hstack(self.parts)
+        return self._joined[:, cols]
 
 
 def _times(g: np.ndarray, d: Any) -> np.ndarray:
@@ -113,77 +269,131 @@ def _times(g: np.ndarray, d: Any) -> np.ndarray:
 # Each step's backward takes ``want``: one flag per operand, False when no parameter (or, when input
 # gradients are asked for, no placeholder) lies behind that operand, so its δ need not be computed.
 class _Elementwise:
-    """k nodes of one unary or binary op: out[k, batch] = op(operands[k, batch]), by the table's rules."""
+    """k nodes of one unary or binary op: out[batch, k] = op(operands[batch, k]), by the table's rules.
 
-    def __init__(self, op: Op, param: Any, operands: list[_Index], out: slice) -> None:
+    An activation over a layer is one ufunc over the layer's block (its operand is a view)."""
+
+    def __init__(self, op: Op, param: Any, operands: list[_Operand], out: int) -> None:
         self.op, self.param, self.operands, self.out = op, param, operands, out
         self.name = op.name
+        self.k = operands[0].k
 
-    def forward(self, V: np.ndarray, leaves: np.ndarray) -> None:
-        V[self.out] = self.op.forward(NUMPY, *(ix.gather(V) for ix in self.operands), self.param)
+    def forward(self, r: _Replay) -> None:
+        r.store(self.out, self.op.forward(NUMPY, *(o.read(r) for o in self.operands), self.param))
 
-    def backward(self, V: np.ndarray, dV: np.ndarray, leaf_grad: np.ndarray, want: tuple[bool, ...]) -> None:
-        g = dV[self.out]
-        partials = self.op.derivative(NUMPY, *(ix.gather(V) for ix in self.operands), V[self.out], self.param)
+    def backward(self, r: _Replay, want: tuple[bool, ...]) -> None:
+        g = r.grads[self.out]
+        args = [o.read(r) for o in self.operands]
+        partials = self.op.derivative(NUMPY, *args, r.blocks[self.out], self.param)
         if self.op.arity == UNARY:
             partials = (partials,)
-        for ix, d, wanted in zip(self.operands, partials, want):
+        for o, d, wanted in zip(self.operands, partials, want):
             if wanted:
-                ix.add_to(dV, _times(g, d))
+                o.add_to(r, _times(g, d))
 
     def describe(self) -> str:
-        return f"{self.name}×{self.out.stop - self.out.start}"
+        return f"{self.name}×{self.k}"
+
+
+# Row-wise kernels: an n-ary op's two rules over the last axis of a (batch × k × n) block, each in one
+# pass instead of the table's per-input form (2n small numpy operations per pass for a sample's softmax
+# or cross-entropy, measured in benchmarks/bench_mnist.py). tests/autograd/test_compile.py checks each
+# against the table's own rules.
+class _LogSumExpRows:
+    """logsumexp(x) = m + log Σ exp(x − m) with m = max x; derivative softmax(x) = exp(x − out)."""
+
+    @staticmethod
+    def forward(xs: np.ndarray, p: Any) -> np.ndarray:
+        m = xs.max(axis=-1, keepdims=True)
+        return (m + np.log(np.exp(xs - m).sum(axis=-1, keepdims=True)))[..., 0]
+
+    @staticmethod
+    def derivative(xs: np.ndarray, out: np.ndarray, p: Any) -> np.ndarray:
+        return np.exp(xs - out[..., None])
+
+
+class _DotRows:
+    """Σ wᵢxᵢ (+ b) over inputs (w₁..w_p, x₁..x_p[, b]); derivative (x₁..x_p, w₁..w_p[, 1])."""
+
+    @staticmethod
+    def forward(xs: np.ndarray, p: int) -> np.ndarray:
+        out = np.einsum("bkn,bkn->bk", xs[..., :p], xs[..., p : 2 * p])
+        return out + xs[..., 2 * p :].sum(axis=-1) if xs.shape[-1] > 2 * p else out
+
+    @staticmethod
+    def derivative(xs: np.ndarray, out: np.ndarray, p: int) -> np.ndarray:
+        d = np.empty_like(xs)
+        d[..., :p], d[..., p : 2 * p], d[..., 2 * p :] = xs[..., p : 2 * p], xs[..., :p], 1.0
+        return d
+
+
+ROWWISE: dict[str, Any] = {"logsumexp": _LogSumExpRows(), "dot": _DotRows()}
+"""Row-wise kernels of n-ary ops, by op name: ``forward(xs, p)`` and ``derivative(xs, out, p)``."""
 
 
 class _Reduction:
-    """k nodes of one n-ary op with n inputs each: a reduction over an (n × k × batch) block."""
+    """k nodes of one n-ary op with n inputs each: a reduction over a (batch × k × n) block."""
 
-    def __init__(self, op: Op, param: Any, operands: _Index, out: slice) -> None:
-        self.op, self.param, self.operands, self.out = op, param, operands, out
+    def __init__(self, op: Op, param: Any, operand: _Operand, out: int, n: int) -> None:
+        self.op, self.param, self.operand, self.out, self.n = op, param, operand, out, n
         self.name = op.name
+        self.k = operand.k // n
+        self.kernel = ROWWISE.get(op.name)
 
-    def forward(self, V: np.ndarray, leaves: np.ndarray) -> None:
-        V[self.out] = self.op.forward(NUMPY, self.operands.gather(V), self.param)
+    def _inputs(self, r: _Replay) -> np.ndarray:
+        xs = self.operand.read(r)
+        return xs.reshape(xs.shape[0], self.k, self.n)
 
-    def backward(self, V: np.ndarray, dV: np.ndarray, leaf_grad: np.ndarray, want: tuple[bool, ...]) -> None:
-        g = dV[self.out]
-        parts = self.op.derivative(NUMPY, self.operands.gather(V), V[self.out], self.param)
-        if all(isinstance(d, float) for d in parts):
-            partials = np.array(parts)[:, None, None]
+    def forward(self, r: _Replay) -> None:
+        xs = self._inputs(r)
+        if self.kernel is not None:
+            r.store(self.out, self.kernel.forward(xs, self.param))
+        else:  # the table's rule sees the inputs along axis 0: (n × k × batch)
+            r.store(self.out, np.asarray(self.op.forward(NUMPY, xs.transpose(2, 1, 0), self.param)).T)
+
+    def backward(self, r: _Replay, want: tuple[bool, ...]) -> None:
+        g = r.grads[self.out]
+        xs = self._inputs(r)
+        out = r.blocks[self.out]
+        if self.kernel is not None:
+            partials = self.kernel.derivative(np.broadcast_to(xs, (r.batch, self.k, self.n)), out, self.param)
         else:
-            partials = np.stack([np.broadcast_to(d, g.shape) for d in parts])
-        self.operands.add_to(dV, partials * g)
+            parts = self.op.derivative(NUMPY, xs.transpose(2, 1, 0), out.T, self.param)
+            if all(isinstance(d, float) for d in parts):
+                partials = np.array(parts, dtype=r.dtype)
+            else:
+                shape = (self.k, r.batch)
+                partials = np.stack([np.broadcast_to(d, shape) for d in parts], axis=-1).transpose(1, 0, 2)
+        contribution = partials * g[:, :, None]
+        self.operand.add_to(r, contribution.reshape(r.batch, self.k * self.n))
 
     def describe(self) -> str:
-        n, k = self.operands.shape
-        return f"{self.name}×{k} (reducing {n} inputs each)"
+        return f"{self.name}×{self.k} (reducing {self.n} inputs each)"
 
 
 class _MatMul:
-    """k ``dot`` nodes sharing one input tuple x (a layer's neurons): Z = W·X (+ b), W from the leaf values."""
+    """k ``dot`` nodes sharing one input tuple x (a layer's neurons): Z = X·Wᵀ (+ b), W from the leaf values."""
 
-    def __init__(self, weights: _Index, inputs: _Index, bias: _Index | None, out: slice) -> None:
+    def __init__(self, weights: _Weights, inputs: _Operand, bias: _Operand | None, out: int) -> None:
         self.weights, self.inputs, self.bias, self.out = weights, inputs, bias, out
         self.name = "dot"
-        self.W: np.ndarray | None = None
 
-    def forward(self, V: np.ndarray, leaves: np.ndarray) -> None:
-        self.W = self.weights.gather(leaves)
-        Z = self.W @ self.inputs.gather(V)
+    def forward(self, r: _Replay) -> None:
+        Z = self.inputs.read(r) @ self.weights.read(r.leaves).T
         if self.bias is not None:
-            Z += self.bias.gather(V)
-        V[self.out] = Z
+            Z += self.bias.read(r)
+        r.store(self.out, Z)
 
-    def backward(self, V: np.ndarray, dV: np.ndarray, leaf_grad: np.ndarray, want: tuple[bool, ...]) -> None:
-        """δW = δZ·Xᵀ (the product sums over the batch), δX = Wᵀ·δZ, δb = δZ; want = (W, X, b)."""
-        dZ = dV[self.out]
+    def backward(self, r: _Replay, want: tuple[bool, ...]) -> None:
+        """δW = δZᵀ·X (the product sums over the batch), δX = δZ·W, δb = δZ; want = (W, X, b)."""
+        dZ = r.grads[self.out]
         if want[0]:
-            self.weights.add_to(leaf_grad, dZ @ self.inputs.gather(V).T)
+            X = np.broadcast_to(self.inputs.read(r), (r.batch, self.inputs.k))
+            self.weights.add_to(r.leaf_grad, dZ.T @ X)
         if want[1]:
-            assert self.W is not None, "backward runs after forward, which gathers W"
-            self.inputs.add_to(dV, self.W.T @ dZ)
+            self.inputs.add_to(r, dZ @ self.weights.read(r.leaves))
         if self.bias is not None and want[2]:
-            self.bias.add_to(dV, dZ)
+            self.bias.add_to(r, dZ)
 
     def describe(self) -> str:
         k, p = self.weights.shape
@@ -191,23 +401,44 @@ class _MatMul:
 
 
 # ------------------------------------------------------------------ the compiled graph
+FLOAT_TYPES = (np.float64, np.float32)
+
+
+def _float_dtype(dtype: Any, where: str) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{where}: dtype must be numpy.float64 or numpy.float32, got {dtype!r}") from None
+    if dt not in FLOAT_TYPES:
+        raise ValueError(f"{where}: dtype must be numpy.float64 or numpy.float32, got {dt}")
+    return dt
+
+
 class CompiledGraph:
     """A traced scalar graph, replayed over batches: see :func:`compile`.
 
     ``parameters`` are the leaves that are neither placeholders nor Constants,
     in creation order; their ``.data`` is read at every :meth:`forward` and
-    :meth:`backward` adds the batch gradient into their ``.grad``.
+    :meth:`backward` adds the batch gradient into their ``.grad``. ``dtype``
+    (float64 or float32) is the precision of the replay.
     """
 
     n_inputs: int
     n_outputs: int
     single: bool  # fn returned one Value (forward gives shape (batch,)), not a list
 
-    def __init__(self, fn: Callable[[list[Value]], Any], n_inputs: int, example: Sequence[float] | None = None):
+    def __init__(
+        self,
+        fn: Callable[[list[Value]], Any],
+        n_inputs: int,
+        example: Sequence[float] | None = None,
+        dtype: Any = np.float64,
+    ):
         if not isinstance(n_inputs, numbers.Integral) or isinstance(n_inputs, bool):
             raise TypeError(f"compile: n_inputs must be an int, got {type(n_inputs).__name__} {n_inputs!r}")
         if n_inputs < 1:
             raise ValueError(f"compile: n_inputs must be >= 1, got {n_inputs}")
+        self.dtype = _float_dtype(dtype, "compile")
         n_inputs = int(n_inputs)
         row_data = [0.5] * n_inputs if example is None else [float(v) for v in example]
         if len(row_data) != n_inputs:
@@ -223,23 +454,24 @@ class CompiledGraph:
             )
         self.n_inputs, self.n_outputs = n_inputs, len(outputs)
         self._build(placeholders, list(outputs))
-        self._V: np.ndarray | None = None
+        self._replay: _Replay | None = None
 
     # -------------------------------------------------------------- compile time
     def _build(self, placeholders: list[Value], outputs: list[Value]) -> None:
         nodes = walk(outputs)[::-1]  # topological order: inputs first
+        computed = [v for v in nodes if v.inputs]
         checked: set[str] = set()
-        for v in nodes:
+        for v in computed:
             if v.op == CLOSURE:
                 raise NotImplementedError(
                     f"compile: the user op {v._op!r} is a _backward closure, which computes one float at a time; "
                     "define it with autograd.register_op(...), with a forward and derivative that accept numpy arrays"
                 )
-            if v.inputs and v.op not in OPS:
+            if v.op not in OPS:
                 raise NotImplementedError(f"compile: op {v.op!r} is not in autograd.OPS, so it has no numpy rule")
-            if v.inputs and v.op in _UNSUPPORTED:
+            if v.op in _UNSUPPORTED:
                 raise NotImplementedError(f"compile: {_UNSUPPORTED[v.op]}")
-            if v.inputs and v.op not in checked:
+            if v.op not in checked:
                 checked.add(v.op)
                 problem = array_rule_error(OPS[v.op], NUMPY, [x.data for x in v.inputs], v.param)
                 if problem is not None:
@@ -249,7 +481,8 @@ class CompiledGraph:
         self.parameters: list[Value] = [v for v in leaves if not isinstance(v, Constant)]
         leaf_order = self.parameters + [v for v in leaves if isinstance(v, Constant)]
         leaf_pos = {v: i for i, v in enumerate(leaf_order)}
-        self._leaves = np.array([v.data for v in leaf_order], dtype=float)
+        self._leaves = np.array([v.data for v in leaf_order], dtype=self.dtype)
+        where: dict[Value, tuple[int, int]] = {x: (INPUTS, i) for i, x in enumerate(placeholders)}
 
         def weights_and_inputs(v: Value) -> tuple[list[Value], list[Value]] | None:
             """A dot node's (weights, inputs) when one half is all parameters/constants: a matrix product."""
@@ -260,54 +493,62 @@ class CompiledGraph:
                     return W, X
             return None
 
-        # levels, and the groups of one level run as one numpy operation
+        # levels, and the groups of one level run as one numpy operation. The per-node work is kept off
+        # the weights (203,530 leaves for 784-256-10; tracing under 0.3 s: bench_mnist, section 3):
+        # leaves are in neither dict, and a layer's neurons share the level and flags of their inputs.
         level: dict[Value, int] = {}
         # needs[v] = (δ of v leads to a parameter, δ of v leads to a parameter or a placeholder)
         needs: dict[Value, tuple[bool, bool]] = {x: (False, True) for x in placeholders}
-        needs.update({v: (True, True) for v in self.parameters})
+        parameter, constant = (True, True), (False, False)
+
+        def flags(x: Value) -> tuple[bool, bool]:
+            found = needs.get(x)
+            return found if found is not None else (constant if isinstance(x, Constant) else parameter)
+
+        def combined(xs: Sequence[Value]) -> tuple[bool, bool]:
+            fs = [flags(x) for x in xs]
+            return any(f[0] for f in fs), any(f[1] for f in fs)
+
+        shared: dict[tuple[Value, ...], tuple[int, tuple[bool, bool]]] = {}
         groups: dict[tuple[int, Any], list[Value]] = {}
         matmul: dict[Value, tuple[list[Value], list[Value]]] = {}
-        for v in nodes:
-            if not v.inputs:
-                continue
-            level[v] = lv = 1 + max(level.get(x, 0) for x in v.inputs)
-            flags = [needs.get(x, (False, False)) for x in v.inputs]
-            needs[v] = (any(f[0] for f in flags), any(f[1] for f in flags))
+        for v in computed:
             halves = weights_and_inputs(v) if v.op == "dot" else None
             if halves is not None:
+                W, X = halves
                 matmul[v] = halves
-                key: Any = ("matmul", tuple(halves[1]), len(v.inputs) - 2 * v.param)
-            elif OPS[v.op].arity in (UNARY, BINARY):
-                key = ("elementwise", v.op, v.param)
+                xs_key = tuple(X)
+                if xs_key not in shared:
+                    shared[xs_key] = (max(level.get(x, 0) for x in X), combined(X))
+                x_level, x_needs = shared[xs_key]
+                rest = combined(v.inputs[2 * v.param :])
+                w_param = any(not isinstance(w, Constant) for w in W)
+                lv = 1 + max(x_level, max((level.get(x, 0) for x in v.inputs[2 * v.param :]), default=0))
+                needs[v] = (w_param or x_needs[0] or rest[0], w_param or x_needs[1] or rest[1])
+                key: Any = ("matmul", xs_key, len(v.inputs) - 2 * v.param)
             else:
-                key = ("reduce", v.op, v.param, len(v.inputs))
+                lv = 1 + max(level.get(x, 0) for x in v.inputs)
+                needs[v] = combined(v.inputs)
+                if OPS[v.op].arity in (UNARY, BINARY):
+                    key = ("elementwise", v.op, v.param)
+                else:
+                    key = ("reduce", v.op, v.param, len(v.inputs))
+            level[v] = lv
             groups.setdefault((lv, key), []).append(v)
-
-        # rows of the value block: placeholders, leaves read as operands, then each group's outputs contiguously
-        row = {v: i for i, v in enumerate(placeholders)}
-        for members in groups.values():
-            for v in members:
-                operands = matmul[v][1] + list(v.inputs[2 * v.param :]) if v in matmul else v.inputs
-                for x in operands:
-                    if not x.inputs and x not in row:
-                        row[x] = len(row)
-        for v in outputs:
-            if not v.inputs and v not in row:
-                row[v] = len(row)
-        leaf_rows = [(r, leaf_pos[v]) for v, r in row.items() if v in leaf_pos]
-        self._leaf_rows = slice(n := len(placeholders), n + len(leaf_rows))
-        self._leaf_row_pos = np.array([p for _, p in leaf_rows], dtype=np.intp)
 
         def want(*operand_groups: Sequence[Value]) -> tuple[tuple[bool, ...], ...]:
             """Per mode (parameters only, parameters and inputs): does any operand of each group need δ?"""
-            flags = [[needs.get(x, (False, False)) for x in vs] for vs in operand_groups]
-            return tuple(tuple(any(f[mode] for f in fs) for fs in flags) for mode in (0, 1))
+            per_group = [combined(vs) for vs in operand_groups]
+            return tuple(tuple(f[mode] for f in per_group) for mode in (0, 1))
 
+        def operand(values: Sequence[Value]) -> _Operand:
+            return _Operand([where[x] if x in where else (LEAVES, leaf_pos[x]) for x in values])
+
+        widths = [len(placeholders)]
         self._steps: list[tuple[int, Any, tuple[tuple[bool, ...], ...]]] = []
         for (lv, kind), members in sorted(groups.items(), key=lambda item: item[0][0]):
-            out = slice(len(row), len(row) + len(members))
-            for v in members:
-                row[v] = len(row)
+            out = len(widths)
+            widths.append(len(members))
             first = members[0]
             columns = [[v.inputs[i] for v in members] for i in range(len(first.inputs))]
             if kind[0] == "matmul":
@@ -315,35 +556,55 @@ class CompiledGraph:
                 xs = matmul[first][1]
                 biases = [v.inputs[-1] for v in members] if kind[2] else []
                 step: Any = _MatMul(
-                    _Index([[leaf_pos[w] for w in ws] for ws in weights]),
-                    _Index([row[x] for x in xs]),
-                    _Index([row[b] for b in biases]) if biases else None,
+                    _Weights(np.array([[leaf_pos[w] for w in ws] for ws in weights], dtype=np.intp)),
+                    operand(xs),
+                    operand(biases) if biases else None,
                     out,
                 )
-                wanted = want([w for ws in weights for w in ws if not isinstance(w, Constant)], xs, biases)
+                w_param = any(not isinstance(w, Constant) for ws in weights for w in ws)
+                wanted = want(xs, biases)
+                wanted = tuple((w_param, *flags_) for flags_ in wanted)
             elif kind[0] == "elementwise":
-                blocks = [_Index([row[x] for x in column]) for column in columns]
-                step = _Elementwise(OPS[first.op], first.param, blocks, out)
+                step = _Elementwise(OPS[first.op], first.param, [operand(c) for c in columns], out)
                 wanted = want(*columns)
             else:
-                step = _Reduction(OPS[first.op], first.param, _Index([[row[x] for x in c] for c in columns]), out)
+                inputs = operand([x for v in members for x in v.inputs])
+                step = _Reduction(OPS[first.op], first.param, inputs, out, len(first.inputs))
                 wanted = want([x for column in columns for x in column])
+            for j, v in enumerate(members):
+                where[v] = (out, j)
             self._steps.append((lv, step, wanted))
-        self._outputs = _Index([row[v] for v in outputs])
-        self.n_rows = len(row)
+        self._widths = widths
+        self._outputs = operand(outputs)
         self.n_levels = max(level.values(), default=0)
         self.n_nodes = len(level)
 
     # -------------------------------------------------------------- run time
+    def _input_batch(self, X: Any) -> tuple[Any, int]:
+        """The input block and the batch size: ``X`` (batch × n_inputs), or a tuple of column blocks."""
+        want = f"(batch >= 1, {self.n_inputs})"
+        if isinstance(X, tuple):
+            parts = [np.asarray(p, dtype=self.dtype) for p in X]
+            if not parts or any(p.ndim != 2 or len(p) != len(parts[0]) or len(p) == 0 for p in parts):
+                raise ValueError("compiled forward: column blocks must be 2-D with the same batch >= 1 rows")
+            if sum(p.shape[1] for p in parts) != self.n_inputs:
+                widths = [p.shape[1] for p in parts]
+                raise ValueError(f"compiled forward: column blocks of widths {widths} do not make {want}")
+            return (_InputParts(parts) if len(parts) > 1 else parts[0]), len(parts[0])
+        X = np.asarray(X, dtype=self.dtype)
+        if X.ndim != 2 or X.shape[1] != self.n_inputs or X.shape[0] == 0:
+            raise ValueError(f"compiled forward: X must have shape {want}, got {np.shape(X)}")
+        return X, len(X)
+
     def forward(self, X: Any, parameters: np.ndarray | None = None) -> np.ndarray:
         """Outputs for every row of ``X`` (batch × n_inputs): shape (batch,), or (batch, n_outputs).
 
+        ``X`` may also be a tuple of arrays with the same rows whose columns, side
+        by side, are the inputs (such as features and targets): nothing is joined.
         The parameters' values are read from their ``.data``, or taken from the
         array ``parameters`` (in :attr:`parameters` order) when given.
         """
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2 or X.shape[1] != self.n_inputs or X.shape[0] == 0:
-            raise ValueError(f"compiled forward: X must have shape (batch >= 1, {self.n_inputs}), got {np.shape(X)}")
+        inputs, batch = self._input_batch(X)
         n = len(self.parameters)
         if parameters is None:
             self._leaves[:n] = np.fromiter(map(_data, self.parameters), dtype=float, count=n)
@@ -351,16 +612,14 @@ class CompiledGraph:
             self._leaves[:n] = parameters
         else:
             raise ValueError(f"compiled forward: parameters must have shape ({n},), got {np.shape(parameters)}")
-        V = np.empty((self.n_rows, X.shape[0]))
-        V[: self.n_inputs] = X.T
-        V[self._leaf_rows] = self._leaves[self._leaf_row_pos, None]
-        leaves = self._leaves
-        self._run("forward", lambda step, wanted: step.forward(V, leaves), self._steps)
-        if not (np.isfinite(V).all() and np.isfinite(leaves).all()):  # one cheap pass; the search only on failure
-            raise _non_finite_forward(self, V)
-        self._V = V
-        out = self._outputs.gather(V)
-        return out[0].copy() if self.single else out.T.copy()
+        r = _Replay(inputs, self._leaves, batch, self._widths)
+        self._replay = None
+        self._run("forward", lambda step, wanted: step.forward(r), self._steps)
+        if not all(np.isfinite(b).all() for b in r.all_values()):  # one cheap pass; the search only on failure
+            raise _non_finite_forward(self, r)
+        self._replay = r
+        out = np.broadcast_to(self._outputs.read(r), (batch, self.n_outputs))
+        return out[:, 0].copy() if self.single else out.copy()
 
     __call__ = forward
 
@@ -382,30 +641,32 @@ class CompiledGraph:
         return self._backward(seed, False)[0]
 
     def _backward(self, seed: Any, input_grads: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        if self._V is None:
+        r = self._replay
+        if r is None:
             raise RuntimeError("compiled backward: call forward(X) first")
-        V = self._V
-        batch = V.shape[1]
-        shape = (batch,) if self.single else (batch, self.n_outputs)
-        seed = np.ones(shape) if seed is None else np.asarray(seed, dtype=float)
+        shape = (r.batch,) if self.single else (r.batch, self.n_outputs)
+        seed = np.ones(shape, dtype=self.dtype) if seed is None else np.asarray(seed, dtype=self.dtype)
         if seed.shape != shape:
             raise ValueError(f"compiled backward: seed must have shape {shape}, got {seed.shape}")
         if not np.isfinite(seed).all():
             raise _non_finite_entry("compiled backward", "seed", seed)
-        dV = np.zeros_like(V)
-        self._outputs.add_to(dV, seed[None] if self.single else seed.T)
-        leaf_grad = np.zeros_like(self._leaves)
+        r.start_backward()
+        self._outputs.add_to(r, seed[:, None] if self.single else seed)
         mode = int(bool(input_grads))
 
         def back(step: Any, wanted: tuple[tuple[bool, ...], ...]) -> None:
-            if any(wanted[mode]):
-                step.backward(V, dV, leaf_grad, wanted[mode])
+            if any(wanted[mode]) and r.grads[step.out] is not None:
+                step.backward(r, wanted[mode])
 
         self._run("backward", back, reversed(self._steps))
-        if not (np.isfinite(dV).all() and np.isfinite(leaf_grad).all()):
-            raise _non_finite_backward(self, V, seed, mode)
-        leaf_grad[self._leaf_row_pos] += dV[self._leaf_rows].sum(axis=1)
-        return leaf_grad[: len(self.parameters)], dV[: self.n_inputs].T.copy() if input_grads else None
+        if not all(np.isfinite(g).all() for g in (r.leaf_grad, *(g for g in r.grads if g is not None))):
+            raise _non_finite_backward(self, r, seed, mode)
+        if not input_grads:
+            return r.leaf_grad[: len(self.parameters)], None
+        dX = r.grads[INPUTS]
+        return r.leaf_grad[: len(self.parameters)], (
+            np.zeros((r.batch, self.n_inputs), dtype=self.dtype) if dX is None else np.array(dX)
+        )
 
     @staticmethod
     def _run(phase: str, apply: Callable[[Any, Any], None], steps: Any) -> None:
@@ -431,7 +692,8 @@ class CompiledGraph:
     def __repr__(self) -> str:
         return (
             f"CompiledGraph(n_inputs={self.n_inputs}, n_outputs={self.n_outputs}, nodes={self.n_nodes}, "
-            f"levels={self.n_levels}, numpy_ops={len(self._steps)}, parameters={len(self.parameters)})"
+            f"levels={self.n_levels}, numpy_ops={len(self._steps)}, parameters={len(self.parameters)}"
+            + (", dtype=float32)" if self.dtype == np.float32 else ")")
         )
 
 
@@ -445,12 +707,13 @@ def _non_finite_entry(where: str, name: str, a: np.ndarray) -> NonFiniteError:
     return NonFiniteError.entry(where, at, a[index])
 
 
-def _operand_values(step: Any, V: np.ndarray, k: int, column: int) -> list[float] | None:
-    """The operands of node ``k`` of ``step`` for batch row ``column`` (None for a matrix product)."""
+def _operand_values(step: Any, r: _Replay, row: int, k: int) -> list[float] | None:
+    """The operands of node ``k`` of ``step`` for batch row ``row`` (None for a matrix product)."""
     if isinstance(step, _Elementwise):
-        return [float(ix.gather(V)[k, column]) for ix in step.operands]
+        return [float(np.broadcast_to(o.read(r), (r.batch, step.k))[row, k]) for o in step.operands]
     if isinstance(step, _Reduction):
-        return step.operands.gather(V)[:, k, column].tolist()
+        xs = step._inputs(r)
+        return np.broadcast_to(xs, (r.batch, *xs.shape[1:]))[row, k].tolist()
     return None
 
 
@@ -458,11 +721,12 @@ def _stop(where: str, what: str, value: float) -> NonFiniteError:
     return NonFiniteError(f"{where}{what} gives {value!r}: deltagrad stops at the first non-finite number")
 
 
-def _non_finite_forward(graph: CompiledGraph, V: np.ndarray) -> NonFiniteError:
+def _non_finite_forward(graph: CompiledGraph, r: _Replay) -> NonFiniteError:
     """Name the first source of a non-finite value: an input, a parameter, or the first step giving one."""
-    inputs = V[: graph.n_inputs]
-    if not np.isfinite(inputs).all():
-        return _non_finite_entry("compiled forward", "X", inputs.T)
+    inputs = r.blocks[INPUTS]
+    X = np.hstack(inputs.parts) if isinstance(inputs, _InputParts) else inputs
+    if not np.isfinite(X).all():
+        return _non_finite_entry("compiled forward", "X", X)
     values = graph._leaves[: len(graph.parameters)]
     if not np.isfinite(values).all():
         i = int(np.argwhere(~np.isfinite(values))[0][0])
@@ -471,43 +735,48 @@ def _non_finite_forward(graph: CompiledGraph, V: np.ndarray) -> NonFiniteError:
             "compiled forward", f"parameter {i}" + (f" ({label!r})" if label else ""), values[i]
         )
     for lv, step, _ in graph._steps:
-        block = V[step.out]
+        block = r.blocks[step.out]
         bad = ~np.isfinite(block)
         if bad.any():
-            k, column = (int(i) for i in np.argwhere(bad)[0])
-            where, value = f"compiled forward, batch row {column}, level {lv}: ", float(block[k, column])
-            operands = _operand_values(step, V, k, column)
+            row, k = (int(i) for i in np.argwhere(bad)[0])
+            where, value = f"compiled forward, batch row {row}, level {lv}: ", float(block[row, k])
+            operands = _operand_values(step, r, row, k)
             if operands is None:
                 return _stop(where, step.describe(), value)
             return NonFiniteError.result(step.name, operands, value, where)
-    return NonFiniteError("compiled forward: a non-finite value appeared")  # unreachable: every row is written
+    return NonFiniteError("compiled forward: a non-finite value appeared")  # unreachable: every block is checked
 
 
-def _non_finite_backward(graph: CompiledGraph, V: np.ndarray, seed: np.ndarray, mode: int) -> NonFiniteError:
+def _non_finite_backward(graph: CompiledGraph, r: _Replay, seed: np.ndarray, mode: int) -> NonFiniteError:
     """Replay backward step by step on fresh δ blocks to find the first step whose δ is not finite."""
-    dV, leaf_grad = np.zeros_like(V), np.zeros_like(graph._leaves)
-    graph._outputs.add_to(dV, seed[None] if graph.single else seed.T)
+    r.start_backward()
+    graph._outputs.add_to(r, seed[:, None] if graph.single else seed)
     with np.errstate(all="ignore"):
         for lv, step, wanted in reversed(graph._steps):
-            if any(wanted[mode]):
-                step.backward(V, dV, leaf_grad, wanted[mode])
-            columns = np.flatnonzero(~np.isfinite(dV).all(axis=0))
-            if columns.size:
-                column = int(columns[0])
-                value = float(dV[:, column][~np.isfinite(dV[:, column])][0])
-                return _stop(f"compiled backward, batch row {column}, level {lv}: ", f"δ through {step.name}", value)
-            if not np.isfinite(leaf_grad).all():
-                value = float(leaf_grad[~np.isfinite(leaf_grad)][0])
+            if any(wanted[mode]) and r.grads[step.out] is not None:
+                step.backward(r, wanted[mode])
+            for g in r.grads:
+                rows = np.flatnonzero(~np.isfinite(g).all(axis=1)) if g is not None else ()
+                if len(rows):
+                    row = int(rows[0])
+                    value = float(g[row][~np.isfinite(g[row])][0])
+                    return _stop(f"compiled backward, batch row {row}, level {lv}: ", f"δ through {step.name}", value)
+            if not np.isfinite(r.leaf_grad).all():
+                value = float(r.leaf_grad[~np.isfinite(r.leaf_grad)][0])
                 return _stop(f"compiled backward, level {lv}: ", f"δ of the weights of {step.describe()}", value)
     return NonFiniteError("compiled backward: a non-finite gradient appeared")
 
 
-def compile(fn: Callable[[list[Value]], Any], n_inputs: int, example: Sequence[float] | None = None) -> CompiledGraph:
+def compile(
+    fn: Callable[[list[Value]], Any], n_inputs: int, example: Sequence[float] | None = None, dtype: Any = np.float64
+) -> CompiledGraph:
     """Trace ``fn`` once on ``n_inputs`` placeholder Values and compile it for numpy batches.
 
     ``fn(xs)`` receives the list of placeholders (labelled x1..xn) and returns a
     Value or a list of Values. ``example`` is the input row used for tracing
     (default 0.5 for each input); it only matters if ``fn`` fails on it.
+    ``dtype`` is the precision of the replay: ``numpy.float64`` (the default, the
+    scalar engine's) or ``numpy.float32`` (faster, to about 1e-6 relative).
     Every op of the table is accepted except ``pow`` (Value ** Value), which
     raises NotImplementedError here, at compile time.
 
@@ -517,4 +786,4 @@ def compile(fn: Callable[[list[Value]], Any], n_inputs: int, example: Sequence[f
     >>> g.forward(np.zeros((3, 2))).round(4).tolist()
     [0.6931, 0.6931, 0.6931]
     """
-    return CompiledGraph(fn, n_inputs, example)
+    return CompiledGraph(fn, n_inputs, example, dtype)

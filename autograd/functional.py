@@ -14,7 +14,18 @@ from .maths import FLOAT
 from .ops import OPS, Op
 from .value import Constant, Number, Value, _operand, backprop, seed_of
 
-__all__ = ["sum", "dot", "mean", "logsumexp", "softmax", "log_softmax", "grad", "value_and_grad", "hessian"]
+__all__ = [
+    "sum",
+    "dot",
+    "dot_values",
+    "mean",
+    "logsumexp",
+    "softmax",
+    "log_softmax",
+    "grad",
+    "value_and_grad",
+    "hessian",
+]
 
 Scalar = Value | Number
 
@@ -79,6 +90,19 @@ def dot(ws: Iterable[Scalar], xs: Iterable[Scalar], bias: Scalar | None = None) 
             raise TypeError(f"dot: bias must be a Value or a number, got {type(bias).__name__}")
         inputs.append(b)
     return _nary(OPS["dot"], inputs, len(ws))
+
+
+def dot_values(ws: list[Value], xs: list[Value], bias: Value | None = None) -> Value:
+    """:func:`dot` for operands the caller has already checked: lists of Values of equal length.
+
+    A layer checks its input list once per call and its weights are its own
+    Parameters, so its neurons skip :func:`dot`'s per-element checks (a fifth
+    of a digits epoch on the scalar path).
+
+    >>> dot_values([Value(2.0), Value(3.0)], [Value(4.0), Value(5.0)], Value(0.5)).data
+    23.5
+    """
+    return _nary(OPS["dot"], ws + xs if bias is None else [*ws, *xs, bias], len(ws))
 
 
 def logsumexp(values: Iterable[Scalar]) -> Value:

@@ -19,13 +19,16 @@ digits) and ``b^[l]_i``; model inputs given as numbers become leaves ``x1..xn``.
 
 from __future__ import annotations
 
+import gc
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from autograd import Value, dot
+from autograd import Value
+from autograd.functional import dot_values
 
 from . import init as initializers
 from .activations import activation as _activation
@@ -58,6 +61,12 @@ def as_inputs(x: Any, n: int, where: str) -> list[Value]:
     return out
 
 
+def _finite(x: Any, what: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not np.isfinite(x):
+        raise ValueError(f"{what} must be a finite number, got {x!r}")
+    return float(x)
+
+
 def _positive_int(n: Any, what: str) -> int:
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"{what} must be a positive int, got {n!r}")
@@ -71,8 +80,50 @@ def _nonlin_activation(activation: str | None, nonlin: bool | None, where: str) 
     return "linear" if activation is None or nonlin is False else activation
 
 
-def _index(i: int, j: int) -> str:
-    return f"{i}{j}" if i < 10 and j < 10 else f"{i},{j}"
+def _weight_labels(layer: int, unit: int, nin: int) -> list[str]:
+    """``w^[layer]_{unit}{j}`` for j = 1..nin, written ``{unit},{j}`` once an index has two digits."""
+    tight, loose = f"w^[{layer}]_{unit}", f"w^[{layer}]_{unit},"
+    js = [str(j) for j in range(1, nin + 1)]
+    if unit >= 10:
+        return [loose + j for j in js]
+    return [tight + j for j in js[:9]] + [loose + j for j in js[9:]]
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Creating ~200k Parameters (784-256-10) triggers the cyclic GC's full scans many times over,
+    for objects that hold no cycles yet: paused, construction is several times faster
+    (benchmarks/bench_mnist.py, section 3)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _weights_matrix(W: Any, shape: tuple[int, int], where: str) -> np.ndarray:
+    """``W`` as a float array of ``shape``, checked finite once for the whole layer."""
+    W = np.asarray(W, dtype=float)
+    if W.size != shape[0] * shape[1]:
+        raise ValueError(f"{where}: expected {shape[1]} weights per neuron, got {W.size // max(shape[0], 1)}")
+    if not np.isfinite(W).all():
+        bad = float(W[~np.isfinite(W)][0])
+        raise ValueError(f"{where}: the initial weights must be finite, got {bad!r}")
+    return W.reshape(shape)
+
+
+def _parameters(values: list[float], labels: list[str], owner: Module) -> list[Parameter]:
+    """Parameters of ``owner`` holding ``values`` (already checked as finite floats), labelled; unnamed
+    until the outermost module names them."""
+    node = Parameter._node
+    out = []
+    for value, label in zip(values, labels):
+        p = node(value, "", ())
+        p.label, p.name, p._owner = label, "", owner
+        out.append(p)
+    return out
 
 
 @register
@@ -105,18 +156,41 @@ class Neuron(Module):
         unit: int = 1,
         nonlin: bool | None = None,
     ) -> None:
-        self.nin = _positive_int(nin, "Neuron: nin")
-        self.activation = _nonlin_activation(activation, nonlin, "Neuron")
-        self._g = _activation(self.activation)
-        self.layer, self.unit = _positive_int(layer, "Neuron: layer"), _positive_int(unit, "Neuron: unit")
+        nin = _positive_int(nin, "Neuron: nin")
+        activation = _nonlin_activation(activation, nonlin, "Neuron")
         if weights is None:
-            weights = initializers.get(init)(self.nin, 1, rng_from(seed))[0]
+            weights = initializers.get(init)(nin, 1, rng_from(seed))[0]
         weights = np.asarray(weights, dtype=float).reshape(-1)
-        if weights.shape != (self.nin,):
-            raise ValueError(f"Neuron: expected {self.nin} weights, got {weights.size}")
-        self.w = [Parameter(w, label=f"w^[{layer}]_{_index(unit, j)}") for j, w in enumerate(weights.tolist(), 1)]
-        self.b = Parameter(float(bias), label=f"b^[{layer}]_{unit}")
-        self._z_label, self._a_label = f"z^[{layer + 1}]_{unit}", f"a^[{layer + 1}]_{unit}"
+        if weights.shape != (nin,):
+            raise ValueError(f"Neuron: expected {nin} weights, got {weights.size}")
+        with _collector_paused():
+            self._build(nin, activation, _weights_matrix(weights, (1, nin), "Neuron")[0], bias, layer, unit)
+        self._name("")
+
+    def _build(self, nin: int, activation: str | None, weights: np.ndarray, bias: float, layer: int, unit: int) -> None:
+        """Set up the neuron from checked weights; its parameters are named by :meth:`_name`.
+
+        Attributes are set with ``object.__setattr__``: :class:`Module` would rename every
+        parameter below at each level of a model (4 passes over 203,530 Parameters for
+        784-256-10); the outermost constructor names them once instead (bench_mnist, section 3).
+        """
+        setattr_ = object.__setattr__
+        setattr_(self, "nin", nin)
+        setattr_(self, "activation", "linear" if activation is None else activation)
+        setattr_(self, "_g", _activation(self.activation))
+        setattr_(self, "layer", _positive_int(layer, "Neuron: layer"))
+        setattr_(self, "unit", _positive_int(unit, "Neuron: unit"))
+        setattr_(self, "w", _parameters(weights.tolist(), _weight_labels(self.layer, self.unit, nin), self))
+        bias = _finite(bias, "Neuron: bias")
+        setattr_(self, "b", _parameters([bias], [f"b^[{self.layer}]_{self.unit}"], self)[0])
+        setattr_(self, "_z_label", f"z^[{self.layer + 1}]_{self.unit}")
+        setattr_(self, "_a_label", f"a^[{self.layer + 1}]_{self.unit}")
+
+    def _name(self, prefix: str) -> None:
+        """Name the parameters by their paths below the outermost module, as :class:`Module` does."""
+        for j, w in enumerate(self.w):
+            w.name = f"{prefix}w.{j}"
+        self.b.name = f"{prefix}b"
 
     nout = 1
 
@@ -125,7 +199,7 @@ class Neuron(Module):
         return self._forward(as_inputs(x, self.nin, "Neuron"))
 
     def _forward(self, xs: list[Value]) -> Value:
-        z = dot(self.w, xs, bias=self.b)
+        z = dot_values(self.w, xs, self.b)  # xs: checked once per model or layer call, by as_inputs
         z.label = self._z_label
         a = self._g(z)
         if a is not z:
@@ -166,14 +240,31 @@ class Layer(Module):
         layer: int = 1,
         nonlin: bool | None = None,
     ) -> None:
-        self.nin = _positive_int(nin, "Layer: nin")
-        self.nout = _positive_int(nout, "Layer: nout")
-        self.activation = _nonlin_activation(activation, nonlin, "Layer")
-        self.layer = _positive_int(layer, "Layer: layer")
-        W = initializers.get(init)(self.nin, self.nout, rng_from(seed))
-        self.neurons = [
-            Neuron(self.nin, self.activation, weights=W[i], layer=self.layer, unit=i + 1) for i in range(self.nout)
-        ]
+        with _collector_paused():
+            self._build(nin, nout, _nonlin_activation(activation, nonlin, "Layer"), init, rng_from(seed), layer)
+        self._name("")
+
+    def _build(
+        self, nin: int, nout: int, activation: str | None, init: Any, rng: np.random.Generator, layer: int
+    ) -> None:
+        """Set up the layer and its neurons (see :meth:`Neuron._build`); named by :meth:`_name`."""
+        setattr_ = object.__setattr__
+        setattr_(self, "nin", _positive_int(nin, "Layer: nin"))
+        setattr_(self, "nout", _positive_int(nout, "Layer: nout"))
+        setattr_(self, "activation", "linear" if activation is None else activation)
+        setattr_(self, "layer", _positive_int(layer, "Layer: layer"))
+        W = _weights_matrix(initializers.get(init)(self.nin, self.nout, rng), (self.nout, self.nin), "Layer")
+        neurons = []
+        for i in range(self.nout):
+            neuron = Neuron.__new__(Neuron)
+            neuron._build(self.nin, self.activation, W[i], 0.0, self.layer, i + 1)
+            setattr_(neuron, "_parent", self)
+            neurons.append(neuron)
+        setattr_(self, "neurons", neurons)
+
+    def _name(self, prefix: str) -> None:
+        for i, neuron in enumerate(self.neurons):
+            neuron._name(f"{prefix}neurons.{i}.")
 
     def forward(self, x: Any) -> Value | list[Value]:
         out = self._forward(as_inputs(x, self.nin, "Layer"))
@@ -227,17 +318,16 @@ class MLP(Module):
         rng = rng_from(seed)
         last = len(self.sizes) - 1
         fan_ins = [self.nin, *self.sizes]
-        self.layers = [
-            Layer(
-                fan_ins[k],
-                size,
-                self.activation if k < last else output_activation,
-                init,
-                rng,
-                layer=k + 1,
-            )
-            for k, size in enumerate(self.sizes)
-        ]
+        layers = []
+        with _collector_paused():
+            for k, size in enumerate(self.sizes):
+                layer = Layer.__new__(Layer)
+                layer._build(fan_ins[k], size, self.activation if k < last else output_activation, init, rng, k + 1)
+                object.__setattr__(layer, "_parent", self)
+                layers.append(layer)
+        object.__setattr__(self, "layers", layers)  # named once, below (see Neuron._build)
+        for k, layer in enumerate(layers):
+            layer._name(f"layers.{k}.")
 
     @property
     def nout(self) -> int:

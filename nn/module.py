@@ -62,6 +62,9 @@ class Module:
 
     training: bool = True
     _parent: Module | None = None
+    structure_version: int = 0
+    """Bumped whenever any module gets an attribute holding modules or parameters: caches of traced
+    models (``nn.predict(compiled=True)``) are rebuilt after a change of structure."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
@@ -71,6 +74,7 @@ class Module:
                     item._owner = self
                 elif isinstance(item, Module) and item.parent is None:
                     object.__setattr__(item, "_parent", self)
+            Module.structure_version += 1
             for path, p in self.named_parameters():
                 p.name = path
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import numbers
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from numpy.typing import ArrayLike
 
 import autograd
 from autograd import Value, no_grad
+from autograd.compiled import CompiledGraph
 from autograd.errors import NonFiniteError
 
 from . import losses
@@ -98,15 +100,41 @@ def _outputs_array(outs: list[Value | list[Value]]) -> np.ndarray:
     return np.array([o.data if isinstance(o, Value) else [v.data for v in o] for o in outs])
 
 
-def predict(model: Module, X: ArrayLike, compiled: bool = False) -> np.ndarray:
+_TRACES: weakref.WeakKeyDictionary[Module, dict[tuple[int, str], tuple[int, CompiledGraph]]]
+_TRACES = weakref.WeakKeyDictionary()
+
+
+def _traced_model(model: Module, n_features: int, dtype: Any) -> CompiledGraph:
+    """``model`` traced by :func:`autograd.compile`, cached per model, input width and dtype.
+
+    The trace is reused while no module's structure has changed (see
+    :attr:`Module.structure_version`); the parameters' values are read at every call anyway.
+    """
+    traces = _TRACES.setdefault(model, {})
+    key = (n_features, np.dtype(dtype).str)
+    cached = traces.get(key)
+    if cached is not None and cached[0] == Module.structure_version:
+        return cached[1]
+    graph = autograd.compile(model, n_features, dtype=dtype)
+    traces[key] = (Module.structure_version, graph)
+    return graph
+
+
+def predict(model: Module, X: ArrayLike, compiled: bool = False, dtype: Any = np.float64) -> np.ndarray:
     """The model's outputs for every row of ``X``: shape (n,) for one output, else (n, k).
 
-    With ``compiled=True`` the model is traced once by :func:`autograd.compile` and
-    evaluated on all rows at once with numpy (same numbers, far faster for big X).
+    With ``compiled=True`` the model is traced by :func:`autograd.compile` (once per
+    model: the trace is cached until the model's structure changes) and evaluated on
+    all rows at once with numpy, in ``dtype`` (float64, the scalar engine's numbers,
+    or float32).
     """
     X = _features(X, "predict")
     if compiled:
-        return autograd.compile(model, X.shape[1]).forward(X)
+        return _traced_model(model, X.shape[1], dtype).forward(X)
+    if np.dtype(dtype) != np.float64:
+        raise ValueError(
+            f"predict: dtype={np.dtype(dtype)} needs compiled=True (the scalar engine computes in float64)"
+        )
     with no_grad():
         return _outputs_array([model(x) for x in X])
 
@@ -213,16 +241,17 @@ def _describe(model: Module, loss: Callable[..., Value], X: np.ndarray, y: np.nd
 class _CompiledLoss:
     """The model's outputs and per-sample loss, traced once; called on ``X, y`` it gives both for every row.
 
-    Rows of the traced graph's input are a sample's features followed by its target
-    (one-hot for class indices with cross-entropy); the Parameters' current values are used.
+    The traced graph's inputs are a sample's features followed by its target (one-hot
+    for class indices with cross-entropy), given to it as two column blocks, never
+    joined; the Parameters' current values are used.
     """
 
-    def __init__(self, model: Module, loss: str | Loss, X: ArrayLike, y: ArrayLike) -> None:
+    def __init__(self, model: Module, loss: str | Loss, X: ArrayLike, y: ArrayLike, dtype: Any = np.float64) -> None:
         self.loss = losses.get(loss)
         X = np.asarray(X, dtype=float)
         n_features = X.shape[1]
         self.n_outputs, self.spec = _describe(model, self.loss, X, np.asarray(y))
-        n_targets = self.rows(X[:1], np.asarray(y)[:1]).shape[1] - n_features
+        n_targets = self.inputs(X[:1], np.asarray(y)[:1])[1].shape[1]
 
         def traced(inputs: list[Value]) -> list[Value]:
             xs, ts = inputs[:n_features], inputs[n_features:]
@@ -230,17 +259,18 @@ class _CompiledLoss:
             outs = [out] if isinstance(out, Value) else list(out)
             return [*outs, self.loss(out, ts[0] if n_targets == 1 else ts)]
 
-        self.graph = autograd.compile(traced, n_features + n_targets)
+        self.graph = autograd.compile(traced, n_features + n_targets, dtype=dtype)
 
-    def rows(self, X: ArrayLike, y: ArrayLike) -> np.ndarray:
-        return np.hstack([np.asarray(X, dtype=float), _target_matrix(np.asarray(y), self.spec, self.n_outputs)])
+    def inputs(self, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """The graph's input columns for a batch: (features, targets)."""
+        return np.asarray(X), _target_matrix(np.asarray(y), self.spec, self.n_outputs)
 
     def split(self, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(outputs, per-sample losses) from the graph's output columns."""
         return (Y[:, 0] if self.n_outputs == 1 else Y[:, : self.n_outputs]), Y[:, -1]
 
     def __call__(self, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-        return self.split(self.graph.forward(self.rows(X, y)))
+        return self.split(self.graph.forward(self.inputs(X, y)))
 
 
 class CompiledTrainer:
@@ -256,26 +286,47 @@ class CompiledTrainer:
     ``zero_grad``/``step`` on the Values instead.
 
     ``X, y`` are an example batch, given as to :func:`fit` (labels as class indices,
-    one-hot rows or numbers): their shapes fix the traced graph.
+    one-hot rows or numbers): their shapes fix the traced graph. ``dtype`` is the
+    precision of the replay and of the parameter arrays (float64, or float32).
     """
 
-    def __init__(self, model: Module, loss: str | Loss, optimizer: Optimizer, X: ArrayLike, y: ArrayLike) -> None:
+    def __init__(
+        self,
+        model: Module,
+        loss: str | Loss,
+        optimizer: Optimizer,
+        X: ArrayLike,
+        y: ArrayLike,
+        dtype: Any = np.float64,
+    ) -> None:
         self.optimizer = optimizer
-        self._loss = _CompiledLoss(model, loss, X, y)
+        self._loss = _CompiledLoss(model, loss, X, y, dtype)
         self.graph = self._loss.graph
+        self.dtype = self.graph.dtype
         position = {id(p): i for i, p in enumerate(optimizer.params)}
         slots = np.array([position.get(id(p), -1) for p in self.graph.parameters], dtype=np.intp)
         self._trained = slots >= 0  # graph parameters the optimiser updates
         self._slots = slots[self._trained]
+        # the optimiser updates exactly the graph's parameters, in its order: no gathers per step
+        self._same_order = len(slots) == len(optimizer.params) and bool(np.array_equal(slots, np.arange(len(slots))))
+        self._seeds: dict[int, np.ndarray] = {}
         self._arrays = type(optimizer).update is not Optimizer.update
         self._data: np.ndarray | None = None  # the optimiser's parameters while the trainer holds them
         self._grad: np.ndarray | None = None
 
+    def _seed(self, batch: int) -> np.ndarray:
+        """δ of the graph's outputs for the batch mean of the loss: 1/m on each sample's loss, 0 on the outputs."""
+        seed = self._seeds.get(batch)
+        if seed is None:
+            seed = np.zeros((batch, self._loss.n_outputs + 1), dtype=self.dtype)
+            seed[:, -1] = 1.0 / batch
+            self._seeds = {batch: seed}
+        return seed
+
     def step(self, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """One gradient step on the mean loss of the batch; returns (outputs, per-sample losses) before it."""
-        XY, split = self._loss.rows(X, y), self._loss.split
-        seed = np.zeros((len(XY), self._loss.n_outputs + 1))
-        seed[:, -1] = 1.0 / len(XY)
+        XY, split = self._loss.inputs(X, y), self._loss.split
+        seed = self._seed(len(XY[0]))
         if not self._arrays:
             self.optimizer.zero_grad()
             result = split(self.graph.forward(XY))
@@ -284,15 +335,20 @@ class CompiledTrainer:
             return result
         if self._data is None:
             params = self.optimizer.params
-            self._data = np.fromiter((p.data for p in params), dtype=float, count=len(params))
-            self._values = np.fromiter((p.data for p in self.graph.parameters), float, len(self.graph.parameters))
-            self._frozen_grad = np.zeros(np.count_nonzero(~self._trained))
-        self._values[self._trained] = self._data[self._slots]
-        result = split(self.graph.forward(XY, self._values))
-        graph_grad = self.graph.parameter_gradients(seed)
-        self._grad = np.zeros_like(self._data)
-        self._grad[self._slots] = graph_grad[self._trained]
-        self._frozen_grad += graph_grad[~self._trained]  # never zeroed by the optimiser: they accumulate
+            self._data = np.fromiter((p.data for p in params), dtype=self.dtype, count=len(params))
+            n = len(self.graph.parameters)
+            self._values = np.fromiter((p.data for p in self.graph.parameters), self.dtype, n)
+            self._frozen_grad = np.zeros(np.count_nonzero(~self._trained), dtype=self.dtype)
+        if self._same_order:
+            result = split(self.graph.forward(XY, self._data))
+            self._grad = self.graph.parameter_gradients(seed)
+        else:
+            self._values[self._trained] = self._data[self._slots]
+            result = split(self.graph.forward(XY, self._values))
+            graph_grad = self.graph.parameter_gradients(seed)
+            self._grad = np.zeros_like(self._data)
+            self._grad[self._slots] = graph_grad[self._trained]
+            self._frozen_grad += graph_grad[~self._trained]  # never zeroed by the optimiser: they accumulate
         self._data = self.optimizer.update(self._data, self._grad)
         return result
 
@@ -333,6 +389,7 @@ def fit(
     shuffle: bool = True,
     seed: Seed = None,
     threshold: float | None = None,
+    dtype: Any = np.float64,
 ) -> History:
     """Train ``model`` on ``X, y`` by mini-batch gradient descent; returns a :class:`History`.
 
@@ -352,6 +409,8 @@ def fit(
     - ``progress``: show a tqdm bar over epochs.
     - ``compiled``: trace the model once with :func:`autograd.compile` and train on whole
       batches with numpy (same gradients as the scalar path).
+    - ``dtype``: the compiled path's precision, ``numpy.float64`` (the default) or
+      ``numpy.float32`` (faster; the data are converted once, not per batch).
 
     The epoch's ``loss`` and ``accuracy`` are averaged over the batches as they
     were seen (before each step's update), as Keras reports them.
@@ -374,7 +433,10 @@ def fit(
     cut = losses.decision_threshold(spec, y) if threshold is None else threshold
     optimizer = SGD(model.parameters(), lr=0.1) if optimizer is None else optimizer
     rng = rng_from(seed)
-    trainer = CompiledTrainer(model, loss, optimizer, X[:1], y[:1]) if compiled else None
+    if not compiled and np.dtype(dtype) != np.float64:
+        raise ValueError(f"fit: dtype={np.dtype(dtype)} needs compiled=True (the scalar engine computes in float64)")
+    trainer = CompiledTrainer(model, loss, optimizer, X[:1], y[:1], dtype) if compiled else None
+    X_batches = X if trainer is None else X.astype(trainer.dtype, copy=False)
 
     history = History()
     start = time.perf_counter()
@@ -383,7 +445,7 @@ def fit(
         if callable(scheduler) and not hasattr(scheduler, "step"):
             optimizer.lr = float(scheduler(epoch))
         total, outputs, labels = 0.0, [], []
-        for Xb, yb in batches(X, y, batch_size, shuffle, rng):
+        for Xb, yb in batches(X_batches, y, batch_size, shuffle, rng):
             if trainer is None:
                 optimizer.zero_grad()
                 outs = [model(x) for x in Xb]

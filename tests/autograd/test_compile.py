@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import OPS, Constant, Value
-from autograd.compiled import NUMPY, CompiledGraph
+from autograd.compiled import NUMPY, ROWWISE, CompiledGraph
 
 TOL = {"rtol": 1e-9, "atol": 1e-9}
 
@@ -441,3 +441,63 @@ def test_numpy_namespace_is_stable_at_extremes() -> None:
     np.testing.assert_allclose(NUMPY.softplus(x), np.logaddexp(0.0, x), rtol=1e-15)
     np.testing.assert_allclose(NUMPY.sigmoid(x), [0.0, 1 / (1 + np.e), 0.5, 1 / (1 + np.exp(-1)), 1.0], rtol=1e-15)
     np.testing.assert_allclose(NUMPY.elu(x, 2.0), [-2.0, 2.0 * np.expm1(-1.0), 0.0, 1.0, 800.0], rtol=1e-15)
+
+
+# ------------------------------------------------------------------ row-wise kernels, column blocks, float32
+@pytest.mark.parametrize("name", sorted(ROWWISE))
+def test_rowwise_kernels_are_the_op_tables_rules(name: str) -> None:
+    rng = np.random.default_rng(21)
+    n, p = (7, 3) if name == "dot" else (5, None)  # dot: 3 weights, 3 inputs, a bias
+    xs = rng.normal(size=(4, 2, n)) * 3.0  # (batch × nodes × inputs)
+    op, kernel = OPS[name], ROWWISE[name]
+    table_out = np.asarray(op.forward(NUMPY, xs.transpose(2, 1, 0), p)).T
+    out = kernel.forward(xs, p)
+    np.testing.assert_allclose(out, table_out, rtol=1e-13, atol=1e-13)
+    table_partials = op.derivative(NUMPY, xs.transpose(2, 1, 0), table_out.T, p)
+    expected = np.stack([np.broadcast_to(d, (2, 4)) for d in table_partials], axis=-1).transpose(1, 0, 2)
+    np.testing.assert_allclose(kernel.derivative(xs, out, p), expected, rtol=1e-13, atol=1e-13)
+
+
+def test_inputs_given_as_column_blocks_are_not_joined() -> None:
+    fn, params = cross_entropy_net(4, 3, seed=22)
+    graph = autograd.compile(fn, 7)
+    X = one_hot_batch(9, 4, 3, seed=23)
+    joined = graph.forward(X)
+    grads = graph.parameter_gradients()
+    np.testing.assert_array_equal(graph.forward((X[:, :4], X[:, 4:])), joined)
+    np.testing.assert_array_equal(graph.parameter_gradients(), grads)
+    np.testing.assert_array_equal(graph.forward((X[:, :2], X[:, 2:5], X[:, 5:])), joined)
+    with pytest.raises(ValueError, match=r"widths \[4, 2\]"):
+        graph.forward((X[:, :4], X[:, 4:6]))
+    with pytest.raises(ValueError, match="same batch"):
+        graph.forward((X[:5, :4], X[:, 4:]))
+
+
+def test_float32_replay_matches_float64_at_float32_precision() -> None:
+    fn, params = cross_entropy_net(5, 4, seed=24)
+    X = one_hot_batch(32, 5, 4, seed=25)
+    results = {}
+    for dtype in (np.float64, np.float32):
+        graph = autograd.compile(fn, 9, dtype=dtype)
+        out = graph.forward(X)
+        assert out.dtype == dtype and graph.dtype == dtype
+        results[dtype] = out, graph.parameter_gradients(np.full(32, 1 / 32)), graph
+    (out64, grads64, _), (out32, grads32, graph32) = results[np.float64], results[np.float32]
+    assert grads32.dtype == np.float32
+    np.testing.assert_allclose(out32, out64, rtol=2e-6, atol=1e-6)
+    np.testing.assert_allclose(grads32, grads64, rtol=1e-4, atol=1e-6 * np.abs(grads64).max())
+    assert not np.array_equal(out32, out64)  # really computed in float32
+    assert "float32" in repr(graph32)
+
+
+def test_float32_domain_errors_name_the_op() -> None:
+    graph = autograd.compile(lambda xs: (xs[0] * W).log(), 1, dtype=np.float32)
+    with pytest.raises(ValueError, match=r"compiled forward of log .*got -"):
+        graph.forward(np.array([[1.0], [-2.0]]))
+
+
+def test_dtype_must_be_a_float_type() -> None:
+    with pytest.raises(ValueError, match="float64 or numpy.float32, got int32"):
+        autograd.compile(lambda xs: xs[0] * W, 1, dtype=np.int32)
+    with pytest.raises(TypeError, match="dtype"):
+        autograd.compile(lambda xs: xs[0] * W, 1, dtype="no such type")

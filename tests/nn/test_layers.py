@@ -256,3 +256,19 @@ def test_constant_init_keeps_every_hidden_neuron_identical_after_training(init) 
     random_model = nn.MLP(2, [5, 1], activation="tanh", seed=0)
     random_rows = [[w.data for w in n.w] for n in random_model.layers[0].neurons]
     assert len({tuple(r) for r in random_rows}) == 5
+
+
+def test_parameters_are_named_by_their_paths_and_labelled_as_on_the_slides() -> None:
+    for model in (nn.MLP(12, [11, 2], seed=0), nn.Layer(3, 2, seed=0), nn.Neuron(3, seed=0)):
+        assert [p.name for p in model.parameters()] == [name for name, _ in model.named_parameters()]
+    mlp = nn.MLP(12, [11, 2], seed=0)
+    weights = mlp.layers[0].neurons
+    assert [w.label for w in weights[0].w[8:10]] == ["w^[1]_19", "w^[1]_1,10"]
+    assert weights[10].w[0].label == "w^[1]_11,1" and weights[10].b.label == "b^[1]_11"
+
+
+def test_non_finite_initial_weights_are_rejected() -> None:
+    with pytest.raises(ValueError, match="Layer: the initial weights must be finite, got nan"):
+        nn.Layer(2, 2, init=lambda fan_in, fan_out, rng: np.full((fan_out, fan_in), np.nan))
+    with pytest.raises(ValueError, match="Neuron: the initial weights must be finite, got inf"):
+        nn.Neuron(2, weights=[1.0, np.inf])

@@ -236,6 +236,58 @@ def test_compiled_predict_and_accuracy_match_the_scalar_path(sizes) -> None:
     assert nn.accuracy(model, X, labels, compiled=True) == nn.accuracy(model, X, labels)
 
 
+def test_compiled_predict_traces_once_per_model_until_its_structure_changes() -> None:
+    X = nn.spiral(12, classes=3, seed=3)[0]
+    model = nn.MLP(2, [4, 3], activation="tanh", seed=4)
+    first = nn.predict(model, X, compiled=True)
+    graph = nn.train._traced_model(model, 2, np.float64)
+    assert nn.train._traced_model(model, 2, np.float64) is graph  # cached
+    model.layers[0].neurons[0].w[0].data += 1.0  # a value changes: the same trace reads it
+    changed = nn.predict(model, X, compiled=True)
+    assert nn.train._traced_model(model, 2, np.float64) is graph
+    np.testing.assert_allclose(changed, nn.predict(model, X), rtol=1e-12, atol=1e-12)
+    assert not np.allclose(changed, first)
+    model.layers = [model.layers[0], nn.Layer(4, 2, None, seed=5, layer=2)]  # the structure changes
+    assert nn.predict(model, X, compiled=True).shape == (12, 2)
+    assert nn.train._traced_model(model, 2, np.float64) is not graph
+
+
+def test_compiled_float32_fit_and_predict_follow_float64() -> None:
+    X, y = nn.spiral(60, classes=3, seed=6)
+    runs = {}
+    for dtype in (np.float64, np.float32):
+        model = nn.MLP(2, [8, 3], activation="tanh", seed=7)
+        history = nn.fit(
+            model,
+            X,
+            y,
+            loss="cross_entropy",
+            optimizer=nn.SGD(model.parameters(), lr=0.1, momentum=0.9),
+            epochs=4,
+            batch_size=16,
+            seed=2,
+            progress=False,
+            compiled=True,
+            dtype=dtype,
+        )
+        runs[dtype] = model, history, nn.predict(model, X, compiled=True, dtype=dtype)
+    (m64, h64, p64), (m32, h32, p32) = runs[np.float64], runs[np.float32]
+    assert p32.dtype == np.float32 and p64.dtype == np.float64
+    np.testing.assert_allclose(h32.loss, h64.loss, rtol=1e-5)
+    np.testing.assert_allclose(list(m32.state_dict().values()), list(m64.state_dict().values()), atol=1e-5)
+    np.testing.assert_allclose(p32, p64, rtol=1e-4, atol=1e-5)
+    assert h32.loss != h64.loss  # really trained in float32
+
+
+def test_float32_needs_the_compiled_path() -> None:
+    X, y = nn.xor()
+    model = nn.MLP(2, [2, 1], seed=0)
+    with pytest.raises(ValueError, match="dtype=float32 needs compiled=True"):
+        nn.fit(model, X, y, epochs=1, progress=False, dtype=np.float32)
+    with pytest.raises(ValueError, match="dtype=float32 needs compiled=True"):
+        nn.predict(model, X, dtype=np.float32)
+
+
 class _StepOnlySGD(nn.Optimizer):
     """A user's optimiser written the PyTorch way, with ``step`` on the Values and no array ``update``."""
 
