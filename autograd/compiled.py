@@ -104,10 +104,11 @@ class _Segment:
 class _Replay:
     """The arrays of one forward (and the backward that follows it)."""
 
-    __slots__ = ("blocks", "leaves", "batch", "dtype", "grads", "owned", "leaf_grad", "widths")
+    __slots__ = ("blocks", "saved", "leaves", "batch", "dtype", "grads", "owned", "leaf_grad", "widths")
 
     def __init__(self, inputs: Any, leaves: np.ndarray, batch: int, widths: list[int]) -> None:
         self.blocks: list[Any] = [inputs] + [None] * (len(widths) - 1)
+        self.saved: list[Any] = [None] * len(widths)
         self.leaves, self.batch, self.dtype, self.widths = leaves, batch, leaves.dtype, widths
         self.grads: list[Any] = []
         self.owned: list[bool] = []
@@ -221,7 +222,8 @@ class _Weights:
 
     def _strided(self, a: np.ndarray) -> np.ndarray:
         first, row, col = self.view  # type: ignore[misc]
-        return np.lib.stride_tricks.as_strided(a[first:], self.shape, (row * a.itemsize, col * a.itemsize))
+        size = a.itemsize
+        return np.ndarray(self.shape, a.dtype, buffer=a, offset=first * size, strides=(row * size, col * size))
 
     def read(self, leaves: np.ndarray) -> np.ndarray:
         return self._strided(leaves) if self.view is not None else leaves[self.positions]
@@ -279,11 +281,12 @@ class _Elementwise:
         self.k = operands[0].k
 
     def forward(self, r: _Replay) -> None:
-        r.store(self.out, self.op.forward(NUMPY, *(o.read(r) for o in self.operands), self.param))
+        args = r.saved[self.out] = [o.read(r) for o in self.operands]  # kept for backward: no second gather
+        r.store(self.out, self.op.forward(NUMPY, *args, self.param))
 
     def backward(self, r: _Replay, want: tuple[bool, ...]) -> None:
         g = r.grads[self.out]
-        args = [o.read(r) for o in self.operands]
+        args = r.saved[self.out]
         partials = self.op.derivative(NUMPY, *args, r.blocks[self.out], self.param)
         if self.op.arity == UNARY:
             partials = (partials,)
@@ -327,7 +330,26 @@ class _DotRows:
         return d
 
 
-ROWWISE: dict[str, Any] = {"logsumexp": _LogSumExpRows(), "dot": _DotRows()}
+class _SumRows:
+    """Σ xᵢ (or their mean, with ``scale`` 1/n); derivative the constant 1 (or 1/n) for every input."""
+
+    def __init__(self, mean: bool) -> None:
+        self.mean = mean
+
+    def forward(self, xs: np.ndarray, p: Any) -> np.ndarray:
+        out = xs.sum(axis=-1)
+        return out / xs.shape[-1] if self.mean else out
+
+    def derivative(self, xs: np.ndarray, out: np.ndarray, p: Any) -> Any:
+        return 1.0 / xs.shape[-1] if self.mean else 1.0
+
+
+ROWWISE: dict[str, Any] = {
+    "logsumexp": _LogSumExpRows(),
+    "dot": _DotRows(),
+    "sum": _SumRows(mean=False),
+    "mean": _SumRows(mean=True),
+}
 """Row-wise kernels of n-ary ops, by op name: ``forward(xs, p)`` and ``derivative(xs, out, p)``."""
 
 
@@ -345,7 +367,7 @@ class _Reduction:
         return xs.reshape(xs.shape[0], self.k, self.n)
 
     def forward(self, r: _Replay) -> None:
-        xs = self._inputs(r)
+        xs = r.saved[self.out] = self._inputs(r)  # kept for backward: no second gather
         if self.kernel is not None:
             r.store(self.out, self.kernel.forward(xs, self.param))
         else:  # the table's rule sees the inputs along axis 0: (n × k × batch)
@@ -353,10 +375,12 @@ class _Reduction:
 
     def backward(self, r: _Replay, want: tuple[bool, ...]) -> None:
         g = r.grads[self.out]
-        xs = self._inputs(r)
+        xs = r.saved[self.out]
         out = r.blocks[self.out]
         if self.kernel is not None:
-            partials = self.kernel.derivative(np.broadcast_to(xs, (r.batch, self.k, self.n)), out, self.param)
+            if xs.shape[0] != r.batch:
+                xs = np.broadcast_to(xs, (r.batch, self.k, self.n))
+            partials = self.kernel.derivative(xs, out, self.param)
         else:
             parts = self.op.derivative(NUMPY, xs.transpose(2, 1, 0), out.T, self.param)
             if all(isinstance(d, float) for d in parts):
@@ -365,6 +389,8 @@ class _Reduction:
                 shape = (self.k, r.batch)
                 partials = np.stack([np.broadcast_to(d, shape) for d in parts], axis=-1).transpose(1, 0, 2)
         contribution = partials * g[:, :, None]
+        if contribution.shape[2] != self.n:  # a constant partial: the same δ for every input
+            contribution = np.broadcast_to(contribution, (r.batch, self.k, self.n))
         self.operand.add_to(r, contribution.reshape(r.batch, self.k * self.n))
 
     def describe(self) -> str:
@@ -372,14 +398,26 @@ class _Reduction:
 
 
 class _MatMul:
-    """k ``dot`` nodes sharing one input tuple x (a layer's neurons): Z = X·Wᵀ (+ b), W from the leaf values."""
+    """k ``dot`` nodes sharing one input tuple x (a layer's neurons): Z = X·Wᵀ (+ b), W from the leaf values.
 
-    def __init__(self, weights: _Weights, inputs: _Operand, bias: _Operand | None, out: int) -> None:
-        self.weights, self.inputs, self.bias, self.out = weights, inputs, bias, out
+    The same k rows of weights applied at one level to m input tuples (a layer applied at
+    every position of a sequence) are one product too: X is then (batch·m × p).
+    """
+
+    def __init__(self, weights: _Weights, inputs: _Operand, bias: _Operand | None, out: int, m: int) -> None:
+        self.weights, self.inputs, self.bias, self.out, self.m = weights, inputs, bias, out, m
         self.name = "dot"
 
+    def _inputs(self, r: _Replay) -> np.ndarray:
+        X = self.inputs.read(r)
+        if X.shape[0] != r.batch:
+            X = np.broadcast_to(X, (r.batch, X.shape[1]))
+        return X.reshape(-1, self.weights.shape[1]) if self.m > 1 else X
+
     def forward(self, r: _Replay) -> None:
-        Z = self.inputs.read(r) @ self.weights.read(r.leaves).T
+        Z = self._inputs(r) @ self.weights.read(r.leaves).T
+        if self.m > 1:
+            Z = Z.reshape(r.batch, -1)
         if self.bias is not None:
             Z += self.bias.read(r)
         r.store(self.out, Z)
@@ -387,17 +425,19 @@ class _MatMul:
     def backward(self, r: _Replay, want: tuple[bool, ...]) -> None:
         """δW = δZᵀ·X (the product sums over the batch), δX = δZ·W, δb = δZ; want = (W, X, b)."""
         dZ = r.grads[self.out]
+        dZm = dZ.reshape(-1, self.weights.shape[0]) if self.m > 1 else dZ
         if want[0]:
-            X = np.broadcast_to(self.inputs.read(r), (r.batch, self.inputs.k))
-            self.weights.add_to(r.leaf_grad, dZ.T @ X)
+            self.weights.add_to(r.leaf_grad, dZm.T @ self._inputs(r))
         if want[1]:
-            self.inputs.add_to(r, dZ @ self.weights.read(r.leaves))
+            dX = dZm @ self.weights.read(r.leaves)
+            self.inputs.add_to(r, dX.reshape(r.batch, -1) if self.m > 1 else dX)
         if self.bias is not None and want[2]:
             self.bias.add_to(r, dZ)
 
     def describe(self) -> str:
         k, p = self.weights.shape
-        return f"dot×{k} as one ({k}×{p}) matrix product"
+        applied = f", applied to {self.m} inputs" if self.m > 1 else ""
+        return f"dot×{k * self.m} as one ({k}×{p}) matrix product{applied}"
 
 
 # ------------------------------------------------------------------ the compiled graph
@@ -546,20 +586,27 @@ class CompiledGraph:
 
         widths = [len(placeholders)]
         self._steps: list[tuple[int, Any, tuple[tuple[bool, ...], ...]]] = []
+        # the applications of one weight matrix at one level (to several input tuples) merge into one product
+        plan: dict[tuple[int, Any], list[list[Value]]] = {}
         for (lv, kind), members in sorted(groups.items(), key=lambda item: item[0][0]):
+            if kind[0] == "matmul":
+                rows = tuple(tuple(map(id, matmul[v][0])) for v in members)
+                plan.setdefault((lv, ("matmul", rows, kind[2], len(kind[1]))), []).append(members)
+            else:
+                plan[(lv, kind)] = [members]
+        for (lv, kind), applications in plan.items():
+            members = [v for application in applications for v in application]
             out = len(widths)
             widths.append(len(members))
             first = members[0]
             columns = [[v.inputs[i] for v in members] for i in range(len(first.inputs))]
             if kind[0] == "matmul":
-                weights = [matmul[v][0] for v in members]
-                xs = matmul[first][1]
+                weights = [matmul[v][0] for v in applications[0]]
+                positions = np.array([[leaf_pos[w] for w in ws] for ws in weights], dtype=np.intp)
+                xs = [x for application in applications for x in matmul[application[0]][1]]
                 biases = [v.inputs[-1] for v in members] if kind[2] else []
                 step: Any = _MatMul(
-                    _Weights(np.array([[leaf_pos[w] for w in ws] for ws in weights], dtype=np.intp)),
-                    operand(xs),
-                    operand(biases) if biases else None,
-                    out,
+                    _Weights(positions), operand(xs), operand(biases) if biases else None, out, len(applications)
                 )
                 w_param = any(not isinstance(w, Constant) for ws in weights for w in ws)
                 wanted = want(xs, biases)

@@ -22,6 +22,7 @@ del _util, _Path, _check, _module
 from . import data, init, losses, optim
 from .activations import ACTIVATIONS, activation
 from .data import batches, circles, digits, mnist, moons, one_hot, spiral, train_test_split, xor
+from .gpt import MicroGPT
 from .layers import MLP, Layer, Neuron
 from .losses import (
     binary_cross_entropy,
@@ -46,6 +47,7 @@ __all__ = [
     "Neuron",
     "Layer",
     "MLP",
+    "MicroGPT",
     "ACTIVATIONS",
     "activation",
     "init",
