@@ -17,6 +17,7 @@ Run: ``python -m benchmarks microgpt`` or ``python -m benchmarks.bench_microgpt 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,7 @@ LEARNING_RATE = 1e-2
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_microgpt", description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=STEPS, help="training steps (one word each)")
-    args = parser.parse_args(argv)
+    args = parser.parse_args([] if argv is None else argv)
     print(environment())
     chars, docs = char_documents(TEXT.read_text())
     order = np.random.default_rng(SEED).permutation(len(docs))[: args.steps]
@@ -91,4 +92,4 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -34,7 +34,7 @@ TINY: dict[str, dict[str, Any]] = {
         "POINTS": 40, "RESOLUTION": 8, "REDRAWS": 2, "REPEATS": 1, "NODE_LAYOUTS": 1,
         "replay_rate": lambda m: lambda: None,
     },  # fmt: skip
-    "mnist": {"N_TRAIN": 300, "N_TEST": 100, "STEP_REPEATS": 1, "STEP_BATCHES": (16,), "DIGITS_EPOCHS": 1},
+    "mnist": {"N_TRAIN": 300, "N_TEST": 100, "ROUNDS": 1, "HIDDEN": (8,), "DIGITS_EPOCHS": 1},
     "microgpt": {"STEPS": 2},
     "reliability": {"REPEATS": 1},
 }
@@ -65,4 +65,6 @@ def test_benchmark_main_runs_at_tiny_sizes(name: str, monkeypatch, capsys) -> No
     if name == "lab":
         assert "redraws/s by CPU time" in out and "compiled boundary vs the scalar engine's" in out
     if name == "mnist":
-        assert "synthetic MNIST-shaped data" in out and "3. digits 8×8" in out
+        assert "synthetic MNIST-shaped data" in out and "digits 8×8" in out and "deltagrad f64 / torch f64" in out
+    if name == "microgpt":
+        assert "speed-up" in out and "largest loss difference" in out

@@ -491,13 +491,15 @@ def test_float32_replay_matches_float64_at_float32_precision() -> None:
     assert "float32" in repr(graph32)
 
 
-def test_float32_domain_errors_name_the_op() -> None:
+def test_float32_domain_errors_name_the_op(wb: tuple[Value, Value]) -> None:
+    W, _ = wb
     graph = autograd.compile(lambda xs: (xs[0] * W).log(), 1, dtype=np.float32)
     with pytest.raises(ValueError, match=r"compiled forward of log .*got -"):
         graph.forward(np.array([[1.0], [-2.0]]))
 
 
-def test_dtype_must_be_a_float_type() -> None:
+def test_dtype_must_be_a_float_type(wb: tuple[Value, Value]) -> None:
+    W, _ = wb
     with pytest.raises(ValueError, match="float64 or numpy.float32, got int32"):
         autograd.compile(lambda xs: xs[0] * W, 1, dtype=np.int32)
     with pytest.raises(TypeError, match="dtype"):
