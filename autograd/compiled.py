@@ -117,6 +117,8 @@ class _Replay:
     def store(self, block: int, values: np.ndarray) -> None:
         """The values of a step's nodes, broadcast to (batch × width) when they do not depend on the sample."""
         shape = (self.batch, self.widths[block])
+        if values.dtype != self.dtype:
+            values = values.astype(self.dtype)
         if values.shape != shape:
             values = np.broadcast_to(values, shape)
         self.blocks[block] = values
@@ -261,9 +263,12 @@ class _InputParts:
 
 
 def _times(g: np.ndarray, d: Any) -> np.ndarray:
-    """δ · ∂out/∂input, skipping the product for a constant ±1."""
+    """δ · ∂out/∂input, skipping the product for a constant ±1, in δ's precision (a rule such as relu's
+    ``where(x > 0, 1.0, 0.0)`` makes float64 partials even for float32 blocks)."""
     if isinstance(d, float) and d in (1.0, -1.0):
         return g if d == 1.0 else -g
+    if isinstance(d, np.ndarray) and d.dtype != g.dtype:
+        d = d.astype(g.dtype)
     return g * d
 
 

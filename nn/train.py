@@ -337,7 +337,8 @@ class CompiledTrainer:
             params = self.optimizer.params
             self._data = np.fromiter((p.data for p in params), dtype=self.dtype, count=len(params))
             n = len(self.graph.parameters)
-            self._values = np.fromiter((p.data for p in self.graph.parameters), self.dtype, n)
+            if not self._same_order:
+                self._values = np.fromiter((p.data for p in self.graph.parameters), self.dtype, n)
             self._frozen_grad = np.zeros(np.count_nonzero(~self._trained), dtype=self.dtype)
         if self._same_order:
             result = split(self.graph.forward(XY, self._data))
