@@ -201,7 +201,7 @@ class _Operand:
                 else:
                     np.add.at(r.leaf_grad, seg.columns, sums)
                 continue
-            if seg.order is not None:
+            if seg.order is not None and seg.starts is not None:
                 part = np.add.reduceat(part[:, seg.order], seg.starts, axis=1)
             r.accumulate(seg.block, seg.targets, part)
 
@@ -449,7 +449,7 @@ class _MatMul:
 FLOAT_TYPES = (np.float64, np.float32)
 
 
-def _float_dtype(dtype: Any, where: str) -> np.dtype:
+def _float_dtype(dtype: Any, where: str) -> np.dtype[Any]:
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -471,6 +471,7 @@ class CompiledGraph:
     n_inputs: int
     n_outputs: int
     single: bool  # fn returned one Value (forward gives shape (batch,)), not a list
+    dtype: np.dtype[Any]  # the replay's precision: float64 or float32
 
     def __init__(
         self,
@@ -808,7 +809,9 @@ def _non_finite_backward(graph: CompiledGraph, r: _Replay, seed: np.ndarray, mod
             if any(wanted[mode]) and r.grads[step.out] is not None:
                 step.backward(r, wanted[mode])
             for g in r.grads:
-                rows = np.flatnonzero(~np.isfinite(g).all(axis=1)) if g is not None else ()
+                if g is None:
+                    continue
+                rows = np.flatnonzero(~np.isfinite(g).all(axis=1))
                 if len(rows):
                     row = int(rows[0])
                     value = float(g[row][~np.isfinite(g[row])][0])

@@ -92,7 +92,7 @@ def dot(ws: Iterable[Scalar], xs: Iterable[Scalar], bias: Scalar | None = None) 
     return _nary(OPS["dot"], inputs, len(ws))
 
 
-def dot_values(ws: list[Value], xs: list[Value], bias: Value | None = None) -> Value:
+def dot_values(ws: Sequence[Value], xs: Sequence[Value], bias: Value | None = None) -> Value:
     """:func:`dot` for operands the caller has already checked: lists of Values of equal length.
 
     A layer checks its input list once per call and its weights are its own
@@ -102,7 +102,7 @@ def dot_values(ws: list[Value], xs: list[Value], bias: Value | None = None) -> V
     >>> dot_values([Value(2.0), Value(3.0)], [Value(4.0), Value(5.0)], Value(0.5)).data
     23.5
     """
-    return _nary(OPS["dot"], ws + xs if bias is None else [*ws, *xs, bias], len(ws))
+    return _nary(OPS["dot"], [*ws, *xs] if bias is None else [*ws, *xs, bias], len(ws))
 
 
 def logsumexp(values: Iterable[Scalar]) -> Value:

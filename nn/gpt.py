@@ -226,10 +226,10 @@ class GPTTrainer:
         """One training step; returns the loss before it."""
         if not self.compiled:
             self.optimizer.zero_grad()
-            loss = self.model.loss(tokens, targets)
-            loss.backward()
+            value = self.model.loss(tokens, targets)
+            value.backward()
             self.optimizer.step()
-            return loss.data
+            return value.data
         graph = self.model.compiled_loss(len(tokens))
         slots = self._slots.get(len(tokens))
         if slots is None:

@@ -20,10 +20,11 @@ digits) and ``b^[l]_i``; model inputs given as numbers become leaves ``x1..xn``.
 from __future__ import annotations
 
 import gc
+import math
 import numbers
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -62,7 +63,7 @@ def as_inputs(x: Any, n: int, where: str) -> list[Value]:
 
 
 def _finite(x: Any, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not np.isfinite(x):
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(float(x)):
         raise ValueError(f"{what} must be a finite number, got {x!r}")
     return float(x)
 
@@ -120,7 +121,7 @@ def _parameters(values: list[float], labels: list[str], owner: Module) -> list[P
     node = Parameter._node
     out = []
     for value, label in zip(values, labels):
-        p = node(value, "", ())
+        p = cast(Parameter, node(value, "", ()))
         p.label, p.name, p._owner = label, "", owner
         out.append(p)
     return out
@@ -142,6 +143,16 @@ class Neuron(Module):
     >>> [name for name, _ in n.named_parameters()]
     ['w.0', 'w.1', 'b']
     """
+
+    nin: int
+    activation: str
+    layer: int
+    unit: int
+    w: list[Parameter]
+    b: Parameter
+    _g: Callable[[Value], Value]
+    _z_label: str
+    _a_label: str
 
     def __init__(
         self,
@@ -229,6 +240,12 @@ class Layer(Module):
     ['a^[2]_1', 'a^[2]_2']
     """
 
+    nin: int
+    nout: int
+    activation: str
+    layer: int
+    neurons: list[Neuron]
+
     def __init__(
         self,
         nin: int,
@@ -299,6 +316,8 @@ class MLP(Module):
       (2): Layer(16 → 1, linear, 17 parameters)
     ) with 337 parameters
     """
+
+    layers: list[Layer]
 
     def __init__(
         self,
