@@ -21,21 +21,13 @@ del _util, _Path, _check, _module
 from typing import Any
 
 from .checks import DeltaReport, check_deltas, walk_steps
-from .dot import (
-    DEFAULT_MAX_NODES,
-    STYLES,
-    draw_graph,
-    escape_label,
-    format_number,
-    label_markup,
-    node_kind,
-    node_name,
-    op_node_name,
-)
+from .dot import DEFAULT_MAX_NODES, STYLES, derivative_node_name, draw_graph, node_kind, node_name, op_node_name
 from .graph import INSTALL_HINT, Graph, GraphvizNotFoundError
+from .layout import DEFAULT_WIDTH
 from .plots import history_series, plot_decision_boundary, plot_descent, plot_history
 from .render import save, to_svg
 from .steps import BackwardSteps, Frame, backward_steps
+from .text import escape_label, format_number, html_markup, label_markup, tex_markup
 
 _LAB = frozenset({"explore", "Explorer", "Lab", "GraphView"})
 
@@ -69,10 +61,14 @@ __all__ = [
     "INSTALL_HINT",
     "escape_label",
     "label_markup",
+    "html_markup",
+    "tex_markup",
+    "DEFAULT_WIDTH",
     "format_number",
     "node_kind",
     "node_name",
     "op_node_name",
+    "derivative_node_name",
     "STYLES",
     "DEFAULT_MAX_NODES",
     "check_deltas",

@@ -5,14 +5,14 @@ and never runs the ``dot`` program, so the DOT source can be built and tested
 without Graphviz installed. Rendering lives in :mod:`viz.render`.
 
 Every piece of text that reaches the DOT source goes through
-:func:`escape_label`: labels are Graphviz *HTML-like* labels, where only that
+:func:`viz.text.escape_label`: labels are Graphviz *HTML-like* labels, where only that
 one function decides how ``<``, ``&``, quotes, backslashes, newlines and
-control characters are written.
+control characters are written. Each node also gets its LaTeX text (kept on the
+Graph, not in the source) for :mod:`viz.tikz`.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +23,8 @@ from autograd.value import walk
 from nn import ACTIVATIONS, Layer, Module, Parameter
 
 from .graph import Graph
+from .layout import DEFAULT_WIDTH, choose
+from .text import escape_label, escaped_tooltip, format_number, label_markup, shorten, tex_escape, tex_markup
 
 __all__ = [
     "draw_graph",
@@ -32,8 +34,10 @@ __all__ = [
     "node_kind",
     "node_name",
     "op_node_name",
+    "derivative_node_name",
     "STYLES",
     "DEFAULT_MAX_NODES",
+    "LayerNumbering",
 ]
 
 DEFAULT_MAX_NODES = 150
@@ -42,74 +46,6 @@ DEFAULT_MAX_NODES = 150
 FONT = "Helvetica,Arial,sans-serif"
 Group = Literal["auto", "none"] | bool
 Kind = Literal["parameter", "input", "constant", "computed", "output", "op", "neuron", "layer"]
-
-
-# ---------------------------------------------------------------------------- text
-# Graphviz expands escString sequences (\N, \G, \E, \L, ...) even in HTML-like labels, after decoding entities,
-# and reads a doubled backslash as one: so each backslash is written twice.
-_ENTITIES = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "]": "&#93;", "\\": "&#92;&#92;", "\t": " "}
-)
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def escape_label(text: str) -> str:
-    r"""``text`` as a fragment of a Graphviz HTML-like label, shown literally.
-
-    The only place viz escapes text. ``& < > " ]`` become entities (Graphviz's
-    label parser rejects a bare ``]`` next to markup), a
-    backslash is doubled (Graphviz would otherwise expand ``\N``, ``\G``...
-    into node and graph names), a newline becomes ``<BR/>``, and characters
-    that XML (hence HTML-like labels and SVG) cannot carry, such as control
-    characters, are written visibly as ``\xNN``. Non-ASCII text (δ, ŷ) passes
-    through as UTF-8.
-
-    >>> escape_label('a<b> & "c"\\N')
-    'a&lt;b&gt; &amp; &quot;c&quot;&#92;&#92;N'
-    >>> escape_label("two\nlines\x01")
-    'two<BR/>lines&#92;&#92;x01'
-    """
-    text = _UNPRINTABLE.sub(_visible, str(text).replace("\r\n", "\n").replace("\r", "\n"))
-    return "<BR/>".join(line.translate(_ENTITIES) for line in text.split("\n"))
-
-
-_MATH_LABEL = re.compile(r"(?P<base>[^\W_]+)(?:\^(?P<sup>\[[^\[\]]*\]|[^\W_]+))?(?:_(?P<sub>[^\W_]+))?")
-
-
-def label_markup(text: str) -> str:
-    """A node label as HTML-like label markup: slide-style names get super- and subscripts.
-
-    ``z^[2]_1`` is drawn as z with superscript [2] and subscript 1 (the
-    lecture's notation); any other text is shown literally via :func:`escape_label`.
-
-    >>> label_markup("w^[1]_12")
-    'w<SUP>[1&#93;</SUP><SUB>12</SUB>'
-    >>> label_markup("x1 < 2")
-    'x1 &lt; 2'
-    """
-    m = _MATH_LABEL.fullmatch(text)
-    if m is None or (m["sup"] is None and m["sub"] is None):
-        return escape_label(text)
-    sup = f"<SUP>{escape_label(m['sup'])}</SUP>" if m["sup"] else ""
-    sub = f"<SUB>{escape_label(m['sub'])}</SUB>" if m["sub"] else ""
-    return escape_label(m["base"]) + sup + sub
-
-
-def format_number(x: float, precision: int = 4) -> str:
-    """``x`` with ``precision`` decimals, or in scientific notation when that would hide it.
-
-    >>> format_number(0.70710678), format_number(-0.0), format_number(1.5e-7), format_number(3e9)
-    ('0.7071', '0.0000', '1.500e-07', '3.000e+09')
-    """
-    x = float(x) + 0.0  # turns -0.0 into 0.0
-    if x != 0.0 and math.isfinite(x) and not 10.0**-precision <= abs(x) < 1e6:
-        return f"{x:.{max(precision - 1, 0)}e}"
-    return f"{x:.{precision}f}"
 
 
 # ---------------------------------------------------------------------------- styles
@@ -135,6 +71,7 @@ STYLES: dict[str, Style] = {
     "op": Style("ellipse", "filled", "#fff6c8", "#8a7300", "operation"),
     "neuron": Style("box3d", "filled", "#e8def8", "#5e35b1", "collapsed neuron"),
     "layer": Style("box3d", "filled", "#d9cff0", "#4527a0", "collapsed layer"),
+    "derivative": Style("plaintext", "", "none", "#37474f", "edge label ∂ = local derivative ∂out/∂in"),
 }
 _HIGHLIGHT = "#d32f2f"
 _HIGHLIGHT_FILL = "#ffd7d4"
@@ -160,6 +97,11 @@ def node_name(v: Value) -> str:
 def op_node_name(v: Value) -> str:
     """The DOT name of the op node drawn between ``v``'s inputs and ``v`` (``v`` must be computed)."""
     return f"o{v._id}"
+
+
+def derivative_node_name(v: Value, i: int) -> str:
+    """The DOT name of the small node showing ∂v/∂(input i) on that edge (with ``show_local_grads``)."""
+    return f"d{v._id}_{i}"
 
 
 # ---------------------------------------------------------------------------- nn structure
@@ -228,17 +170,18 @@ class _Structure:
         """The slides' numbering (the input is layer 1: first Layer is "layer 2: W^[1], b^[1]") or model.layers[k]."""
         k = _position(layer)
         if self.numbering == "index":
-            return escape_label(f"layer {k}")
+            return f"layer {k}"
         w = layer.layer if isinstance(layer, Layer) else k + 1
-        return f"layer {w + 1}: {label_markup(f'W^[{w}]')}, {label_markup(f'b^[{w}]')}"
+        return f"layer {w + 1}: W^[{w}], b^[{w}]"
 
     def neuron_title(self, neuron: Module) -> str:
+        """neuron 1..n (slides) or 0..n-1 (index), as in ``layer.neurons[i]``."""
         i = _position(neuron)
-        return escape_label(f"neuron {i if self.numbering == 'index' else i + 1}")
+        return f"neuron {i if self.numbering == 'index' else i + 1}"
 
 
 # ---------------------------------------------------------------------------- drawing
-_Placed = tuple[str, str, str, dict[str, str], bool]  # name, kind, label, attributes, highlighted
+_Placed = tuple[str, str, str, str, dict[str, str], bool]  # name, kind, label, LaTeX, attributes, highlighted
 
 
 @dataclass(frozen=True)
@@ -250,6 +193,11 @@ class _Options:
     precision: int
     legend: bool
     layer_numbering: LayerNumbering = "slides"
+    stacked: bool | None = None  # a value's name, data and δ one above the other (default: when rankdir is TB/BT)
+
+    @property
+    def rows(self) -> bool:
+        return self.rankdir in ("TB", "BT") if self.stacked is None else self.stacked
 
 
 def _roots(root: Value | Iterable[Value]) -> list[Value]:
@@ -341,29 +289,36 @@ class _Drawing:
         d = self.deltas.get(v)
         return ("?", False) if d is None else (format_number(d, self.o.precision), True)
 
-    def _value_label(self, v: Value, title: str | None = None) -> str:
-        cells = []
-        if title is not None:
-            cells.append(f"<B>{title}</B>")
-        elif v.label:
-            cells.append(f"<B>{label_markup(v.label)}</B>")
-        cells.append(f"data {escape_label(format_number(v.data, self.o.precision))}")
-        cells = [f"<TD>{c}</TD>" for c in cells]
+    def _value_label(self, v: Value, title: str | None = None) -> tuple[str, str]:
+        """The HTML-like label and the LaTeX text of a value's box: its name (``title`` or label), data and δ."""
+        html_cells, tex_cells = [], []
+        name = title if title is not None else shorten(v.label) if v.label else None
+        if name is not None:
+            html_cells.append(f"<B>{label_markup(name)}</B>")
+            tex_cells.append(rf"\textbf{{{tex_markup(name)}}}")
+        data = format_number(v.data, self.o.precision)
+        html_cells.append(f"data {escape_label(data)}")
+        tex_cells.append(f"data {tex_escape(data)}")
         delta, known = self._delta_text(v)
         text = f"δ {escape_label(delta)}" if known else f'<FONT COLOR="{_UNKNOWN}">δ {escape_label(delta)}</FONT>'
+        tex_cells.append(f"$\\delta$ {tex_escape(delta)}")
+        cells = [f"<TD>{c}</TD>" for c in html_cells]
         if self.final is not None and v in self.final:
             longest = max(len(delta), len(format_number(self.final[v], self.o.precision))) + 2
             cells.append(f'<TD FIXEDSIZE="TRUE" WIDTH="{round(6.2 * longest + 8)}" HEIGHT="17">{text}</TD>')
         else:
             cells.append(f"<TD>{text}</TD>")
-        if self.o.rankdir in ("TB", "BT"):
+        table = '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2"'
+        if self.o.rows:
             rows = "".join(f"<TR>{c}</TR>" for c in cells)
-            return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" ROWS="*">{rows}</TABLE>>'
+            return f'{table} ROWS="*">{rows}</TABLE>>', r" \\ ".join(tex_cells)
         row = "".join(cells)
-        return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2" COLUMNS="*"><TR>{row}</TR></TABLE>>'
+        return f'{table} COLUMNS="*"><TR>{row}</TR></TABLE>>', r" \enspace{}\vrule{}\enspace{} ".join(tex_cells)
 
     @staticmethod
     def _op_text(v: Value) -> str:
+        if v.op == "dot":  # a neuron's pre-activation in one node: inputs w1..wn, x1..xn (then b); param is n
+            return "Σ wx + b" if len(v.inputs) == 2 * v.param + 1 else "Σ wx"
         symbol = op_of(v).symbol
         if v.op == "powc":
             return f"{symbol}{v.param:g}"
@@ -378,8 +333,11 @@ class _Drawing:
             return ("undefined",) * len(v.inputs)
 
     # ------------------------------------------------------------- emitting
-    def _node(self, g: Graph, name: str, kind: str, label: str, highlighted: bool = False, **extra: str) -> None:
+    def _node(
+        self, g: Graph, name: str, kind: str, label: str, tex: str, highlighted: bool = False, **extra: str
+    ) -> None:
         s = STYLES[kind]
+        self.tex[name] = tex
         self.kinds_used.add(kind)
         attrs = {
             "shape": s.shape,
@@ -401,20 +359,25 @@ class _Drawing:
         g.edge(tail, head, **extra)
 
     def build(self) -> Graph:
+        """The Graph: nodes in forward order, clusters (neurons 1..n in order), the legend."""
         o = self.o
-        g = Graph(name="deltagrad", graph_attr={"rankdir": o.rankdir, "fontname": FONT, "nodesep": "0.25"})
+        attrs = {"rankdir": o.rankdir, "fontname": FONT, "nodesep": "0.12", "ranksep": "0.3"}
+        g = Graph(name="deltagrad", graph_attr=attrs)
         g.attr("node", fontname=FONT, fontsize="11", margin="0.06,0.03")
-        g.attr("edge", fontname=FONT, fontsize="9", arrowsize="0.6")
+        g.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.6")
+        self.tex: dict[str, str] = {}
+        self.tex_clusters: dict[str, str] = {}
         self._emit_nodes(g, self._placed_nodes())
         self._emit_edges(g)
         if o.legend:
             self._legend(g)
+        g.tex_labels, g.tex_cluster_titles = self.tex, self.tex_clusters
         return g
 
     def _placed_nodes(self) -> dict[tuple[Module | None, Module | None], list[_Placed]]:
         """The nodes to draw, by (layer cluster, neuron cluster); None means outside any cluster."""
         s, unit = self.structure, self.unit
-        place: dict[tuple[Module | None, Module | None], list] = {}
+        place: dict[tuple[Module | None, Module | None], list] = {(None, None): []}  # inputs first: left, in order
 
         def put(neuron: Module | None, in_neuron: bool, *node: object) -> None:
             layer = None if neuron is None else neuron.parent
@@ -427,46 +390,103 @@ class _Drawing:
             elif not self._hidden(v, unit):
                 neuron = s.unit.get(v)
                 if v.inputs:
-                    text = f"<{escape_label(self._op_text(v))}>"
-                    put(neuron, True, op_node_name(v), "op", text, {"tooltip": escape_label(op_of(v).doc)}, False)
+                    op = self._op_text(v)
+                    tooltip = {"tooltip": escape_label(op_of(v).doc)}
+                    put(neuron, True, op_node_name(v), "op", f"<{escape_label(op)}>", tex_escape(op), tooltip, False)
+                    if self.o.show_local_grads:  # each ∂ is a small node on its edge: it cannot drift away from it
+                        lit = [(x, v) in self.highlight_edges for x in v.inputs]
+                        for i, d in enumerate(self._local_grads(v)):
+                            label, tex = f"<∂={escape_label(d)}>", f"$\\partial$={tex_escape(d)}"
+                            put(
+                                neuron,
+                                True,
+                                derivative_node_name(v, i),
+                                "derivative",
+                                label,
+                                tex,
+                                {"fontsize": "10"},
+                                lit[i],
+                            )
                 kind = "output" if v in self.roots and v.inputs else node_kind(v)
-                put(neuron, True, node_name(v), kind, self._value_label(v), {}, v is self.highlight)
+                cut = v.label and shorten(v.label) != v.label  # the whole name in the tooltip, up to Graphviz's limit
+                tooltip = {"tooltip": escaped_tooltip(v.label)} if cut else {}
+                put(neuron, True, node_name(v), kind, *self._value_label(v), tooltip, v is self.highlight)
         for key, out in outputs.items():
             neuron = s.unit[out]
+            name = self.summary_names[key]
             summary = cast(tuple[Any, ...], key)  # _plan's keys: ("neuron", z) or ("layer", layer, its inputs)
             if summary[0] == "neuron":
-                title = label_markup(out.label) if out.label else s.neuron_title(neuron)
-                put(neuron, False, self.summary_names[key], "neuron", self._value_label(out, title), {}, False)
+                title = shorten(out.label) if out.label else s.neuron_title(neuron)
+                put(neuron, False, name, "neuron", *self._value_label(out, title), {}, False)
             else:
                 size = len({s.app[v] for v, k in unit.items() if k == key})
-                title = f"{s.layer_title(summary[1])}<BR/>{size} neuron{'s' if size > 1 else ''}"
-                label = self._value_label(out, title) if size == 1 else f"<{title}>"  # one a per neuron: no single δ
-                put(None, False, self.summary_names[key], "layer", label, {}, False)
+                title = f"{s.layer_title(summary[1])}\n{size} neuron{'s' if size > 1 else ''}"
+                if size == 1:
+                    put(None, False, name, "layer", *self._value_label(out, title), {}, False)
+                else:  # one a per neuron: no single δ
+                    put(None, False, name, "layer", f"<{label_markup(title)}>", tex_markup(title), {}, False)
         return place
 
     def _emit_nodes(self, g: Graph, place: dict[tuple[Module | None, Module | None], list]) -> None:
         s = self.structure
+        for layer, neuron in list(place):
+            lone = neuron is None and len(place[(layer, None)]) == 1 and sum(k[0] is layer for k in place) == 1
+            if layer is not None and lone:  # a layer collapsed to one box: a frame around it only gathers edge
+                place[(None, None)].extend(place.pop((layer, None)))  # crossings over its title
         by_layer: dict[Module | None, list[Module | None]] = {}
         for layer, neuron in place:
             by_layer.setdefault(layer, []).append(neuron)
         for layer, neurons in by_layer.items():
             outer = g if layer is None else Graph(name=f"cluster_layer_{s.slug(layer)}")
             if layer is not None:
-                outer.attr(label=f"<{s.layer_title(layer)}>", style="rounded,dashed", color="#7e57c2")
-                outer.attr(fontname=FONT, fontsize="12", labeljust="l")
+                title = s.layer_title(layer)
+                outer.attr(label=f"<{label_markup(title)}>", style="rounded,dashed", color="#7e57c2")
+                outer.attr(fontname=FONT, fontsize="12", labeljust="r", margin="10")  # edges arrive from the left
+                self.tex_clusters[outer.name] = tex_markup(title)
             for neuron in neurons:
                 inner = outer if neuron is None else Graph(name=f"cluster_neuron_{s.slug(neuron)}")
                 if neuron is not None:
-                    inner.attr(label=f"<{s.neuron_title(neuron)}>", style="rounded,filled", color="#b39ddb")
-                    inner.attr(fillcolor="#f7f3fd", fontname=FONT, fontsize="10", labeljust="l")
-                for name, kind, label, extra, highlighted in place[(layer, neuron)]:
-                    self._node(inner, name, kind, label, highlighted, **extra)
+                    title = s.neuron_title(neuron)
+                    inner.attr(label=f"<{escape_label(title)}>", style="rounded,filled", color="#b39ddb")
+                    inner.attr(fillcolor="#f7f3fd", fontname=FONT, fontsize="11", labeljust="l")
+                    self.tex_clusters[inner.name] = tex_escape(title)
+                nodes = place[(layer, neuron)]
+                for name, kind, label, tex, extra, highlighted in nodes:
+                    self._node(inner, name, kind, label, tex, highlighted, **extra)
+                summaries = [node[0] for node in nodes if node[1] == "neuron"]
+                if layer is not None and neuron is None and len(summaries) > 1:  # one column, neurons 1..n in order
+                    column = Graph()
+                    column.attr(rank="same")
+                    across = self.o.rankdir in ("TB", "BT")  # dot orders a flat chain left to right, LR bottom up
+                    for a, b in zip(summaries, summaries[1:]):
+                        column.edge(*((a, b) if across else (b, a)), style="invis")
+                    outer.subgraph(column)
+                    g.attr(mclimit="0.01")  # fewer crossing-minimisation passes keep the chain's order (measured)
                 if inner is not outer:
                     outer.subgraph(inner)
             if outer is not g:
                 g.subgraph(outer)
 
+    def _neuron_order(self, g: Graph) -> None:
+        """Invisible, non-ranking edges between the z nodes of neighbouring neurons: neurons 1..n stay in order."""
+        s, by_layer = self.structure, {}
+        for z in s.app.values():
+            if z not in self.unit:
+                layer = s.unit[z].parent
+                if layer is not None:
+                    by_layer.setdefault((id(layer), tuple(x for x in z.inputs if x not in s.unit)), []).append(z)
+        for zs in by_layer.values():
+            zs.sort(key=lambda z: _position(s.unit[z]))
+            across = self.o.rankdir in ("TB", "BT")  # dot mirrors the hint's effect between the two (measured)
+            for a, b in zip(zs, zs[1:]):
+                g.edge(
+                    *((op_node_name(b), op_node_name(a)) if across else (op_node_name(a), op_node_name(b))),
+                    style="invis",
+                    constraint="false",
+                )
+
     def _emit_edges(self, g: Graph) -> None:
+        self._neuron_order(g)
         unit, seen = self.unit, set()
         for v in self.forward:
             if not v.inputs:
@@ -479,77 +499,115 @@ class _Drawing:
                         seen.add((tail, head))
                         self._edge(g, tail, head)
                 continue
-            grads = self._local_grads(v) if self.o.show_local_grads else ()
             lit = [(x, v) in self.highlight_edges for x in v.inputs]
             for i, x in enumerate(v.inputs):
-                label = {"label": f"<∂={escape_label(grads[i])}>"} if grads else {}
-                self._edge(g, self._name(x), op_node_name(v), lit[i], **label)
+                if self.o.show_local_grads:
+                    self._edge(g, self._name(x), derivative_node_name(v, i), lit[i], arrowhead="none")
+                    self._edge(g, derivative_node_name(v, i), op_node_name(v), lit[i])
+                else:
+                    self._edge(g, self._name(x), op_node_name(v), lit[i])
             self._edge(g, op_node_name(v), node_name(v), any(lit))
 
     def _legend(self, g: Graph) -> None:
-        order = ["parameter", "input", "constant", "computed", "output", "op", "neuron", "layer"]
-        kinds = [k for k in order if k in self.kinds_used]
-        legend = Graph(name="cluster_legend")
-        legend.attr(label="legend", fontname=FONT, fontsize="10", style="rounded", color="#bdbdbd")
-        names = []
-        for kind in kinds:
-            text = f"<{escape_label(STYLES[kind].description)}>"
-            self._node(legend, f"legend_{kind}", kind, text, False, fontsize="9", **{"class": f"legend {kind}"})
-            names.append(f"legend_{kind}")
-        if self.o.show_local_grads:
-            note = f"<{escape_label('edge label ∂ = local derivative ∂out/∂in')}>"
-            legend.node("legend_edge", note, shape="plaintext", fontsize="9", **{"class": "legend edge"})
-            names.append("legend_edge")
-        for a, b in zip(names, names[2:]):  # two lines of entries
-            legend.edge(a, b, style="invis")
-        g.subgraph(legend)
+        """One row above the picture (the graph's label): a swatch per kind of node drawn, then the edge note."""
+        order = ["parameter", "input", "constant", "computed", "output", "op", "neuron", "layer", "derivative"]
+        cells = []
+        for kind in (k for k in order if k in self.kinds_used):
+            st = STYLES[kind]
+            if kind == "derivative":
+                cells.append(f"<TD>{escape_label(st.description)}</TD>")
+            else:
+                swatch = f'BGCOLOR="{st.fillcolor}" COLOR="{st.color}" BORDER="1"'
+                cells.append(f"<TD {swatch}>{escape_label(st.description)}</TD>")
+        row = "".join(cells)
+        table = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="3"><TR>{row}</TR></TABLE>'
+        g.attr(label=f'<<FONT POINT-SIZE="10">{table}</FONT>>', labelloc="t", labeljust="l")
+
+
+Rankdir = Literal["auto", "LR", "RL", "TB", "BT"]
+
+
+def _check(where: str, rankdir: str, precision: int, layer_numbering: str, width: float | None) -> None:
+    if not isinstance(precision, int) or not 0 <= precision <= 17:
+        raise ValueError(f"{where}: precision must be an int between 0 and 17, got {precision!r}")
+    if rankdir not in ("auto", "LR", "RL", "TB", "BT"):
+        raise ValueError(f"{where}: rankdir must be 'auto', 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    if layer_numbering not in ("slides", "index"):
+        raise ValueError(f"{where}: layer_numbering must be 'slides' or 'index', got {layer_numbering!r}")
+    if width is not None and (isinstance(width, bool) or not isinstance(width, (int, float)) or not width > 0):
+        raise ValueError(f"{where}: width must be a positive number of pixels or None, got {width!r}")
+
+
+Layout = tuple[str, bool]  # rank direction, and whether value boxes stack name, data and δ
+
+
+def _candidates(rankdir: str) -> tuple[Layout, ...]:
+    """Layouts to try, narrowest last: left to right (the lecture's way) with wide then stacked boxes, then top down."""
+    if rankdir == "auto":
+        return (("LR", False), ("LR", True), ("TB", True))
+    if rankdir in ("LR", "RL"):
+        return ((rankdir, False), (rankdir, True))
+    return ((rankdir, True),)
 
 
 def draw_graph(
     root: Value | Iterable[Value],
-    rankdir: str = "LR",
+    rankdir: Rankdir = "auto",
     show_local_grads: bool = False,
     group: Group = "auto",
     max_nodes: int | None = DEFAULT_MAX_NODES,
     precision: int = 4,
-    legend: bool = True,
+    legend: bool = False,
     layer_numbering: LayerNumbering = "slides",
+    width: float | None = DEFAULT_WIDTH,
 ) -> Graph:
     """The computational graph of ``root`` as a :class:`~viz.graph.Graph` (a ``graphviz.Digraph``).
 
     Each value is a box showing its label (when set), its data and its δ
     (``.grad``, the derivative of the output with respect to it); each
-    operation is a small ellipse between its inputs and its result. Parameters,
-    inputs, constants and the output are told apart by shape and colour (see
-    the legend). With ``show_local_grads`` every input edge carries the local
-    derivative ∂out/∂in, so the chain rule δ_in += δ_out · ∂out/∂in can be read
-    off the picture.
+    operation is a small ellipse between its inputs and its result (a
+    neuron's z = wᵀx + b is one "Σ wx + b" node). Parameters, inputs,
+    constants and the output are told apart by shape and colour;
+    ``legend=True`` adds a one-row key above the picture. With
+    ``show_local_grads`` every input edge carries the local derivative
+    ∂out/∂in (a small label node sitting on the edge), so the chain rule
+    δ_in += δ_out · ∂out/∂in can be read off the picture.
 
-    Graphs of ``nn`` models (``nn.Parameter`` names such as
-    ``layers.0.neurons.1.w.0``) are grouped into neuron clusters inside layer
-    clusters (``group="auto"``; ``"none"`` turns that off). When more than
+    The picture fits a column ``width`` CSS pixels wide (default 900, a
+    notebook column; ``None``: natural size) with text at least 10 px there:
+    ``rankdir="auto"`` lays it out left to right, or top to bottom when that
+    keeps the text larger (needs Graphviz's ``dot``; without it, left to
+    right), and Graphviz scales it down to the width. Jupyter's display and
+    ``viz.save`` honour it. ``rankdir="LR"``/``"TB"``/... forces a direction.
+
+    Graphs of ``nn`` models are grouped into neuron clusters inside layer
+    clusters, read from the model's structure (``Parameter.owner``,
+    ``Module.parent``; ``group="none"`` turns that off), neurons 1..n top to
+    bottom. Layers are numbered as on the slides (``layer_numbering="slides"``:
+    the input is layer 1, so ``model.layers[0]`` is "layer 2: W^[1], b^[1]") or
+    by index (``"index"``: ``model.layers[0]`` is layer 0). When more than
     ``max_nodes`` nodes would be drawn, each neuron collapses into one summary
     node, and if that is still too many, each layer does.
 
-    In Jupyter the result displays as SVG; ``viz.save(graph, "g.svg")`` (or
-    ``.png``/``.pdf``, or ``graph.save_as(path)``) writes a file, and
-    ``graph.source`` is the DOT text.
+    ``viz.save(graph, "g.svg")`` (or ``.png``/``.pdf``, ``.tex`` for TikZ,
+    ``slide=True`` for a 16:9 slide) writes a file, and ``graph.source`` is the DOT text.
 
     >>> from autograd import Value
     >>> x = Value(2.0, label="x"); y = (x * x).tanh(); y.backward()
-    >>> g = draw_graph(y, legend=False)
+    >>> g = draw_graph(y)
     >>> g.source.count("->"), "data 2.0000" in g.source  # x→*, x→*, *→x², x²→tanh, tanh→y
     (5, True)
     """
-    if not isinstance(precision, int) or not 0 <= precision <= 17:
-        raise ValueError(f"draw_graph: precision must be an int between 0 and 17, got {precision!r}")
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"draw_graph: rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {rankdir!r}")
+    _check("draw_graph", rankdir, precision, layer_numbering, width)
     if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
         raise ValueError(f"draw_graph: max_nodes must be a positive int or None, got {max_nodes!r}")
-    if layer_numbering not in ("slides", "index"):
-        raise ValueError(f"draw_graph: layer_numbering must be 'slides' or 'index', got {layer_numbering!r}")
-    options = _Options(
-        rankdir, bool(show_local_grads), _group_option(group), max_nodes, precision, bool(legend), layer_numbering
-    )
-    return _Drawing(_roots(root), options).build()
+    roots, grouped = _roots(root), _group_option(group)
+    show, legend = bool(show_local_grads), bool(legend)
+
+    def build(layout: Layout) -> Graph:
+        options = _Options(layout[0], show, grouped, max_nodes, precision, legend, layer_numbering, layout[1])
+        return _Drawing(roots, options).build()
+
+    graph = choose(build, _candidates(rankdir), width)[1]
+    graph.layouts = {layout: lambda layout=layout: build(layout) for layout in _candidates(rankdir)}  # for slides
+    return graph

@@ -9,7 +9,7 @@ says how to install it. Both :mod:`viz.dot` (which builds graphs) and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -49,6 +49,12 @@ class Graph(graphviz.Digraph):
     Rendering without Graphviz raises :class:`GraphvizNotFoundError`, which
     says how to install it.
     """
+
+    tex_labels: dict[str, str]
+    """Each node's text as LaTeX (for :mod:`viz.tikz`), set by ``draw_graph``."""
+    tex_cluster_titles: dict[str, str]
+    layouts: dict[Any, Callable[[], Graph]]
+    """The layouts ``draw_graph`` chose among (rank direction, box shape); :func:`viz.tikz.slide` picks again."""
 
     def pipe(self, *args: Any, **kwargs: Any) -> bytes | str:
         with _needs_dot("rendering a graph"):

@@ -15,6 +15,8 @@ import graphviz
 
 from .dot import draw_graph
 from .graph import _needs_dot, write
+from .tikz import slide as make_slide
+from .tikz import to_tikz
 
 __all__ = ["save", "to_svg"]
 
@@ -34,11 +36,28 @@ def to_svg(graph_or_root: Any, **draw_kwargs: Any) -> str:
         return graph.pipe(format="svg", encoding="utf-8")
 
 
-def save(graph_or_root: Any, path: str | Path, **draw_kwargs: Any) -> Path:
+def save(
+    graph_or_root: Any, path: str | Path, format: str | None = None, slide: bool = False, **draw_kwargs: Any
+) -> Path:
     """Write a graph (or ``draw_graph(root, **draw_kwargs)``) to ``path`` in the format its suffix names.
 
     ``.svg``, ``.png``, ``.pdf`` (any format Graphviz knows) are rendered with
-    ``dot``; ``.dot`` and ``.gv`` write the DOT source and need no Graphviz.
-    Parent directories are created. Returns the path written.
+    ``dot``; ``.dot`` and ``.gv`` write the DOT source and need no Graphviz;
+    ``.tex`` (or ``format="tikz"``) writes a LaTeX document with the picture as
+    TikZ that compiles with ``pdflatex`` (:func:`viz.tikz.to_tikz`).
+    ``slide=True`` lays the picture out on a 16:9 slide (PNG 1920 × 1080, PDF
+    13.33 × 7.5 in). Parent directories are created. Returns the path written.
     """
-    return write(_graph(graph_or_root, draw_kwargs, "save"), path)
+    path = Path(path)
+    graph = _graph(graph_or_root, draw_kwargs, "save")
+    if format in ("tikz", "tex") or (format is None and path.suffix.lower() == ".tex"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _needs_dot(f"save({str(path)!r})"):
+            path.write_text(to_tikz(graph), encoding="utf-8")
+        return path
+    if format is not None and path.suffix.lower().lstrip(".") != format.lower():
+        raise ValueError(f"save: format {format!r} does not match the suffix of {str(path)!r}")
+    if slide:
+        with _needs_dot(f"save({str(path)!r}, slide=True)"):
+            graph = make_slide(graph, raster=path.suffix.lower() in (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"))
+    return write(graph, path)

@@ -14,6 +14,7 @@ import html
 import itertools
 import math
 import os
+import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,8 +23,22 @@ from typing import Any, overload
 
 from autograd import Constant, Value, local_grads
 
-from .dot import DEFAULT_MAX_NODES, Group, _Drawing, _group_option, _Options, _roots, format_number
+from .dot import (
+    DEFAULT_MAX_NODES,
+    Group,
+    LayerNumbering,
+    Layout,
+    Rankdir,
+    _candidates,
+    _check,
+    _Drawing,
+    _group_option,
+    _Options,
+    _roots,
+)
 from .graph import Graph
+from .layout import DEFAULT_WIDTH, choose, fit_to_width
+from .text import format_number, html_markup
 
 __all__ = ["backward_steps", "BackwardSteps", "Frame"]
 
@@ -47,7 +62,9 @@ class Frame:
         return self.graph.svg()
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
-        return {"image/svg+xml": self.svg(), "text/plain": self.caption}
+        svg = self.svg()
+        page = f'<p style="font-size:15px">{html_markup(self.caption)}</p>{_inline_svg(svg)}'
+        return {"text/html": page, "image/svg+xml": svg, "text/plain": self.caption}
 
 
 def _name(v: Value, precision: int) -> str:
@@ -123,12 +140,14 @@ class BackwardSteps(Sequence[Frame]):
         With ``standalone=False`` only the ``<div>`` and its script, for embedding in a notebook.
         """
         uid = f"deltagrad-steps-{next(_html_ids)}"
+        svgs = self.svgs()
         frames = "\n".join(
-            f'<div class="frame" data-caption="{html.escape(frame.caption)}"{"" if i == 0 else " hidden"}>'
+            f'<div class="frame"{"" if i == 0 else " hidden"}><p class="caption">{html_markup(frame.caption)}</p>'
             f"{_inline_svg(svg)}</div>"
-            for i, (frame, svg) in enumerate(zip(self._frames, self.svgs()))
+            for i, (frame, svg) in enumerate(zip(self._frames, svgs))
         )
-        body = _HTML_BODY.format(uid=uid, last=len(self) - 1, n=len(self), frames=frames)
+        widest = max(_svg_width_px(svg) for svg in svgs)
+        body = _HTML_BODY.format(uid=uid, last=len(self) - 1, n=len(self), frames=frames, max=round(ZOOM * widest))
         if not standalone:
             return body
         return _HTML_PAGE.format(title=html.escape(title), body=body)
@@ -148,7 +167,7 @@ class BackwardSteps(Sequence[Frame]):
         import ipywidgets as widgets
 
         pages = [
-            widgets.HTML(f"<p>{html.escape(frame.caption)}</p>{_inline_svg(svg)}")
+            widgets.HTML(f'<p style="font-size:15px">{html_markup(frame.caption)}</p>{_inline_svg(svg)}')
             for frame, svg in zip(self._frames, self.svgs())
         ]
         stack = widgets.Stack(pages, selected_index=0)
@@ -168,6 +187,14 @@ class BackwardSteps(Sequence[Frame]):
 
 
 _html_ids = itertools.count(1)
+ZOOM = 1.6
+"""The step page scales each picture up to the page's width, to at most this factor (text >= 12 px at 1400 px)."""
+
+
+def _svg_width_px(svg: str) -> float:
+    """The width Graphviz wrote on an SVG (in points) as CSS pixels."""
+    match = re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"', svg)
+    return float(match[1]) * 96 / 72 if match else 900.0
 
 
 def _inline_svg(svg: str) -> str:
@@ -187,24 +214,22 @@ _HTML_BODY = """<div id="{uid}" class="deltagrad-steps">
 <style>
 #{uid} .controls {{ font-family: sans-serif; display: flex; gap: 0.5em; align-items: center; }}
 #{uid} .controls input {{ flex: 1; max-width: 40em; }}
-#{uid} .caption {{ font-family: sans-serif; min-height: 1.5em; }}
-#{uid} svg {{ max-width: 100%; height: auto; }}
+#{uid} .caption {{ font-family: sans-serif; font-size: 16px; min-height: 1.5em; }}
+#{uid} svg {{ width: 100%; max-width: {max}px; height: auto; }}
 </style>
 <div class="controls"><button type="button" class="prev">&#9664;</button>
 <input type="range" min="0" max="{last}" value="0" step="1" aria-label="step">
 <button type="button" class="next">&#9654;</button><span class="counter">1 / {n}</span></div>
-<p class="caption"></p>
 {frames}
 <script>
 (function () {{
   var root = document.getElementById("{uid}");
   var frames = root.querySelectorAll(".frame"), slider = root.querySelector("input");
-  var caption = root.querySelector(".caption"), counter = root.querySelector(".counter");
+  var counter = root.querySelector(".counter");
   function show(i) {{
     i = Math.max(0, Math.min(frames.length - 1, i));
     frames.forEach(function (f, k) {{ f.hidden = k !== i; }});
     slider.value = i;
-    caption.textContent = frames[i].getAttribute("data-caption");
     counter.textContent = (i + 1) + " / " + frames.length;
   }}
   slider.addEventListener("input", function () {{ show(+slider.value); }});
@@ -219,11 +244,13 @@ _HTML_BODY = """<div id="{uid}" class="deltagrad-steps">
 def backward_steps(
     root: Value,
     gradient: float = 1.0,
-    rankdir: str = "LR",
+    rankdir: Rankdir = "auto",
     show_local_grads: bool = False,
     group: Group = "auto",
     precision: int = 4,
     legend: bool = False,
+    layer_numbering: LayerNumbering = "slides",
+    width: float | None = DEFAULT_WIDTH,
 ) -> BackwardSteps:
     """The backward pass of ``root`` as frames, one per node, in the order backward visits them.
 
@@ -231,6 +258,11 @@ def backward_steps(
     every node finished so far and ``?`` for the rest; its caption writes out
     δ = Σ δ(consumer)·∂consumer/∂node. The last frame's δ values equal what
     ``root.backward(gradient)`` would put in ``.grad`` (which is left untouched).
+
+    Every frame has one layout, chosen (as :func:`viz.draw_graph` does, with
+    ``rankdir``, ``width`` and ``layer_numbering`` meaning the same) for the
+    last frame, so the slider never jumps. Captions show slide names with real
+    sub- and superscripts in HTML.
 
     Iterate over the result for :class:`Frame` objects; in a notebook it
     displays as a slider; ``.save_html(path)`` and ``.save_svgs(directory)``
@@ -245,21 +277,31 @@ def backward_steps(
     0.0
     """
     (root,) = _roots(root)
+    _check("backward_steps", rankdir, precision, layer_numbering, width)
     order = root.walk()
     if len(order) > MAX_FRAMES:
         raise ValueError(
             f"backward_steps: the graph has {len(order)} nodes (at most {MAX_FRAMES}); "
             "step through a smaller example and use viz.draw_graph for the big picture"
         )
-    options = _Options(rankdir, bool(show_local_grads), _group_option(group), DEFAULT_MAX_NODES, precision, legend)
     deltas, terms = _backward(root, order, float(gradient))
+    grouped, show = _group_option(group), bool(show_local_grads)
+
+    def options(layout: Layout) -> _Options:
+        direction, stacked = layout
+        return _Options(direction, show, grouped, DEFAULT_MAX_NODES, precision, bool(legend), layer_numbering, stacked)
+
+    def last_frame(layout: Layout) -> Graph:
+        return _Drawing([root], options(layout), deltas=deltas, final=deltas).build()
+
+    chosen = options(choose(last_frame, _candidates(rankdir), width)[0])
     frames = []
     for index, v in enumerate(order):
         known = {u: deltas[u] for u in order[: index + 1]}
         edges = frozenset((v, c) for c, _, _ in terms[v])
-        drawing = _Drawing([root], options, deltas=known, highlight=v, highlight_edges=edges, final=deltas)
+        drawing = _Drawing([root], chosen, deltas=known, highlight=v, highlight_edges=edges, final=deltas)
         caption = _caption(index, v, deltas[v], terms[v], precision)
-        frames.append(Frame(index, v, deltas[v], tuple(terms[v]), caption, drawing.build()))
+        frames.append(Frame(index, v, deltas[v], tuple(terms[v]), caption, fit_to_width(drawing.build(), width)))
     return BackwardSteps(frames)
 
 

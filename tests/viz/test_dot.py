@@ -73,6 +73,7 @@ def test_leaf_kinds_are_told_apart_by_shape_or_colour_and_the_legend_lists_them(
     x, w = Value(1.5, label="x"), Parameter(0.5, label="w")
     out = w * x + 2
     nodes = by_name(parse(viz.draw_graph(out)))
+    assert not [name for name in nodes if "legend" in name]  # off by default
     kinds = {name: n.get("class").strip('"') for name, n in nodes.items()}
     assert (
         kinds[viz.node_name(x)] == "input"
@@ -90,27 +91,31 @@ def test_leaf_kinds_are_told_apart_by_shape_or_colour_and_the_legend_lists_them(
         for k, v in (("x", x), ("w", w), ("c", const))
     }
     assert len(set(looks.values())) == 3
-    legend = {name for name in nodes if name.startswith("legend_")}
-    assert legend == {
-        "legend_parameter",
-        "legend_input",
-        "legend_constant",
-        "legend_computed",
-        "legend_output",
-        "legend_op",
-    }
-    for kind in ("parameter", "input", "constant"):
-        legend_node = nodes[f"legend_{kind}"]
-        assert legend_node.get("fillcolor").strip('"') == viz.STYLES[kind].fillcolor
+    source = viz.draw_graph(out, legend=True).source  # one row of swatches: the graph's own label
+    legend = next(line for line in source.splitlines() if line.strip().startswith("label=<<FONT"))
+    assert legend.count("<TR>") == 1
+    for kind in ("parameter", "input", "constant", "computed", "output", "op"):
+        style = viz.STYLES[kind]
+        assert f'BGCOLOR="{style.fillcolor}"' in legend and style.description in legend
+    assert "neuron" not in legend  # only the kinds drawn
 
 
-def test_local_grads_on_edges_come_from_the_op_table(neuron):
+def local_grad_labels(g: pydot.Dot) -> dict[tuple[str, str], list[str]]:
+    """(input node, op node) -> the ∂ labels of the label nodes sitting on the edges between them."""
+    nodes, edges = by_name(g), all_edges(g)
+    into = {e.get_destination(): e.get_source() for e in edges if e.get_destination().startswith("d")}
+    labels: dict[tuple[str, str], list[str]] = {}
+    for e in edges:
+        if e.get_source().startswith("d"):
+            d = e.get_source()
+            labels.setdefault((into[d], e.get_destination()), []).append(nodes[d].get_label())
+    return labels
+
+
+def test_local_grads_sit_on_their_edges_and_come_from_the_op_table(neuron):
     neuron.o.backward()
-    g = parse(viz.draw_graph(neuron.o, show_local_grads=True, legend=False))
-    labels = {}
-    for e in all_edges(g):
-        if e.get_destination().startswith("o"):
-            labels.setdefault((e.get_source(), e.get_destination()), []).append(e.get_label())
+    g = parse(viz.draw_graph(neuron.o, show_local_grads=True))
+    labels = local_grad_labels(g)
     for v in neuron.o.walk():
         for x, d in zip(v.inputs, local_grads(v)):
             assert f"<∂={viz.format_number(d)}>" in labels[(viz.node_name(x), viz.op_node_name(v))]
@@ -118,14 +123,14 @@ def test_local_grads_on_edges_come_from_the_op_table(neuron):
     tanh_edge = labels[(viz.node_name(n), viz.op_node_name(neuron.o))]
     assert tanh_edge == [f"<∂={viz.format_number(1 - math.tanh(n.data) ** 2)}>"]  # the lecture's 0.5000
     assert tanh_edge == ["<∂=0.5000>"]
+    assert all(e.get_label() is None for e in all_edges(g))  # no free-floating edge labels
 
 
 def test_repeated_input_keeps_both_edges_and_their_local_grads():
     a = Value(3.0, label="a")
     y = a * a
-    edges = [e for e in all_edges(parse(viz.draw_graph(y, show_local_grads=True, legend=False)))]
-    into_op = [e for e in edges if e.get_source() == viz.node_name(a)]
-    assert len(into_op) == 2 and [e.get_label() for e in into_op] == ["<∂=3.0000>", "<∂=3.0000>"]
+    labels = local_grad_labels(parse(viz.draw_graph(y, show_local_grads=True)))
+    assert labels[(viz.node_name(a), viz.op_node_name(y))] == ["<∂=3.0000>", "<∂=3.0000>"]
 
 
 def test_op_parameters_are_shown():
@@ -267,7 +272,34 @@ def test_dot_node_and_bias_edges():
 def test_rankdir_tb_stacks_rows():
     v = Value(1.0, label="v")
     assert 'ROWS="*"' in viz.draw_graph(v, rankdir="TB").source
-    assert 'COLUMNS="*"' in viz.draw_graph(v).source
+    assert 'COLUMNS="*"' in viz.draw_graph(v, rankdir="LR").source
+
+
+def test_a_neurons_dot_product_has_a_visible_glyph():
+    model = nn.MLP(2, [1], seed=0)
+    out = model([1.0, 2.0])
+    nodes = by_name(parse(viz.draw_graph(out)))
+    assert nodes[viz.op_node_name(out)].get_label() == "<Σ wx + b>"
+    assert by_name(parse(viz.draw_graph(dot([1.0], [Value(2.0)]))))  # no bias: "Σ wx"
+    z = dot([1.0], [Value(2.0)])
+    assert by_name(parse(viz.draw_graph(z)))[viz.op_node_name(z)].get_label() == "<Σ wx>"
+
+
+@pytest.mark.parametrize("length", [1000, 100_000])
+def test_over_long_labels_are_cut_with_an_ellipsis_and_kept_in_the_tooltip(length, svg_reader):
+    text = "<&" * (length // 2)  # escaping makes it longer still
+    v = Value(1.0) * 2
+    v.label = text
+    graph = viz.draw_graph(v)
+    node = by_name(parse(graph))[viz.node_name(v)]
+    shown = node.get_label().split("<B>")[1].split("</B>")[0]
+    assert shown == viz.escape_label(text[: viz.text.MAX_LABEL_CHARS - 1] + "…")
+    tooltip = node.get("tooltip").strip('"')
+    whole = viz.escape_label(text)
+    assert tooltip == whole if length < 2000 else whole.startswith(tooltip[:-1]) and tooltip.endswith("…")
+    svg = viz.to_svg(graph)  # Graphviz accepts it: no raw CalledProcessError or BrokenPipeError
+    (item,) = [n for n in svg_reader(svg)["node"] if n.title == viz.node_name(v)]
+    assert item.texts[0] == text[: viz.text.MAX_LABEL_CHARS - 1] + "…"
 
 
 @pytest.mark.parametrize(
@@ -278,6 +310,8 @@ def test_rankdir_tb_stacks_rows():
         ({"max_nodes": 0}, ValueError),
         ({"group": "layers"}, ValueError),
         ({"layer_numbering": "course"}, ValueError),
+        ({"width": 0}, ValueError),
+        ({"rankdir": "auto", "width": "wide"}, ValueError),
     ],
 )
 def test_bad_options_raise(kwargs, error):

@@ -22,7 +22,7 @@ def test_script_writes_svg_and_png_of_the_neuron(tmp_path, svg_reader):
     assert texts["n"] == ["data 0.8814", "δ 0.5000"]
     assert texts["w1"] == ["data -3.0000", "δ 1.0000"] and texts["w2"] == ["data 1.0000", "δ 0.0000"]
     assert texts["x1"] == ["data 2.0000", "δ -1.5000"] and texts["x2"] == ["data 0.0000", "δ 0.5000"]
-    edge_labels = [t for e in items["edge"] for t in e.texts]
+    edge_labels = [t for n in items["node"] if n.title.startswith("d") for t in n.texts]  # label nodes on edges
     assert "∂=0.5000" in edge_labels  # tanh'(n) = 1 - o²
 
 

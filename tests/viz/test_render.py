@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 import nn
 import viz
+import viz.text
 from autograd import Value, local_grads
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _text(element) -> str:
+    return "".join(element.itertext()).replace("\xa0", " ")
 
 
 def value_nodes(items):
@@ -50,21 +57,26 @@ def test_neuron_svg_has_every_node_with_its_data_and_delta(neuron, svg_reader):
 def test_edge_labels_in_svg_are_the_local_derivatives(neuron, svg_reader):
     neuron.o.backward()
     items = svg_reader(viz.to_svg(neuron.o, show_local_grads=True, legend=False))
-    labels = {}
-    for e in items["edge"]:
-        labels.setdefault(e.title, []).extend(e.texts)
+    texts = {n.title: n.texts for n in items["node"]}
+    edges = {e.title for e in items["edge"]}
     for v in neuron.o.walk():
-        for x, d in zip(v.inputs, local_grads(v)):
-            assert f"∂={viz.format_number(d)}" in labels[f"{viz.node_name(x)}->{viz.op_node_name(v)}"]
-    assert labels[f"{viz.node_name(neuron.n)}->{viz.op_node_name(neuron.o)}"] == ["∂=0.5000"]
+        for i, (x, d) in enumerate(zip(v.inputs, local_grads(v))):
+            label = viz.derivative_node_name(v, i)  # the label node on the edge x -> op
+            assert texts[label] == [f"∂={viz.format_number(d)}"]
+            assert {f"{viz.node_name(x)}->{label}", f"{label}->{viz.op_node_name(v)}"} <= edges
+    assert texts[viz.derivative_node_name(neuron.o, 0)] == ["∂=0.5000"]
 
 
-def test_legend_is_drawn(neuron, svg_reader):
-    items = svg_reader(viz.to_svg(neuron.o, show_local_grads=True))
-    legend = [n for n in items["node"] if n.title.startswith("legend_")]
-    assert {n.title for n in legend} >= {"legend_parameter", "legend_input", "legend_op", "legend_edge"}
-    assert "legend" in {c.title.removeprefix("cluster_") for c in items["cluster"]}
-    assert any("parameter" in n.text for n in legend)
+def test_legend_is_one_row_above_the_picture(neuron):
+    svg = viz.to_svg(neuron.o, show_local_grads=True, legend=True)
+    graph = next(g for g in ET.fromstring(svg.encode()).iter(f"{SVG}g") if g.get("class") == "graph")
+    texts = {_text(t): float(t.get("y")) for t in graph.findall(f"{SVG}text")}  # the graph's own label
+    for kind in ("parameter", "input", "op", "derivative"):
+        assert viz.STYLES[kind].description in texts
+    assert len(set(texts.values())) == 1  # one row
+    nodes_top = min(float(t.get("y")) for t in graph.iter(f"{SVG}text") if t not in graph.findall(f"{SVG}text"))
+    assert max(texts.values()) < nodes_top  # above everything else
+    assert "parameter (nn.Parameter)" not in viz.to_svg(neuron.o)  # off by default
 
 
 def _box(svg: str, title: str) -> tuple[float, float, float, float]:
@@ -206,7 +218,7 @@ def _shown(text: str) -> str:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=st.lists(labels, min_size=1, max_size=4))
 def test_any_label_renders_to_valid_svg_showing_that_text(names, svg_reader):
-    names = [n for n in names if not viz.dot._MATH_LABEL.fullmatch(n)]  # slide-style names are typeset instead
+    names = [n for n in names if viz.text.math_pieces(n) == [n]]  # slide-style names are typeset instead
     xs = [Value(float(i), label=name) for i, name in enumerate(names)]
     root = Value(0.0, label=names[0] if names else "") if not xs else xs[0]
     for x in xs[1:]:

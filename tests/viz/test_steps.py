@@ -134,8 +134,9 @@ def test_html_export_is_self_contained(neuron, tmp_path):
     assert '<input type="range"' in page and "<script>" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing fetched from the network
     assert "@import" not in page and "<link" not in page
-    captions = re.findall(r'data-caption="([^"]*)"', page)
+    captions = re.findall(r'<p class="caption">(.*?)</p>', page)
     assert len(captions) == len(steps) and "δ(n)" in captions[1]
+    assert "font-size: 16px" in page and "width: 100%" in page  # pictures scale up to the page
     for svg in re.findall(r"<svg.*?</svg>", page, flags=re.S):
         ET.fromstring(svg.encode())
     assert "<script>" in steps._repr_html_() and "<html" not in steps._repr_html_()
@@ -177,3 +178,14 @@ def test_too_many_nodes_is_refused():
         y = y + 1.0
     with pytest.raises(ValueError, match="backward_steps"):
         viz.backward_steps(y)
+
+
+def test_captions_have_real_sub_and_superscripts_in_html():
+    net = nn.MLP(1, [2, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    loss = net([1.0])
+    steps = viz.backward_steps(loss)
+    frame = next(f for f in steps if f.node.label == "z^[3]_1")
+    assert "z^[3]_1" in frame.caption  # plain text keeps the slides' ASCII
+    page = steps.to_html()
+    assert "z<sup>[3]</sup><sub>1</sub>" in page and "z^[3]_1" not in page
+    assert "z<sup>[3]</sup><sub>1</sub>" in frame._repr_mimebundle_()["text/html"]

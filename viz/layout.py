@@ -1,0 +1,95 @@
+"""Where Graphviz puts things: a graph's laid-out size, and the orientation that fits a page column.
+
+A picture fits a column of ``width`` pixels when it needs no sideways
+scrolling there and its smallest text stays readable (at least
+:data:`MIN_TEXT_PX`). Graphviz's ``size`` attribute scales a drawing down to
+the column, so what is left to choose is the layout whose scale keeps the text
+big enough: :func:`choose` lays out each candidate (left to right, top to
+bottom) with ``dot`` and keeps the first that fits, else the one with the
+largest text. Without ``dot`` the first candidate is kept (nothing can be
+measured; the browser-side renderer of :mod:`viz.lab` still scales it to the width).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import graphviz
+
+from .graph import Graph
+
+__all__ = ["DEFAULT_WIDTH", "MIN_TEXT_PX", "PX_PER_PT", "layout", "natural_size", "choose", "fit_to_width"]
+
+DEFAULT_WIDTH = 900
+"""A notebook column (JupyterLab and classic Notebook at common window sizes), in CSS pixels."""
+MIN_TEXT_PX = 10.0
+"""The smallest text a picture may show at its displayed width, in CSS pixels."""
+PX_PER_PT = 96 / 72
+"""CSS pixels per point: an SVG ``width="100pt"`` shows 133 px wide."""
+MEASURE_LIMIT = 1500
+"""DOT lines (about nodes plus edges) above which :func:`choose` takes the narrowest layout without measuring."""
+SMALLEST_FONT_PT = 10.0
+"""The smallest font size viz draws with (edge labels, legend)."""
+
+
+def layout(graph: graphviz.Digraph) -> dict[str, Any]:
+    """Graphviz's layout of ``graph`` as its JSON document (positions in points, y upwards).
+
+    Needs ``dot`` (raises :class:`~viz.GraphvizNotFoundError` without it).
+    """
+    data = graph.pipe(format="json", encoding="utf-8")
+    return json.loads(data)
+
+
+def natural_size(graph: graphviz.Digraph) -> tuple[float, float]:
+    """``(width, height)`` in CSS pixels of ``graph`` laid out at 100 % (``size`` ignored)."""
+    unscaled = graph.copy()
+    unscaled.graph_attr.pop("size", None)
+    _, _, w, h = (float(c) for c in layout(unscaled)["bb"].split(","))
+    return w * PX_PER_PT, h * PX_PER_PT
+
+
+def text_px(natural_width: float, width: float) -> float:
+    """The smallest text in CSS pixels once a drawing ``natural_width`` px wide is scaled to fit ``width``."""
+    return SMALLEST_FONT_PT * PX_PER_PT * min(1.0, width / natural_width)
+
+
+def fit_to_width(graph: Graph, width: float | None) -> Graph:
+    """Let Graphviz scale ``graph`` down (never up) to ``width`` CSS pixels: SVG, PNG and display all honour it."""
+    if width is not None:
+        graph.graph_attr["size"] = f"{width / 96:.4f},10000"
+    return graph
+
+
+Choice = TypeVar("Choice")
+
+
+def choose(build: Callable[[Choice], Graph], candidates: Sequence[Choice], width: float | None) -> tuple[Choice, Graph]:
+    """The first layout choice whose graph ``build(choice)`` fits ``width`` (else the most readable), and that graph.
+
+    ``candidates`` lists the choices (rank direction, box shape...) in order of
+    preference; the first is kept when ``dot`` is missing or ``width`` is None.
+    The graph returned is already scaled to ``width`` (:func:`fit_to_width`).
+    """
+    first = build(candidates[0])
+    if width is None or len(candidates) == 1:
+        return candidates[0], fit_to_width(first, width)
+    if first.source.count("\n") > MEASURE_LIMIT:  # laying out thousands of nodes several times takes seconds;
+        last = build(candidates[-1])  # none of them fits a column anyway: take the narrowest
+        return candidates[-1], fit_to_width(last, width)
+    best: tuple[float, Choice, Graph] | None = None
+    for choice in candidates:
+        graph = first if choice == candidates[0] else build(choice)
+        try:
+            natural_width, _ = natural_size(graph)
+        except graphviz.ExecutableNotFound:
+            return candidates[0], fit_to_width(first, width)
+        text = text_px(natural_width, width)
+        if text >= MIN_TEXT_PX:
+            return choice, fit_to_width(graph, width)
+        if best is None or text > best[0]:
+            best = (text, choice, graph)
+    assert best is not None
+    return best[1], fit_to_width(best[2], width)
