@@ -224,7 +224,8 @@ def plot_descent(
     ``f`` takes two floats or two Values (for example written with Value
     methods such as ``x.cos()``); ``path`` is the sequence of (x, y) points
     visited, floats or Values. The plotted area covers the path with a margin
-    unless ``xlim``/``ylim`` are given. Returns the Axes.
+    unless ``xlim``/``ylim`` are given; the legend sits in one row under the
+    axes, never over the path. Returns the Axes.
     """
     pts = np.array([[float(a), float(b)] for a, b in path], dtype=float) if len(path) else np.empty((0, 2))
     if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
@@ -249,5 +250,5 @@ def plot_descent(
     ax.set_ylim(*ylim)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)  # off the path
     return ax

@@ -169,3 +169,15 @@ def test_nn_models_are_evaluated_compiled_with_the_same_scores_as_one_by_one():
 def boundary_regions(ax) -> list:
     (filled,) = [c for c in ax.collections if type(c).__name__ == "QuadContourSet"]
     return [p.vertices.round(9).tolist() for p in filled.get_paths()]
+
+
+def test_descent_legend_stays_off_the_path():
+    path = [(1.4, 0.3), (1.2, 0.2), (0.8, 0.1), (0.2, 0.0)]  # notebook 08's start, in the upper right
+    ax = viz.plot_descent(f_floats, path, xlim=(-0.8, 1.6), ylim=(-0.8, 0.8), resolution=30)
+    fig = ax.figure
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    axes = ax.get_window_extent()
+    assert legend.y1 <= axes.y0  # below the axes: it covers no point of the path
+    points = ax.transData.transform(np.array(path))
+    assert not any(legend.contains(x, y) for x, y in points)
