@@ -344,7 +344,7 @@ class _Drawing:
             "style": s.style,
             "fillcolor": _HIGHLIGHT_FILL if highlighted else s.fillcolor,
             "color": _HIGHLIGHT if highlighted else s.color,
-            "class": f"{kind} highlight" if highlighted else kind,
+            "class": (f"{kind} lit" if kind == "derivative" else f"{kind} highlight") if highlighted else kind,
         }
         if highlighted or s.penwidth != 1.0:
             attrs["penwidth"] = str(3.0 if highlighted else s.penwidth)

@@ -307,7 +307,7 @@ class Explorer(_Widget):
         if not isinstance(out, Value):
             raise TypeError(f"explore: fn must return a Value, got {type(out).__name__}")
         out.backward()
-        dot = draw_graph(out, show_local_grads=True, legend=False).source
+        dot = draw_graph(out, show_local_grads=True, legend=False, rankdir="LR", width=None).source
         nodes = len(out.walk())
         frames = (
             [{"dot": f.graph.source, "caption": f.caption} for f in backward_steps(out, show_local_grads=True)]

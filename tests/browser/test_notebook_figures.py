@@ -1,0 +1,68 @@
+"""Notebooks 01 and 02, executed and exported to HTML, in headless Chromium at 1200 px: the graphs fit the column.
+
+The issue this answers: the graph of notebook 01 put its root node off-screen, and in notebook 02's still
+frames the highlighted node (the point of the frame) was off-screen too. Screenshots go to build/screenshots/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+nbconvert = pytest.importorskip("nbconvert")
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+# For every SVG in an output: the output area's box, the SVG's box, and the boxes of the nodes that matter
+# (the root, drawn as class "output", and a backward frame's highlighted node).
+_MEASURE = """() => Array.from(document.querySelectorAll('.jp-OutputArea-output svg, .output_subarea svg')).map(svg => {
+  const area = svg.closest('.jp-OutputArea-output, .output_subarea');
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  return {
+    area: box(area), svg: box(svg), scrolls: area.scrollWidth > area.clientWidth + 1,
+    roots: Array.from(svg.querySelectorAll('g.node.output')).map(box),
+    highlighted: Array.from(svg.querySelectorAll('g.node.highlight')).map(box),
+  };
+})"""
+
+
+def _export(name: str, folder: Path) -> Path:
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    nbclient.NotebookClient(notebook, timeout=900, resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    body, _ = nbconvert.HTMLExporter(template_name="lab").from_notebook_node(notebook)
+    path = folder / name.replace(".ipynb", ".html")
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def _inside(inner: list[float], outer: list[float]) -> bool:
+    return outer[0] - 1 <= inner[0] and inner[2] <= outer[2] + 1
+
+
+def _figures(page: Any, url: str, shot: Path) -> list[dict[str, Any]]:
+    page.goto(url, wait_until="domcontentloaded", timeout=60_000)
+    page.screenshot(path=str(shot), full_page=True)
+    return page.evaluate(_MEASURE)
+
+
+@pytest.mark.parametrize("name", ["01_value_and_chain_rule.ipynb", "02_backprop_by_hand.ipynb"])
+def test_graphs_fit_the_notebook_column_at_1200_px(name, page, serve, screenshots, tmp_path):
+    html = _export(name, tmp_path)
+    figures = _figures(page, serve(tmp_path) + html.name, screenshots / html.name.replace(".html", ".png"))
+    assert figures, "no SVG output found in the exported notebook"
+    viewport = page.viewport_size["width"]
+    for figure in figures:
+        column = figure["area"]
+        assert column[2] <= viewport
+        assert not figure["scrolls"] and _inside(figure["svg"], column)  # no sideways scrolling
+        for root in figure["roots"]:
+            assert _inside(root, column)
+        for node in figure["highlighted"]:  # a backward frame's node of the moment
+            assert _inside(node, column)
+    assert sum(len(f["roots"]) for f in figures) >= (3 if name.startswith("01") else 4)
+    if name.startswith("02"):
+        assert sum(len(f["highlighted"]) for f in figures) >= 3  # the three still frames
