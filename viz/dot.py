@@ -13,6 +13,7 @@ Graph, not in the source) for :mod:`viz.tikz`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -469,7 +470,8 @@ class _Drawing:
 
     def _neuron_order(self, g: Graph) -> None:
         """Invisible, non-ranking edges between the z nodes of neighbouring neurons: neurons 1..n stay in order."""
-        s, by_layer = self.structure, {}
+        s = self.structure
+        by_layer: dict[tuple[int, tuple[Value, ...]], list[Value]] = {}
         for z in s.app.values():
             if z not in self.unit:
                 layer = s.unit[z].parent
@@ -609,5 +611,5 @@ def draw_graph(
         return _Drawing(roots, options).build()
 
     graph = choose(build, _candidates(rankdir), width)[1]
-    graph.layouts = {layout: lambda layout=layout: build(layout) for layout in _candidates(rankdir)}  # for slides
+    graph.layouts = {layout: functools.partial(build, layout) for layout in _candidates(rankdir)}  # for slides
     return graph
