@@ -442,14 +442,14 @@ class _Drawing:
             if layer is not None:
                 title = s.layer_title(layer)
                 outer.attr(label=f"<{label_markup(title)}>", style="rounded,dashed", color="#7e57c2")
-                outer.attr(fontname=FONT, fontsize="12", labeljust="r", margin="10")  # edges arrive from the left
+                outer.attr(fontname=FONT, fontsize="12", labeljust="r", margin="6")  # edges arrive from the left
                 self.tex_clusters[outer.name] = tex_markup(title)
             for neuron in neurons:
                 inner = outer if neuron is None else Graph(name=f"cluster_neuron_{s.slug(neuron)}")
                 if neuron is not None:
                     title = s.neuron_title(neuron)
                     inner.attr(label=f"<{escape_label(title)}>", style="rounded,filled", color="#b39ddb")
-                    inner.attr(fillcolor="#f7f3fd", fontname=FONT, fontsize="11", labeljust="l")
+                    inner.attr(fillcolor="#f7f3fd", fontname=FONT, fontsize="11", labeljust="l", margin="4")
                     self.tex_clusters[inner.name] = tex_escape(title)
                 nodes = place[(layer, neuron)]
                 for name, kind, label, tex, extra, highlighted in nodes:

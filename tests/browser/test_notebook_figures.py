@@ -17,6 +17,15 @@ nbconvert = pytest.importorskip("nbconvert")
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
+# nbconvert shows image/svg+xml outputs as <img src="data:image/svg+xml;base64,...">: each is replaced by the same
+# SVG inline, at the size the browser drew the image, so that its nodes can be measured.
+_INLINE = """() => document.querySelectorAll('img[src^="data:image/svg+xml"]').forEach(img => {
+  const text = new TextDecoder().decode(Uint8Array.from(atob(img.src.split(',')[1]), c => c.charCodeAt(0)));
+  const svg = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
+  const r = img.getBoundingClientRect();
+  svg.setAttribute('width', r.width + 'px'); svg.setAttribute('height', r.height + 'px');
+  img.replaceWith(document.importNode(svg, true));
+})"""
 # For every SVG in an output: the output area's box, the SVG's box, and the boxes of the nodes that matter
 # (the root, drawn as class "output", and a backward frame's highlighted node).
 _MEASURE = """() => Array.from(document.querySelectorAll('.jp-OutputArea-output svg, .output_subarea svg')).map(svg => {
@@ -26,6 +35,8 @@ _MEASURE = """() => Array.from(document.querySelectorAll('.jp-OutputArea-output 
     area: box(area), svg: box(svg), scrolls: area.scrollWidth > area.clientWidth + 1,
     roots: Array.from(svg.querySelectorAll('g.node.output')).map(box),
     highlighted: Array.from(svg.querySelectorAll('g.node.highlight')).map(box),
+    minText: Math.min(...Array.from(svg.querySelectorAll('text')).map(
+      t => parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a)),
   };
 })"""
 
@@ -46,6 +57,7 @@ def _inside(inner: list[float], outer: list[float]) -> bool:
 def _figures(page: Any, url: str, shot: Path) -> list[dict[str, Any]]:
     page.goto(url, wait_until="domcontentloaded", timeout=60_000)
     page.screenshot(path=str(shot), full_page=True)
+    page.evaluate(_INLINE)
     return page.evaluate(_MEASURE)
 
 
@@ -59,6 +71,7 @@ def test_graphs_fit_the_notebook_column_at_1200_px(name, page, serve, screenshot
         column = figure["area"]
         assert column[2] <= viewport
         assert not figure["scrolls"] and _inside(figure["svg"], column)  # no sideways scrolling
+        assert figure["minText"] >= 10.0 - 0.05  # CSS px, as drawn
         for root in figure["roots"]:
             assert _inside(root, column)
         for node in figure["highlighted"]:  # a backward frame's node of the moment
