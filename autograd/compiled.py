@@ -667,6 +667,9 @@ class CompiledGraph:
             raise ValueError(f"compiled forward: parameters must have shape ({n},), got {np.shape(parameters)}")
         r = _Replay(inputs, self._leaves, batch, self._widths)
         self._replay = None
+        parts = inputs.parts if isinstance(inputs, _InputParts) else [inputs]
+        if not (np.isfinite(self._leaves).all() and all(np.isfinite(p).all() for p in parts)):
+            raise _non_finite_forward(self, r)  # before any op: log(-inf) is a non-finite input, not a domain error
         self._run("forward", lambda step, wanted: step.forward(r), self._steps)
         if not all(np.isfinite(b).all() for b in r.all_values()):  # one cheap pass; the search only on failure
             raise _non_finite_forward(self, r)
@@ -771,7 +774,7 @@ def _operand_values(step: Any, r: _Replay, row: int, k: int) -> list[float] | No
 
 
 def _stop(where: str, what: str, value: float) -> NonFiniteError:
-    return NonFiniteError(f"{where}{what} gives {value!r}: deltagrad stops at the first non-finite number")
+    return NonFiniteError(f"{where}{what} gives {value!r}: deltagrad stops at the first inf or NaN")
 
 
 def _non_finite_forward(graph: CompiledGraph, r: _Replay) -> NonFiniteError:

@@ -26,23 +26,27 @@ OutOfDomainError log -1.0 True
 
 The non-finite policy, in one place
 -----------------------------------
-deltagrad never lets an ``inf`` or a NaN pass silently: a NaN or infinity
-poisons every gradient downstream of it, and a learner would only see the
-damage many steps later. So the first non-finite number stops the
-computation with a :class:`NonFiniteError` that says where it came from:
+deltagrad never computes on with an ``inf`` or a NaN: one poisons every gradient
+downstream of it, and a learner would only see the damage many steps later. So
+the first one raises a :class:`NonFiniteError` that says where it came from:
 
-* compiled mode (:func:`autograd.compile`): a non-finite input row, parameter,
-  intermediate result, output seed or gradient; the message names the op, its
-  inputs, the batch row and the graph level (or the row and column of X);
-* ``nn.fit`` / ``predict`` / ``accuracy`` / ``evaluate``: a non-finite feature
-  or label, named by its row and column, before any work is done.
+* scalar engine: a leaf (``Value(inf)``, ``Value(10**400)``), a constant in an
+  expression (``x * nan``), an op's result from finite inputs
+  (``mul(1e+200, 1e+200) gives inf``: checked where every node is made,
+  ``Value._node``), a gradient seed (``backward(gradient=nan)``) or a δ step
+  (``backward through mul(...)``: one sum over the pass's δ, then a search);
+* compiled mode (:func:`autograd.compile`): an entry of X (by row and column), a
+  parameter, an op's result (with its operands, batch row and level), a seed or
+  a δ; one whole-block test per batch, then a search only when it fails;
+* ``nn.fit`` / ``predict`` / ``accuracy`` / ``evaluate``: a feature or label, by
+  row and column, before any work is done.
 
 Inputs outside an op's domain (``log(-1)``, ``1 / 0``, ``exp(800)``) keep their
 own, more precise, :class:`DomainError` types (above).
 
 :class:`NonFiniteError` subclasses ``ValueError`` and ``FloatingPointError``
 (an ``ArithmeticError``), so code written against the built-in types keeps
-working.
+working. The README's "Reliability" section tells users the same.
 """
 
 from __future__ import annotations
@@ -58,14 +62,14 @@ class NonFiniteError(ValueError, FloatingPointError):
     >>> raise NonFiniteError.result("mul", [1e200, 1e200], float("inf"))
     Traceback (most recent call last):
     ...
-    autograd.errors.NonFiniteError: mul(1e+200, 1e+200) gives inf: deltagrad stops at the first non-finite number
+    autograd.errors.NonFiniteError: mul(1e+200, 1e+200) gives inf: deltagrad stops at the first inf or NaN
     """
 
     @classmethod
     def result(cls, op: str, inputs: Sequence[float], out: float, where: str = "") -> NonFiniteError:
         """The error for op ``op`` giving the non-finite ``out`` from ``inputs``; ``where`` prefixes the message."""
         args = ", ".join(repr(float(x)) for x in inputs)
-        return cls(f"{where}{op}({args}) gives {float(out)!r}: deltagrad stops at the first non-finite number")
+        return cls(f"{where}{op}({args}) gives {float(out)!r}: deltagrad stops at the first inf or NaN")
 
     @classmethod
     def entry(cls, where: str, name: str, value: float) -> NonFiniteError:

@@ -12,7 +12,7 @@ import numpy as np
 from .grad_mode import enable_grad
 from .maths import FLOAT
 from .ops import OPS, Op
-from .value import Constant, Number, Value, _operand, backprop, seed_of
+from .value import PASS_LOCK, Constant, Number, Value, _operand, backprop, seed_of
 
 __all__ = [
     "sum",
@@ -171,12 +171,13 @@ def _deltas(out: Any, leaves: list[Value], create_graph: bool, where: str) -> li
         if _operand(out) is None:
             raise TypeError(f"{where}: the function must return a Value (or a number), got {type(out).__name__}")
         return [zero for _ in leaves]
-    for leaf in leaves:
-        leaf._delta = None
-    order = backprop([out], [1.0], create_graph)
-    result = [zero if leaf._delta is None else leaf._delta for leaf in leaves]
-    for v in order:
-        v._delta = None
+    with PASS_LOCK:
+        for leaf in leaves:
+            leaf._delta = None
+        order = backprop([out], [1.0], create_graph)
+        result = [zero if leaf._delta is None else leaf._delta for leaf in leaves]
+        for v in order:
+            v._delta = None
     return result
 
 
@@ -308,25 +309,26 @@ def _torch_grad(
     if len(grad_outputs) != len(outs):
         raise ValueError(f"grad: {len(outs)} output(s) but {len(grad_outputs)} grad_outputs")
     seeds = [seed_of(g, create_graph, "grad: grad_outputs") for g in grad_outputs]
-    for x in ins:
-        x._delta = None
-    order = backprop(outs, seeds, create_graph)
-    reachable = set(order)
-    result: list[Value | None] = []
-    for i, x in enumerate(ins):
-        if x not in reachable:
-            if not allow_unused:
-                raise RuntimeError(
-                    f"grad: input {i} ({x!r}) is not in the graph of the outputs; "
-                    "pass allow_unused=True to get None for it"
-                )
-            result.append(None)
-        elif create_graph:
-            result.append(Constant(0.0) if x._delta is None else x._delta)
-        else:
-            result.append(Value(x._delta))
-    for v in order:
-        v._delta = None
+    with PASS_LOCK:  # the pass's δ lives on the nodes until read here (README, "Threads")
+        for x in ins:
+            x._delta = None
+        order = backprop(outs, seeds, create_graph)
+        reachable = set(order)
+        result: list[Value | None] = []
+        for x in ins:
+            if x not in reachable:
+                result.append(None)
+            elif create_graph:
+                result.append(Constant(0.0) if x._delta is None else x._delta)
+            else:
+                result.append(Value(x._delta))
+        for v in order:
+            v._delta = None
+    for i, (x, r) in enumerate(zip(ins, result)):
+        if r is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} ({x!r}) is not in the graph of the outputs; pass allow_unused=True to get None for it"
+            )
     return tuple(result)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -41,6 +42,10 @@ def gradcheck(
     xs = [float(x) for x in inputs]
     if not xs:
         raise ValueError("gradcheck: needs at least one input")
+    for name, value in (("eps", eps), ("atol", atol), ("rtol", rtol)):
+        if not 0.0 <= value < math.inf or (name == "eps" and value == 0.0):
+            bound = "> 0" if name == "eps" else ">= 0"
+            raise ValueError(f"gradcheck: {name} must be a finite number {bound}, got {value!r}")
     analytic = grad(lambda *vs: f(*vs), argnums=tuple(range(len(xs))))(*xs)
     worst: tuple[float, int, float, float] | None = None
     for i, x in enumerate(xs):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from operator import attrgetter
 from typing import Any
 
-from .errors import DomainError
+from .errors import DomainError, NonFiniteError
 from .grad_mode import _grad_enabled, enable_grad
 from .maths import FLOAT, VALUE
 from .ops import BINARY, CLOSURE, CLOSURE_ARITY, OPS, UNARY, Op
@@ -28,8 +29,26 @@ def _real(x: Any, where: str) -> float:
     if type(x) is float:
         return x
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise NonFiniteError(
+                f"{where}: the int {_magnitude(int(x))} is too large for a float (max ~1.8e308)"
+            ) from None
     raise TypeError(f"{where}: expected a real number (int, float or numpy scalar), got {type(x).__name__} {x!r}")
+
+
+def _magnitude(n: int) -> str:
+    """An int for a message: as digits, or by its size when Python would refuse to print it (> 4300 digits)."""
+    digits = int(abs(n).bit_length() * 0.30103) + 1
+    return str(n) if digits < 30 else f"of about {digits} digits"
+
+
+def _finite(x: float, where: str) -> float:
+    """``x`` unchanged if finite, else a NonFiniteError naming ``where``."""
+    if x - x:  # 0.0 for every finite x; NaN for inf and NaN (the cheapest test: benchmarks/bench_reliability.py)
+        raise NonFiniteError(f"{where} is {x!r}; deltagrad stops at the first inf or NaN")
+    return x
 
 
 def _binary_operator(name: str, reflected: bool = False) -> Callable[[Value, Any], Value]:
@@ -114,9 +133,7 @@ class Value:
     _delta: Any  # this node's δ during a backward pass: a float, or a Value (or None) with create_graph
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
-        data = _real(data, "Value")
-        if data != data:
-            raise ValueError("Value: data is NaN; a NaN would silently poison every gradient")
+        data = _finite(_real(data, "Value"), "Value: data")
         if isinstance(_children, str):
             raise TypeError(
                 f"Value: the second argument is _children (micrograd's signature Value(data, _children=(), _op='', "
@@ -146,7 +163,12 @@ class Value:
 
         The forward pass's one speed trick: one shared helper for both writers costs 4-5% per op
         (measured 2026-11-29 with benchmarks/bench_core.py's graphs: 575 → 600 ns per mul).
+
+        Every node is made here, so this is the one place the non-finite policy checks forward
+        results (one subtraction: benchmarks/bench_reliability.py measures it).
         """
+        if data - data:
+            raise _non_finite(data, op, inputs, param)
         v = _new(cls)
         v.data = data
         v.grad = 0.0
@@ -225,17 +247,19 @@ class Value:
                 f"backward: this Value ({self.op}, data={self.data:.4g}) was computed under no_grad(), "
                 "so no graph was recorded; compute it outside no_grad() to differentiate it"
             )
-        order = backprop([self], [seed_of(gradient, create_graph, "backward: gradient")], create_graph)
-        if create_graph:
-            for v in order:
-                g = v._delta
-                if g is not None:
-                    v.grad += g.data
-                    v.grad_value = g if v.grad_value is None else v.grad_value + g
-                v._delta = None
-        else:
-            for v in order:
-                v.grad += v._delta
+        seed = seed_of(gradient, create_graph, "backward: gradient")
+        with PASS_LOCK:  # the pass's δ lives on the nodes until it is added into .grad
+            order = backprop([self], [seed], create_graph)
+            if create_graph:
+                for v in order:
+                    g = v._delta
+                    if g is not None:
+                        v.grad += g.data
+                        v.grad_value = g if v.grad_value is None else v.grad_value + g
+                    v._delta = None
+            else:
+                for v in order:
+                    v.grad += v._delta
 
     def zero_grad(self, set_to_none: bool = False) -> None:
         """Reset ``.grad`` to 0 (and ``.grad_value`` to None) on every node of this Value's graph.
@@ -381,9 +405,9 @@ def _operand(x: Any) -> Value | None:
     if isinstance(x, Value):
         return x
     if type(x) is float or type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, bool)):
-        x = float(x)
+        x = _real(x, "a constant in an expression")
         if x != x:
-            raise ValueError("a NaN constant in an expression would silently poison every gradient")
+            raise _non_finite(x, "", ())
         return _constant(x)
     return None
 
@@ -542,7 +566,7 @@ def seed_of(gradient: Any, create_graph: bool, where: str) -> Any:
         return 1.0
     if isinstance(gradient, Value):
         return gradient if create_graph else gradient.data
-    return _real(gradient, where)
+    return _finite(_real(gradient, where), where)
 
 
 def backprop(roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool = False) -> list[Value]:
@@ -604,7 +628,51 @@ def backprop(roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool = 
                     x._delta += g * d
     except (ArithmeticError, ValueError) as e:
         raise _named(e, v) from e
+    total = sum(map(_delta_of, order))
+    if total - total:  # one pass over the δ; only if it fails, look for the op whose δ step overflowed
+        error = _non_finite_gradient(order)
+        if error is not None:
+            raise error
     return order
+
+
+_delta_of = attrgetter("_delta")
+
+
+def _non_finite(data: float, op: str, inputs: tuple[Value, ...], param: Any = None) -> NonFiniteError:
+    """The error for a node of ``op`` whose forward result ``data`` is inf or NaN (its number parameter shown)."""
+    if not op:
+        return NonFiniteError(f"a constant {data!r} in an expression; deltagrad stops at the first inf or NaN")
+    shown = [x.data for x in inputs] + ([param] if isinstance(param, float) else [])
+    return NonFiniteError.result(op, shown, data)
+
+
+def _non_finite_gradient(order: list[Value]) -> NonFiniteError | None:
+    """The error naming the first node (in backward order) whose δ step gives an input an inf or NaN δ;
+    None when no δ is non-finite (only their sum, which the cheap test adds up, overflowed)."""
+    for v in order:
+        g = v._delta
+        if g - g or not v.inputs or v.op == CLOSURE:  # a non-finite δ of v itself was caused further up
+            continue
+        for d in local_grads(v):
+            if g * d - g * d:
+                args = ", ".join(repr(x.data) for x in v.inputs)
+                return NonFiniteError(
+                    f"backward through {v.op}({args}): δ {g!r} times the local derivative {d!r} gives {g * d!r}; "
+                    "deltagrad stops at the first inf or NaN"
+                )
+    for v in order:
+        if v._delta - v._delta:
+            return NonFiniteError(
+                f"backward: the δ of a {v.op or 'leaf'} node, summed over its paths, is {v._delta!r}; "
+                "deltagrad stops at the first inf or NaN"
+            )
+    return None
+
+
+PASS_LOCK = threading.RLock()
+"""Held for each whole backward pass (``backward``, ``grad``, ``hessian``, ``gradcheck``): the pass keeps
+its δ on the nodes (``_delta``), so passes from several threads over shared nodes take turns."""
 
 
 def _named(error: Exception, v: Value) -> Exception:

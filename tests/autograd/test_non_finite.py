@@ -3,10 +3,13 @@ naming where it came from. Compiled mode here; the training entry points in test
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 import autograd
+import nn
 from autograd import Value
 from autograd.errors import NonFiniteError
 
@@ -98,3 +101,129 @@ def test_finite_batches_pass_untouched(w: Value) -> None:
     assert out.tolist() == [0.0, np.exp(1.0)]
     graph.backward()
     assert w.grad == pytest.approx(0.5 * np.exp(1.0))
+
+
+# ------------------------------------------------------------------ the policy over every op, in both modes
+# op name -> (the op over a list of operands, its arity, finite operands giving a non-finite result or None,
+#             the error type for that result: the op's own domain error where it has one)
+NaN, INF = float("nan"), float("inf")
+OP_CASES: dict[str, tuple[Any, int, list[float] | None, type]] = {
+    "add": (lambda x: x[0] + x[1], 2, [1e308, 1e308], NonFiniteError),
+    "sub": (lambda x: x[0] - x[1], 2, [1e308, -1e308], NonFiniteError),
+    "mul": (lambda x: x[0] * x[1], 2, [1e200, 1e200], NonFiniteError),
+    "div": (lambda x: x[0] / x[1], 2, [1e300, 1e-10], NonFiniteError),
+    "pow": (lambda x: x[0] ** x[1], 2, [10.0, 400.0], OverflowError),
+    "powc": (lambda x: x[0] ** 3, 1, [1e200], OverflowError),
+    "neg": (lambda x: -x[0], 1, None, NonFiniteError),
+    "abs": (lambda x: abs(x[0]), 1, None, NonFiniteError),
+    "exp": (lambda x: x[0].exp(), 1, [800.0], OverflowError),
+    "log": (lambda x: x[0].log(), 1, None, NonFiniteError),
+    "sqrt": (lambda x: x[0].sqrt(), 1, None, NonFiniteError),
+    "tanh": (lambda x: x[0].tanh(), 1, None, NonFiniteError),
+    "sigmoid": (lambda x: x[0].sigmoid(), 1, None, NonFiniteError),
+    "relu": (lambda x: x[0].relu(), 1, None, NonFiniteError),
+    "leaky_relu": (lambda x: x[0].leaky_relu(0.1), 1, None, NonFiniteError),
+    "elu": (lambda x: x[0].elu(), 1, None, NonFiniteError),
+    "softplus": (lambda x: x[0].softplus(), 1, None, NonFiniteError),
+    "sin": (lambda x: x[0].sin(), 1, None, NonFiniteError),
+    "cos": (lambda x: x[0].cos(), 1, None, NonFiniteError),
+    "sum": (lambda x: autograd.sum(x), 3, [1e308, 1e308, 1.0], NonFiniteError),
+    "mean": (lambda x: autograd.mean(x), 3, [1e308, 1e308, 1.0], NonFiniteError),
+    "dot": (lambda x: autograd.dot(x[:2], x[2:]), 4, [1e200, 1.0, 1e200, 1.0], NonFiniteError),
+    "logsumexp": (lambda x: autograd.logsumexp(x), 3, None, NonFiniteError),
+}
+COMPILED_ONLY_SCALAR = {"pow"}  # Value ** Value is refused by compile (NotImplementedError), checked in test_compile
+
+
+def test_the_table_covers_every_op() -> None:
+    assert set(OP_CASES) == set(autograd.OPS)
+
+
+@pytest.mark.parametrize("bad", [NaN, INF, -INF], ids=["nan", "inf", "-inf"])
+@pytest.mark.parametrize("name", sorted(OP_CASES))
+def test_a_non_finite_operand_is_stopped_in_both_modes(name: str, bad: float) -> None:
+    build, arity, _, _ = OP_CASES[name]
+    good = [0.5, 1.5, 0.25, 2.0][:arity]
+    # scalar: no Value, and no constant in an expression, can hold it
+    with pytest.raises(NonFiniteError, match=rf"Value: data is {bad!r}"):
+        build([Value(bad), *map(Value, good[1:])])
+    with pytest.raises(NonFiniteError, match=rf"a constant {bad!r} in an expression"):
+        build([Value(good[0]) * bad, *map(Value, good[1:])])
+    if name in COMPILED_ONLY_SCALAR:
+        return
+    graph = autograd.compile(build, arity)
+    X = np.array([good, good])
+    X[1, 0] = bad
+    with pytest.raises(NonFiniteError, match=rf"compiled forward: X\[1, 0\] \(row 1, column 0\) is {bad!r}"):
+        graph.forward(X)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, case in OP_CASES.items() if case[2] is not None))
+def test_a_non_finite_result_names_the_op_in_both_modes(name: str) -> None:
+    build, arity, inputs, error = OP_CASES[name]
+    shown = "pow" if name == "powc" else name  # x ** c reports as pow, the operator the user wrote
+    with pytest.raises(error, match=rf"^{shown}\b"):
+        build([Value(x) for x in inputs])
+    if name in COMPILED_ONLY_SCALAR:
+        return
+    graph = autograd.compile(build, arity)
+    with pytest.raises(error, match=rf"(level \d: |of {name} \(level \d\): ){shown}\b"):
+        graph.forward(np.array([inputs]))
+
+
+@pytest.mark.parametrize("bad", [NaN, INF])
+def test_a_non_finite_gradient_seed_is_stopped_in_both_modes(bad: float) -> None:
+    x = Value(2.0)
+    with pytest.raises(NonFiniteError, match=rf"backward: gradient is {bad!r}"):
+        (x * x).backward(bad)
+    assert x.grad == 0.0
+    graph = autograd.compile(lambda v: v[0] * v[0], 1)
+    graph.forward(np.array([[2.0]]))
+    with pytest.raises(NonFiniteError, match=rf"compiled backward: seed\[0\] is {bad!r}"):
+        graph.backward(np.array([bad]))
+
+
+def test_an_overflowing_gradient_names_the_op_in_both_modes(w: Value) -> None:
+    """x = 1e150: x·x = 1e300 is finite, but δ = 1e300 times ∂(x·x)/∂x = 1e150 is not."""
+    x = Value(1e150)
+    with pytest.raises(NonFiniteError, match=r"backward through mul\(1e\+150, 1e\+150\): δ 1e\+300 times"):
+        (x * x).backward(1e300)
+    assert x.grad == 0.0  # nothing was added
+    graph = autograd.compile(lambda v: v[0] * v[0], 1)
+    graph.forward(np.array([[1e150]]))
+    with pytest.raises(NonFiniteError, match=r"compiled backward, batch row 0, level 1: δ through mul gives inf"):
+        graph.backward(np.array([1e300]), input_grads=True)
+
+
+def test_paths_summing_to_a_non_finite_gradient_are_named() -> None:
+    x = Value(1e-300)
+    y = x * 1e308 + x * 1e308  # every value finite, every δ step finite: only δx = 1e308 + 1e308 is not
+    with pytest.raises(NonFiniteError, match=r"backward: the δ of a leaf node, summed over its paths, is inf"):
+        y.backward()
+
+
+def test_plain_named_errors_for_the_reviewers_cases() -> None:
+    """issue 15, item 3: sin(inf), Value(10**400) and gradcheck(eps=0) gave 'math domain error', 'int too large',
+    'float division by zero'."""
+    with pytest.raises(NonFiniteError, match="Value: data is inf"):
+        Value(float("inf")).sin()
+    with pytest.raises(NonFiniteError, match=r"Value: the int of about 401 digits is too large for a float"):
+        Value(10**400)
+    with pytest.raises(ArithmeticError):  # still an ArithmeticError, as the OverflowError it replaces
+        Value(10**400)
+    with pytest.raises(ValueError, match=r"gradcheck: eps must be a finite number > 0, got 0"):
+        autograd.gradcheck(lambda x: x * x, [1.0], eps=0)
+    with pytest.raises(NonFiniteError, match=r"powc\(2\.0, nan\) gives nan"):
+        Value(2.0) ** float("nan")
+    with pytest.raises(NonFiniteError, match="a constant inf in an expression"):
+        Value(1.0) * float("inf")
+
+
+def test_fit_stops_at_an_infinite_feature_in_both_modes() -> None:
+    X, y = nn.xor()
+    X = X.copy()
+    X[2, 1] = float("inf")
+    for compiled in (False, True):
+        model = nn.MLP(2, [3, 1], seed=0)
+        with pytest.raises(NonFiniteError, match=r"fit: X\[2, 1\] \(row 2, column 1\) is inf"):
+            nn.fit(model, X, y, epochs=1, progress=False, compiled=compiled)

@@ -137,7 +137,8 @@ def test_detach_is_a_fresh_leaf_with_the_same_data() -> None:
     assert y.grad == 3.0 and x.grad == 0.0
 
 
-def test_infinity_is_a_value_nan_is_not() -> None:
-    assert Value(math.inf).data == math.inf
-    with pytest.raises(ValueError, match="NaN"):
-        Value(np.float64("nan"))
+def test_infinity_and_nan_are_not_values() -> None:
+    """The non-finite policy (autograd.errors): a leaf must be finite; the error is still a ValueError."""
+    for bad in (math.inf, -math.inf, np.float64("nan")):
+        with pytest.raises(ValueError, match=f"Value: data is {float(bad)!r}"):
+            Value(bad)

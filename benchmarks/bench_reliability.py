@@ -1,0 +1,175 @@
+"""What the reliability guarantees cost (issue 15): the non-finite checks and the backward-pass lock.
+
+Measured in one run, interleaved, on bench_core's 10,000-op mixed add/mul graph and a compiled MNIST-shaped step:
+
+1. forward: every node made through ``Value._node``, which tests its result for inf/NaN (one subtraction),
+   against the same construction with the test taken out (an unchecked ``_node`` swapped in for the run);
+2. first-order backward single-threaded: ``Value.backward`` (the pass under ``PASS_LOCK``, then one sum over the
+   pass's δ to test for inf/NaN) against the same pass with the lock swapped for a no-op; and the sum alone;
+3. compiled forward + backward of a 784-64-10 batch of 256: the whole-block ``isfinite`` tests alone, as a share.
+
+Run: ``python -m benchmarks reliability`` or ``python -m benchmarks.bench_reliability``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+import numpy as np
+
+import autograd
+import autograd.value as value_module
+from autograd import Value
+
+from ._harness import environment, median, settle, table, time_interleaved
+from .bench_core import build, mixed_plan
+
+REPEATS = 15
+BAR = 1.10  # issue 15: single-threaded first-order backward at most 10% slower
+
+
+def _unchecked_node(cls: type[Value], data: float, op: str, inputs: tuple[Value, ...], param: Any = None) -> Value:
+    """``Value._node`` without the non-finite test: the construction as it was before the policy."""
+    v = object.__new__(cls)
+    v.data = data
+    v.grad = 0.0
+    v.inputs = inputs if value_module._grad_enabled.get() else ()
+    v.op = op
+    v.label = ""
+    v.param = param
+    v.grad_value = None
+    v._id = next(value_module._ids)
+    return v
+
+
+@contextlib.contextmanager
+def swapped(name: str, replacement: Any) -> Any:
+    original = getattr(value_module, name)
+    setattr(value_module, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(value_module, name, original)
+
+
+def forward_costs(plan: Any) -> dict[str, float]:
+    unchecked = _unchecked_node.__get__(Value)
+
+    def checked_run() -> None:
+        build(plan, Value)
+
+    def unchecked_run() -> None:
+        with swapped("_node", unchecked):
+            build(plan, Value)
+
+    times = time_interleaved({"checked": checked_run, "unchecked": unchecked_run}, REPEATS)
+    return {name: median(t) for name, t in times.items()}
+
+
+def backward_costs(plan: Any) -> dict[str, float]:
+    graphs = {}
+
+    def run(name: str, lock: Any) -> None:
+        out = graphs.pop(name)
+        with swapped("PASS_LOCK", lock):
+            start = time.process_time()
+            out.backward()
+            graphs[f"{name} time"] = time.process_time() - start
+
+    times: dict[str, list[float]] = {"locked": [], "no lock": [], "δ sum": []}
+    for rep in range(REPEATS + 1):
+        for name, lock in (("locked", value_module.PASS_LOCK), ("no lock", contextlib.nullcontext())):
+            graphs[name] = build(plan, Value)[0]
+            run(name, lock)
+            if rep:
+                times[name].append(graphs.pop(f"{name} time"))
+        order = build(plan, Value)[0].walk()
+        for v in order:
+            v._delta = 0.5
+        start = time.process_time()
+        sum(map(value_module._delta_of, order))
+        if rep:
+            times["δ sum"].append(time.process_time() - start)
+    return {name: median(t) for name, t in times.items()}
+
+
+def compiled_costs() -> dict[str, float]:
+    rng = np.random.default_rng(0)
+    W1 = [[Value(x) for x in row] for row in rng.normal(0, 0.05, (64, 784))]
+    W2 = [[Value(x) for x in row] for row in rng.normal(0, 0.1, (10, 64))]
+
+    def net(xs: list[Value]) -> list[Value]:
+        h = [autograd.dot(w, xs).relu() for w in W1]
+        return [autograd.dot(w, h) for w in W2]
+
+    graph = autograd.compile(net, 784)
+    X = rng.random((256, 784))
+
+    def step() -> None:
+        graph.forward(X)
+        graph.parameter_gradients(np.ones((256, 10)))
+
+    graph.forward(X)
+    V = graph._V
+    tests = {"step": step, "isfinite tests": lambda: (np.isfinite(X).all(), np.isfinite(V).all(), np.isfinite(V).all())}
+    times = time_interleaved(tests, REPEATS, collect=False)  # the 50k parameter Values would dominate gc.collect()
+    return {name: median(t) for name, t in times.items()}
+
+
+def main() -> None:
+    settle()
+    print(f"bench_reliability · {environment()}")
+    print("CPU time of this process, medians of interleaved runs (GC on, each run followed by gc.collect()).\n")
+    plan = mixed_plan()
+    n = plan.n_nodes
+    fwd = forward_costs(plan)
+    bwd = backward_costs(plan)
+    rows = [
+        ["forward, with the inf/NaN test", f"{fwd['checked'] * 1e3:.1f}", f"{fwd['checked'] / n * 1e9:.0f}", ""],
+        [
+            "forward, test taken out",
+            f"{fwd['unchecked'] * 1e3:.1f}",
+            f"{fwd['unchecked'] / n * 1e9:.0f}",
+            f"checked/unchecked = {fwd['checked'] / fwd['unchecked']:.3f}",
+        ],
+        ["backward (lock + δ test)", f"{bwd['locked'] * 1e3:.1f}", f"{bwd['locked'] / n * 1e9:.0f}", ""],
+        [
+            "backward, lock taken out",
+            f"{bwd['no lock'] * 1e3:.1f}",
+            f"{bwd['no lock'] / n * 1e9:.0f}",
+            f"locked/unlocked = {bwd['locked'] / bwd['no lock']:.3f}",
+        ],
+        [
+            "the δ test alone (one sum)",
+            f"{bwd['δ sum'] * 1e3:.2f}",
+            f"{bwd['δ sum'] / n * 1e9:.0f}",
+            f"share of backward = {bwd['δ sum'] / bwd['locked']:.1%}",
+        ],
+    ]
+    print(f"Scalar engine, mixed graph of {n:,} nodes:")
+    print(table(["what", "ms", "ns/node", ""], rows))
+    comp = compiled_costs()
+    print("\nCompiled 784-64-10, batch 256, forward + parameter gradients (CPU time; BLAS threads counted):")
+    print(
+        table(
+            ["what", "ms", "share"],
+            [
+                ["step", f"{comp['step'] * 1e3:.2f}", ""],
+                [
+                    "whole-block isfinite tests",
+                    f"{comp['isfinite tests'] * 1e3:.3f}",
+                    f"{comp['isfinite tests'] / comp['step']:.1%}",
+                ],
+            ],
+        )
+    )
+    # before/after of the whole backward: the lock and the δ test are the only additions to the pass
+    overhead = (bwd["locked"]) / (bwd["no lock"] - bwd["δ sum"])
+    verdict = "PASS" if overhead <= BAR else "FAIL"
+    print(f"\nBackward with lock + δ test vs the pass without either: {overhead:.3f}x (bar {BAR:.2f}x): {verdict}")
+
+
+if __name__ == "__main__":
+    main()
