@@ -27,6 +27,7 @@ from ._harness import environment, median, settle, table, time_interleaved
 from .bench_core import build, mixed_plan
 
 REPEATS = 15
+SHAPE, BATCH = (784, 64, 10), 256  # the compiled network: MNIST-shaped
 BAR = 1.10  # issue 15: single-threaded first-order backward at most 10% slower
 
 
@@ -97,19 +98,20 @@ def backward_costs(plan: Any) -> dict[str, float]:
 
 def compiled_costs() -> dict[str, float]:
     rng = np.random.default_rng(0)
-    W1 = [[Value(x) for x in row] for row in rng.normal(0, 0.05, (64, 784))]
-    W2 = [[Value(x) for x in row] for row in rng.normal(0, 0.1, (10, 64))]
+    n_in, n_hidden, n_out = SHAPE
+    W1 = [[Value(x) for x in row] for row in rng.normal(0, 0.05, (n_hidden, n_in))]
+    W2 = [[Value(x) for x in row] for row in rng.normal(0, 0.1, (n_out, n_hidden))]
 
     def net(xs: list[Value]) -> list[Value]:
         h = [autograd.dot(w, xs).relu() for w in W1]
         return [autograd.dot(w, h) for w in W2]
 
-    graph = autograd.compile(net, 784)
-    X = rng.random((256, 784))
+    graph = autograd.compile(net, n_in)
+    X = rng.random((BATCH, n_in))
 
     def step() -> None:
         graph.forward(X)
-        graph.parameter_gradients(np.ones((256, 10)))
+        graph.parameter_gradients(np.ones((BATCH, n_out)))
 
     graph.forward(X)
     V = graph._V
@@ -151,7 +153,8 @@ def main() -> None:
     print(f"Scalar engine, mixed graph of {n:,} nodes:")
     print(table(["what", "ms", "ns/node", ""], rows))
     comp = compiled_costs()
-    print("\nCompiled 784-64-10, batch 256, forward + parameter gradients (CPU time; BLAS threads counted):")
+    shape = "-".join(map(str, SHAPE))
+    print(f"\nCompiled {shape}, batch {BATCH}, forward + parameter gradients (CPU time; BLAS threads counted):")
     print(
         table(
             ["what", "ms", "share"],

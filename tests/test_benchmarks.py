@@ -36,7 +36,12 @@ TINY: dict[str, dict[str, Any]] = {
     },  # fmt: skip
     "mnist": {"N_TRAIN": 300, "N_TEST": 100, "ROUNDS": 1, "HIDDEN": (8,), "DIGITS_EPOCHS": 1},
     "microgpt": {"STEPS": 2},
-    "reliability": {"REPEATS": 1},
+    "reliability": {
+        "REPEATS": 1,
+        "SHAPE": (12, 6, 3),
+        "BATCH": 8,
+        "mixed_plan": lambda m: functools.partial(m.mixed_plan, 200, 10),
+    },
 }
 
 
