@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -33,7 +34,7 @@ def _real(x: Any, where: str) -> float:
             return float(x)
         except OverflowError:
             raise NonFiniteError(
-                f"{where}: the int {_magnitude(int(x))} is too large for a float (max ~1.8e308)"
+                f"{where}: the int {_magnitude(math.trunc(x))} is too large for a float (max ~1.8e308)"
             ) from None
     raise TypeError(f"{where}: expected a real number (int, float or numpy scalar), got {type(x).__name__} {x!r}")
 
