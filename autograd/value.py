@@ -39,8 +39,9 @@ def _real(x: Any, where: str) -> float:
     raise TypeError(f"{where}: expected a real number (int, float or numpy scalar), got {type(x).__name__} {x!r}")
 
 
-def _magnitude(n: int) -> str:
-    """An int for a message: as digits, or by its size when Python would refuse to print it (> 4300 digits)."""
+def _magnitude(n: Any) -> str:
+    """An integer for a message: as digits, or by its size when Python would refuse to print it (> 4300 digits)."""
+    n = int(n)
     digits = int(abs(n).bit_length() * 0.30103) + 1
     return str(n) if digits < 30 else f"of about {digits} digits"
 
