@@ -201,6 +201,11 @@ def jupyterlab(tmp_path: Path) -> Iterator[JupyterLab]:
     notification = state / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notification.parent.mkdir(parents=True)
     notification.write_text('{"fetchNews": "false"}', encoding="utf-8")  # no "get Jupyter news?" toast
+    # JupyterLab 4 renders off-screen cells lazily (windowing): a widget output below the fold may never be drawn
+    # while a test waits for it. Tests see the whole notebook, as a person scrolling through it does.
+    tracker = state / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text('{"windowingMode": "none"}', encoding="utf-8")
     log = (tmp_path / "jupyterlab.log").open("w")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     lab = JupyterLab(root, port, token)

@@ -101,9 +101,10 @@ def run_lab(page, jupyterlab, screenshots) -> None:
     page.click(".jp-Notebook .jp-Cell .jp-InputArea-editor")
     for _ in range(3):
         page.keyboard.press("Shift+Enter")
-    page.wait_for_selector(".dg-lab .dg-graph svg g.node", timeout=TIMEOUT)
-    page.wait_for_selector(".dg-explore .dg-graph svg g.node", timeout=TIMEOUT)
-    page.wait_for_selector(".dg-graph-view .dg-graph svg g.node", timeout=TIMEOUT)
+    for widget in (".dg-lab", ".dg-explore", ".dg-graph-view"):  # each output scrolled into view, as a reader does
+        page.wait_for_selector(widget, state="attached", timeout=TIMEOUT)
+        page.locator(widget).first.scroll_into_view_if_needed()
+        page.wait_for_selector(f"{widget} .dg-graph svg g.node", timeout=TIMEOUT)
     x = Value(2.0, label="x")
     (x * 3).tanh().backward()
     drawn = page.eval_on_selector(".dg-graph-view svg", "svg => svg.textContent.replace(/\\u00a0/g, ' ')")
