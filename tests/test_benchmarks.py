@@ -31,7 +31,11 @@ TINY: dict[str, dict[str, Any]] = {
     },
     "digits": {"EPOCHS": 1},
     "lab": {  # its Chromium replay is left out: Playwright's sync API cannot start inside the browser tests' session
-        "POINTS": 40, "RESOLUTION": 8, "REDRAWS": 2, "REPEATS": 1, "NODE_LAYOUTS": 1,
+        "POINTS": 40,
+        "RESOLUTION": 8,
+        "REDRAWS": 2,
+        "REPEATS": 1,
+        "NODE_LAYOUTS": 1,
         "replay_rate": lambda m: lambda: None,
     },  # fmt: skip
     "mnist": {"N_TRAIN": 300, "N_TEST": 100, "ROUNDS": 1, "HIDDEN": (8,), "DIGITS_EPOCHS": 1},
