@@ -124,11 +124,14 @@ def serve() -> Iterator[Any]:
         server.server_close()
 
 
-class JupyterLab:
-    """A JupyterLab server on 127.0.0.1 (random port, random token) serving a temporary folder."""
+FRONT_ENDS = {"jupyterlab": "lab/tree/", "notebook7": "notebooks/"}  # front end -> where it opens a notebook
 
-    def __init__(self, root: Path, port: int, token: str) -> None:
-        self.root, self.port, self.token = root, port, token
+
+class JupyterServer:
+    """JupyterLab 4 or Jupyter Notebook 7 on 127.0.0.1 (random port, random token) serving a temporary folder."""
+
+    def __init__(self, front: str, root: Path, port: int, token: str) -> None:
+        self.front, self.root, self.port, self.token = front, root, port, token
 
     def url(self, path: str = "lab") -> str:
         return f"http://127.0.0.1:{self.port}/{path}?token={self.token}"
@@ -164,7 +167,7 @@ class JupyterLab:
         )
         with urllib.request.urlopen(request, timeout=60) as response:
             assert response.status == 201, response.read()
-        return self.url(f"lab/tree/{name}")
+        return self.url(FRONT_ENDS[self.front] + name)
 
 
 def _free_port() -> int:
@@ -173,13 +176,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def jupyterlab(tmp_path: Path) -> Iterator[JupyterLab]:
-    """JupyterLab (this venv's) on 127.0.0.1 with a fresh token and its own settings, kernels importing this checkout.
-
-    Stopped, with its kernels, at teardown.
+@pytest.fixture(params=sorted(FRONT_ENDS))
+def jupyter(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JupyterServer]:
+    """JupyterLab 4, then Notebook 7 (this venv's), on 127.0.0.1 with a fresh token and their own settings, kernels
+    importing this checkout. Stopped, with its kernels, at teardown.
     """
-    pytest.importorskip("jupyterlab", reason="JupyterLab is not installed (pip install '.[test]')")
+    front = request.param
+    module = {"jupyterlab": "jupyterlab", "notebook7": "notebook"}[front]
+    pytest.importorskip(module, reason=f"{module} is not installed (pip install '.[lab]')")
     root, state = tmp_path / "notebooks", tmp_path / "jupyter"
     root.mkdir()
     token, port = secrets.token_hex(16), _free_port()
@@ -193,22 +197,23 @@ def jupyterlab(tmp_path: Path) -> Iterator[JupyterLab]:
         "JUPYTERLAB_WORKSPACES_DIR": str(state / "workspaces"),
     }
     command = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+        sys.executable, "-m", module, "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly", "--ServerApp.terminals_enabled=False", "--allow-root",
     ]  # fmt: skip
-    notification = state / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-    notification.parent.mkdir(parents=True)
-    notification.write_text('{"fetchNews": "false"}', encoding="utf-8")  # no "get Jupyter news?" toast
+    if front == "jupyterlab":  # Notebook 7 has no such plugin: a settings file for it is an error in the page
+        notification = state / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+        notification.parent.mkdir(parents=True)
+        notification.write_text('{"fetchNews": "false"}', encoding="utf-8")  # no "get Jupyter news?" toast
     # JupyterLab 4 renders off-screen cells lazily (windowing): a widget output below the fold may never be drawn
     # while a test waits for it. Tests see the whole notebook, as a person scrolling through it does.
     tracker = state / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
-    tracker.parent.mkdir(parents=True)
+    tracker.parent.mkdir(parents=True, exist_ok=True)
     tracker.write_text('{"windowingMode": "none"}', encoding="utf-8")
     log = (tmp_path / "jupyterlab.log").open("w")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    lab = JupyterLab(root, port, token)
+    lab = JupyterServer(front, root, port, token)
     deadline = time.monotonic() + 90
     try:
         while True:
