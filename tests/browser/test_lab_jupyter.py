@@ -1,5 +1,5 @@
 """The live lab in a real JupyterLab 4 and Notebook 7: Debian's headless Chromium runs a notebook, clicks Step,
-edits a weight, and the rendered SVG's text (data and δ) changes to the engine's numbers, computed here by a twin model."""
+edits a weight, and the rendered SVG's text (data and δ) changes to the engine's numbers, computed by a twin model."""
 
 from __future__ import annotations
 
