@@ -124,7 +124,8 @@ def serve() -> Iterator[Any]:
         server.server_close()
 
 
-FRONT_ENDS = {"jupyterlab": "lab/tree/", "notebook7": "notebooks/"}  # front end -> where it opens a notebook
+# front end -> (the Python module that serves it, the URL path where it opens a notebook)
+FRONT_ENDS = {"jupyterlab": ("jupyterlab", "lab/tree/"), "notebook7": ("notebook", "notebooks/")}
 
 
 class JupyterServer:
@@ -167,7 +168,7 @@ class JupyterServer:
         )
         with urllib.request.urlopen(request, timeout=60) as response:
             assert response.status == 201, response.read()
-        return self.url(FRONT_ENDS[self.front] + name)
+        return self.url(FRONT_ENDS[self.front][1] + name)
 
 
 def _free_port() -> int:
@@ -182,7 +183,7 @@ def jupyter(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JupyterS
     importing this checkout. Stopped, with its kernels, at teardown.
     """
     front = request.param
-    module = {"jupyterlab": "jupyterlab", "notebook7": "notebook"}[front]
+    module = FRONT_ENDS[front][0]
     pytest.importorskip(module, reason=f"{module} is not installed (pip install '.[lab]')")
     root, state = tmp_path / "notebooks", tmp_path / "jupyter"
     root.mkdir()
