@@ -15,6 +15,7 @@ The structure is public: :meth:`Module.named_modules` and
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import numbers
@@ -31,6 +32,7 @@ __all__ = ["Module", "IncompatibleKeys", "register", "load", "FORMAT", "FORMAT_V
 FORMAT = "deltagrad.nn"
 FORMAT_VERSION = 1
 _REGISTRY: dict[str, type[Module]] = {}
+_STRUCTURE_CLOCK = itertools.count(1)  # structure versions: every change of any module takes the next number
 
 
 def register(cls: type[Module]) -> type[Module]:
@@ -62,9 +64,8 @@ class Module:
 
     training: bool = True
     _parent: Module | None = None
-    structure_version: int = 0
-    """Bumped whenever any module gets an attribute holding modules or parameters: caches of traced
-    models (``nn.predict(compiled=True)``) are rebuilt after a change of structure."""
+    _holders: tuple[Module, ...] = ()  # the modules holding this one besides its parent (a shared module)
+    _structure_stamp: int = 0
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
@@ -72,11 +73,46 @@ class Module:
             for item in value if isinstance(value, (list, tuple)) else (value,):
                 if isinstance(item, Parameter) and item.owner is None:
                     item._owner = self
-                elif isinstance(item, Module) and item.parent is None:
-                    object.__setattr__(item, "_parent", self)
-            Module.structure_version += 1
+                elif isinstance(item, Module):
+                    if item.parent is None:
+                        object.__setattr__(item, "_parent", self)
+                    elif item.parent is not self and self not in item._holders:
+                        object.__setattr__(item, "_holders", (*item._holders, self))
+            self._structure_changed()
             for path, p in self.named_parameters():
                 p.name = path
+
+    def _structure_changed(self) -> None:
+        """Give this module and every module holding it, up to the outermost, a new structure version."""
+        stamp = next(_STRUCTURE_CLOCK)
+        seen: set[int] = set()
+        stack: list[Module] = [self]
+        while stack:
+            m = stack.pop()
+            if id(m) not in seen:
+                seen.add(id(m))
+                object.__setattr__(m, "_structure_stamp", stamp)
+                stack.extend(m._holders)
+                if m.parent is not None:
+                    stack.append(m.parent)
+
+    @property
+    def structure_version(self) -> int:
+        """A number that changes whenever this module, or any module below it, gets an attribute holding
+        modules or parameters (``model.layers = [...]``), and only then: caches of a traced model
+        (``nn.predict(compiled=True)``) are rebuilt when it changes. Another model's change leaves it alone.
+
+        >>> from nn import MLP, Layer
+        >>> a, b = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=0)
+        >>> before = a.structure_version
+        >>> b.layers[1].neurons = [b.layers[1].neurons[0]]
+        >>> a.structure_version == before
+        True
+        >>> a.layers = [a.layers[0], Layer(3, 2, None, seed=1, layer=2)]
+        >>> a.structure_version == before
+        False
+        """
+        return self._structure_stamp
 
     @property
     def parent(self) -> Module | None:
@@ -92,7 +128,7 @@ class Module:
     # ------------------------------------------------------------------ parameters
     def _children(self, prefix: str) -> Iterator[tuple[str, Parameter | Module]]:
         for attr, value in vars(self).items():
-            if attr == "_parent":  # the way up, not a child
+            if attr in ("_parent", "_holders"):  # the ways up, not children
                 continue
             if isinstance(value, (Module, Parameter)):
                 yield prefix + attr, value

@@ -107,16 +107,16 @@ _TRACES = weakref.WeakKeyDictionary()
 def _traced_model(model: Module, n_features: int, dtype: Any) -> CompiledGraph:
     """``model`` traced by :func:`autograd.compile`, cached per model, input width and dtype.
 
-    The trace is reused while no module's structure has changed (see
+    The trace is reused while the model's structure is unchanged (see
     :attr:`Module.structure_version`); the parameters' values are read at every call anyway.
     """
     traces = _TRACES.setdefault(model, {})
     key = (n_features, np.dtype(dtype).str)
     cached = traces.get(key)
-    if cached is not None and cached[0] == Module.structure_version:
+    if cached is not None and cached[0] == model.structure_version:
         return cached[1]
     graph = autograd.compile(model, n_features, dtype=dtype)
-    traces[key] = (Module.structure_version, graph)
+    traces[key] = (model.structure_version, graph)
     return graph
 
 

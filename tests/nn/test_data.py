@@ -102,12 +102,7 @@ def test_one_hot() -> None:
 
 
 # ------------------------------------------------------------------------- IDX / MNIST
-def _idx(array: np.ndarray) -> bytes:
-    code = {np.dtype(np.uint8): 0x08, np.dtype(">i4"): 0x0C}[array.dtype]
-    return bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
-
-
-def _write_mnist(folder, n_train=6, n_test=4, gz=True, rows=28, seed=0):
+def _write_mnist(folder, idx_bytes, n_train=6, n_test=4, gz=True, rows=28, seed=0):
     rng = np.random.default_rng(seed)
     arrays = {
         "train_images": rng.integers(0, 256, (n_train, rows, rows), dtype=np.uint8),
@@ -116,7 +111,7 @@ def _write_mnist(folder, n_train=6, n_test=4, gz=True, rows=28, seed=0):
         "test_labels": rng.integers(0, 10, n_test, dtype=np.uint8),
     }
     for key, (base, _) in data.MNIST_FILES.items():
-        payload = _idx(arrays[key])
+        payload = idx_bytes(arrays[key])
         if gz:
             (folder / (base + ".gz")).write_bytes(gzip.compress(payload))
         else:
@@ -125,8 +120,8 @@ def _write_mnist(folder, n_train=6, n_test=4, gz=True, rows=28, seed=0):
 
 
 @pytest.mark.parametrize("gz", [True, False])
-def test_mnist_reads_idx_files(tmp_path, gz) -> None:
-    arrays = _write_mnist(tmp_path, gz=gz)
+def test_mnist_reads_idx_files(tmp_path, gz, idx_bytes) -> None:
+    arrays = _write_mnist(tmp_path, idx_bytes, gz=gz)
     X_train, X_test, y_train, y_test = data.mnist(tmp_path)
     assert X_train.shape == (6, 784) and X_test.shape == (4, 784)
     np.testing.assert_array_equal(X_train * 255.0, arrays["train_images"].reshape(6, -1))
@@ -134,9 +129,9 @@ def test_mnist_reads_idx_files(tmp_path, gz) -> None:
     assert 0.0 <= X_train.min() and X_train.max() <= 1.0 and y_train.dtype == np.int64
 
 
-def test_read_idx_other_types(tmp_path) -> None:
+def test_read_idx_other_types(tmp_path, idx_bytes) -> None:
     a = np.arange(12, dtype=">i4").reshape(3, 4)
-    (tmp_path / "a.idx").write_bytes(_idx(a))
+    (tmp_path / "a.idx").write_bytes(idx_bytes(a))
     np.testing.assert_array_equal(data.read_idx(tmp_path / "a.idx"), a)
 
 
@@ -155,8 +150,8 @@ def test_missing_mnist_names_the_folder(tmp_path) -> None:
         (lambda raw: raw[:4] + raw[4:6], "truncated header"),
     ],
 )
-def test_corrupt_idx_is_a_clear_error_naming_the_file(tmp_path, corrupt, match) -> None:
-    _write_mnist(tmp_path, gz=False)
+def test_corrupt_idx_is_a_clear_error_naming_the_file(tmp_path, corrupt, match, idx_bytes) -> None:
+    _write_mnist(tmp_path, idx_bytes, gz=False)
     path = tmp_path / "train-images-idx3-ubyte"
     path.write_bytes(corrupt(path.read_bytes()))
     with pytest.raises(ValueError, match=match) as info:
@@ -164,19 +159,19 @@ def test_corrupt_idx_is_a_clear_error_naming_the_file(tmp_path, corrupt, match) 
     assert "train-images-idx3-ubyte" in str(info.value)
 
 
-def test_broken_gzip_and_inconsistent_files(tmp_path) -> None:
-    _write_mnist(tmp_path)
+def test_broken_gzip_and_inconsistent_files(tmp_path, idx_bytes) -> None:
+    _write_mnist(tmp_path, idx_bytes)
     labels = tmp_path / "t10k-labels-idx1-ubyte.gz"
     labels.write_bytes(labels.read_bytes()[:20])
     with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte.gz"):
         data.mnist(tmp_path)
-    labels.write_bytes(gzip.compress(_idx(np.zeros(3, dtype=np.uint8))))
+    labels.write_bytes(gzip.compress(idx_bytes(np.zeros(3, dtype=np.uint8))))
     with pytest.raises(ValueError, match="4 images but its label file has 3 labels"):
         data.mnist(tmp_path)
-    labels.write_bytes(gzip.compress(_idx(np.full(4, 11, dtype=np.uint8))))
+    labels.write_bytes(gzip.compress(idx_bytes(np.full(4, 11, dtype=np.uint8))))
     with pytest.raises(ValueError, match="label 11 outside 0..9"):
         data.mnist(tmp_path)
-    labels.write_bytes(gzip.compress(_idx(np.zeros((4, 2), dtype=np.uint8))))
+    labels.write_bytes(gzip.compress(idx_bytes(np.zeros((4, 2), dtype=np.uint8))))
     with pytest.raises(ValueError, match="uint8 labels"):
         data.mnist(tmp_path)
 
@@ -189,11 +184,11 @@ class _FakeResponse(io.BytesIO):
         return False
 
 
-def test_download_verifies_checksums(tmp_path, monkeypatch) -> None:
+def test_download_verifies_checksums(tmp_path, monkeypatch, idx_bytes) -> None:
     """download=True fetches from the mirrors (faked here) and refuses bytes whose MD5 does not match."""
     source = tmp_path / "source"
     source.mkdir()
-    _write_mnist(source)
+    _write_mnist(source, idx_bytes)
     payloads = {base + ".gz": (source / (base + ".gz")).read_bytes() for base, _ in data.MNIST_FILES.values()}
     good = {k: (base, hashlib.md5(payloads[base + ".gz"]).hexdigest()) for k, (base, _) in data.MNIST_FILES.items()}
     requested = []

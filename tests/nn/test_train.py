@@ -252,6 +252,42 @@ def test_compiled_predict_traces_once_per_model_until_its_structure_changes() ->
     assert nn.train._traced_model(model, 2, np.float64) is not graph
 
 
+def test_each_model_keeps_its_own_trace_until_its_own_structure_changes() -> None:
+    X = nn.spiral(10, classes=3, seed=3)[0]
+    first, second = nn.MLP(2, [4, 3], seed=4), nn.MLP(2, [4, 3], seed=5)
+    graphs = [nn.train._traced_model(m, 2, np.float64) for m in (first, second)]
+    versions = [m.structure_version for m in (first, second)]
+    second.layers = [second.layers[0], nn.Layer(4, 2, None, seed=6, layer=2)]  # another model changes
+    assert first.structure_version == versions[0] and second.structure_version != versions[1]
+    assert nn.train._traced_model(first, 2, np.float64) is graphs[0]
+    assert nn.train._traced_model(second, 2, np.float64) is not graphs[1]
+    np.testing.assert_allclose(nn.predict(second, X, compiled=True), nn.predict(second, X), rtol=1e-12, atol=1e-12)
+    graph = nn.train._traced_model(first, 2, np.float64)
+    first.layers[1].neurons = first.layers[1].neurons[:2]  # a submodule's structure changes: the model's too
+    assert nn.train._traced_model(first, 2, np.float64) is not graph
+    assert nn.predict(first, X, compiled=True).shape == (10, 2)
+    np.testing.assert_allclose(nn.predict(first, X, compiled=True), nn.predict(first, X), rtol=1e-12, atol=1e-12)
+
+
+def test_a_shared_submodule_changing_invalidates_every_model_holding_it() -> None:
+    class Head(nn.Module):
+        def __init__(self, body: nn.Module, out: int, seed: int) -> None:
+            self.body = body
+            self.out = nn.Layer(3, out, None, seed=seed)
+
+        def forward(self, x):
+            return self.out(self.body(x))
+
+    body = nn.Layer(2, 3, "tanh", seed=7)
+    one, two = Head(body, 2, 8), Head(body, 1, 9)
+    X = nn.spiral(5, classes=2, seed=10)[0]
+    graphs = [nn.train._traced_model(m, 2, np.float64) for m in (one, two)]
+    body.neurons = body.neurons[:1] + [nn.Neuron(2, "tanh", seed=11)] + body.neurons[2:]
+    for model, graph in zip((one, two), graphs):
+        assert nn.train._traced_model(model, 2, np.float64) is not graph
+        np.testing.assert_allclose(nn.predict(model, X, compiled=True), nn.predict(model, X), rtol=1e-12, atol=1e-12)
+
+
 def test_compiled_float32_fit_and_predict_follow_float64() -> None:
     X, y = nn.spiral(60, classes=3, seed=6)
     runs = {}
