@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
+
+import graphviz
 
 from autograd import OPS, Constant, Value, local_grads, op_of
 from autograd.value import walk
 from nn import ACTIVATIONS, Layer, Module, Parameter
 
 from .graph import Graph
-from .layout import DEFAULT_WIDTH, choose
+from .layout import DEFAULT_WIDTH, choose, layout
 from .text import escape_label, escaped_tooltip, format_number, label_markup, shorten, tex_escape, tex_markup
 
 __all__ = [
@@ -195,6 +197,7 @@ class _Options:
     legend: bool
     layer_numbering: LayerNumbering = "slides"
     stacked: bool | None = None  # a value's name, data and δ one above the other (default: when rankdir is TB/BT)
+    slots: tuple[tuple[str, tuple[int, ...]], ...] = ()  # per layer cluster: which neuron each emitted slot holds
 
     @property
     def rows(self) -> bool:
@@ -368,11 +371,13 @@ class _Drawing:
         g.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.6")
         self.tex: dict[str, str] = {}
         self.tex_clusters: dict[str, str] = {}
+        self.neuron_clusters: dict[str, list[str]] = {}
         self._emit_nodes(g, self._placed_nodes())
         self._emit_edges(g)
         if o.legend:
             self._legend(g)
         g.tex_labels, g.tex_cluster_titles = self.tex, self.tex_clusters
+        g.neuron_clusters, g.options = self.neuron_clusters, o
         return g
 
     def _placed_nodes(self) -> dict[tuple[Module | None, Module | None], list[_Placed]]:
@@ -437,8 +442,14 @@ class _Drawing:
         by_layer: dict[Module | None, list[Module | None]] = {}
         for layer, neuron in place:
             by_layer.setdefault(layer, []).append(neuron)
+        slots = dict(self.o.slots)
         for layer, neurons in by_layer.items():
             outer = g if layer is None else Graph(name=f"cluster_layer_{s.slug(layer)}")
+            clustered = sorted((n for n in neurons if n is not None), key=_position)
+            if layer is not None and len(clustered) > 1:  # neuron clusters: dot's order is checked by _in_order
+                self.neuron_clusters[outer.name] = [f"cluster_neuron_{s.slug(n)}" for n in clustered]
+                emitted = [clustered[i] for i in slots.get(outer.name, range(len(clustered)))]
+                neurons = [n for n in neurons if n is None] + emitted
             if layer is not None:
                 title = s.layer_title(layer)
                 outer.attr(label=f"<{label_markup(title)}>", style="rounded,dashed", color="#7e57c2")
@@ -454,41 +465,29 @@ class _Drawing:
                 nodes = place[(layer, neuron)]
                 for name, kind, label, tex, extra, highlighted in nodes:
                     self._node(inner, name, kind, label, tex, highlighted, **extra)
+                if neuron is not None:  # its parameters w1..wn, b in reading order
+                    drawn = {node[0] for node in nodes}
+                    self._in_a_row(inner, [n for n in map(node_name, neuron.parameters()) if n in drawn])
                 summaries = [node[0] for node in nodes if node[1] == "neuron"]
                 if layer is not None and neuron is None and len(summaries) > 1:  # one column, neurons 1..n in order
-                    column = Graph()
-                    column.attr(rank="same")
-                    across = self.o.rankdir in ("TB", "BT")  # dot orders a flat chain left to right, LR bottom up
-                    for a, b in zip(summaries, summaries[1:]):
-                        column.edge(*((a, b) if across else (b, a)), style="invis")
-                    outer.subgraph(column)
+                    self._in_a_row(outer, summaries)
                     g.attr(mclimit="0.01")  # fewer crossing-minimisation passes keep the chain's order (measured)
                 if inner is not outer:
                     outer.subgraph(inner)
             if outer is not g:
                 g.subgraph(outer)
 
-    def _neuron_order(self, g: Graph) -> None:
-        """Invisible, non-ranking edges between the z nodes of neighbouring neurons: neurons 1..n stay in order."""
-        s = self.structure
-        by_layer: dict[tuple[int, tuple[Value, ...]], list[Value]] = {}
-        for z in s.app.values():
-            if z not in self.unit:
-                layer = s.unit[z].parent
-                if layer is not None:
-                    by_layer.setdefault((id(layer), tuple(x for x in z.inputs if x not in s.unit)), []).append(z)
-        for zs in by_layer.values():
-            zs.sort(key=lambda z: _position(s.unit[z]))
-            across = self.o.rankdir in ("TB", "BT")  # dot mirrors the hint's effect between the two (measured)
-            for a, b in zip(zs, zs[1:]):
-                g.edge(
-                    *((op_node_name(b), op_node_name(a)) if across else (op_node_name(a), op_node_name(b))),
-                    style="invis",
-                    constraint="false",
-                )
+    def _in_a_row(self, g: Graph, names: list[str]) -> None:
+        """Nodes of one cluster on one rank, in reading order (invisible flat edges, which dot keeps in order)."""
+        if len(names) > 1:
+            row = Graph()
+            row.attr(rank="same")
+            across = self.o.rankdir in ("TB", "BT")  # dot orders a flat chain left to right, LR bottom up
+            for a, b in zip(names, names[1:]):
+                row.edge(*((a, b) if across else (b, a)), style="invis")
+            g.subgraph(row)
 
     def _emit_edges(self, g: Graph) -> None:
-        self._neuron_order(g)
         unit, seen = self.unit, set()
         for v in self.forward:
             if not v.inputs:
@@ -524,6 +523,55 @@ class _Drawing:
         row = "".join(cells)
         table = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="3"><TR>{row}</TR></TABLE>'
         g.attr(label=f'<<FONT POINT-SIZE="10">{table}</FONT>>', labelloc="t", labeljust="l")
+
+
+def _placement(graph: Graph, doc: Mapping[str, Any]) -> dict[str, list[int]]:
+    """For each layer with neuron clusters: the neurons (0..n-1) in the order dot placed them.
+
+    Natural order is top to bottom when ranks run left to right, left to right when they run top down.
+    """
+    boxes = {o["name"]: [float(c) for c in o["bb"].split(",")] for o in doc.get("objects", []) if "bb" in o}
+    across = graph.graph_attr.get("rankdir", "TB") in ("TB", "BT")
+    placed = {}
+    for layer, names in graph.neuron_clusters.items():
+        if all(name in boxes for name in names):
+            where = [(b[0] + b[2]) / 2 if across else -(b[1] + b[3]) / 2 for b in (boxes[n] for n in names)]
+            placed[layer] = sorted(range(len(names)), key=where.__getitem__)
+    return placed
+
+
+def _in_order(options: _Options, draw: Callable[[_Options], Graph]) -> Graph:
+    """``draw(options)``, with each layer's neuron clusters where they belong: neurons 1..n in reading order.
+
+    Graphviz's crossing minimisation places the clusters of interchangeable
+    neurons in an order of its own (no constraint between clusters holds in
+    every Graphviz version). It depends on the structure and on which cluster
+    is written in which slot, not on the labels, so when the layout shows
+    them out of order they are written again into the slots that land in
+    order, and the layout is checked once more. The slots are kept in
+    ``graph.options``, so every frame of a backward pass puts them alike.
+    Without ``dot`` nothing can be checked and the graph is returned as drawn.
+    """
+    graph = draw(options)
+    for _ in range(3):
+        if not graph.neuron_clusters:
+            return graph
+        try:
+            placed = _placement(graph, layout(graph))
+        except graphviz.ExecutableNotFound:
+            return graph
+        if all(p == sorted(p) for p in placed.values()):
+            return graph
+        slots = dict(graph.options.slots)
+        for layer, order in placed.items():
+            current = slots.get(layer, tuple(range(len(order))))
+            slot_of = {neuron: k for k, neuron in enumerate(current)}
+            fixed = [0] * len(order)
+            for position, neuron in enumerate(order):
+                fixed[slot_of[neuron]] = position  # the slot that landed at this position gets this neuron
+            slots[layer] = tuple(fixed)
+        graph = draw(replace(graph.options, slots=tuple(sorted(slots.items()))))
+    return graph
 
 
 Rankdir = Literal["auto", "LR", "RL", "TB", "BT"]
@@ -584,8 +632,9 @@ def draw_graph(
 
     Graphs of ``nn`` models are grouped into neuron clusters inside layer
     clusters, read from the model's structure (``Parameter.owner``,
-    ``Module.parent``; ``group="none"`` turns that off), neurons 1..n top to
-    bottom. Layers are numbered as on the slides (``layer_numbering="slides"``:
+    ``Module.parent``; ``group="none"`` turns that off), in reading order in
+    every layout: layers along the ranks, neurons 1..n top to bottom (left to
+    right when the layers run top down), each neuron's w1..wn then b. Layers are numbered as on the slides (``layer_numbering="slides"``:
     the input is layer 1, so ``model.layers[0]`` is "layer 2: W^[1], b^[1]") or
     by index (``"index"``: ``model.layers[0]`` is layer 0). When more than
     ``max_nodes`` nodes would be drawn, each neuron collapses into one summary
@@ -606,10 +655,10 @@ def draw_graph(
     roots, grouped = _roots(root), _group_option(group)
     show, legend = bool(show_local_grads), bool(legend)
 
-    def build(layout: Layout) -> Graph:
-        options = _Options(layout[0], show, grouped, max_nodes, precision, legend, layer_numbering, layout[1])
-        return _Drawing(roots, options).build()
+    def build(choice: Layout) -> Graph:
+        options = _Options(choice[0], show, grouped, max_nodes, precision, legend, layer_numbering, choice[1])
+        return _in_order(options, lambda o: _Drawing(roots, o).build())
 
     graph = choose(build, _candidates(rankdir), width)[1]
-    graph.layouts = {layout: functools.partial(build, layout) for layout in _candidates(rankdir)}  # for slides
+    graph.layouts = {choice: functools.partial(build, choice) for choice in _candidates(rankdir)}  # for slides
     return graph

@@ -53,6 +53,10 @@ class Graph(graphviz.Digraph):
     tex_labels: dict[str, str]
     """Each node's text as LaTeX (for :mod:`viz.tikz`), set by ``draw_graph``."""
     tex_cluster_titles: dict[str, str]
+    neuron_clusters: dict[str, list[str]]
+    """Each layer cluster's neuron clusters, neurons 1..n (set by ``draw_graph``, checked against dot's layout)."""
+    options: Any
+    """The drawing options ``draw_graph`` built the graph with (backward frames reuse them)."""
     layouts: dict[Any, Callable[[], Graph]]
     """The layouts ``draw_graph`` chose among (rank direction, box shape); :func:`viz.tikz.slide` picks again."""
 

@@ -13,6 +13,7 @@ measured; the browser-side renderer of :mod:`viz.lab` still scales it to the wid
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -34,13 +35,25 @@ SMALLEST_FONT_PT = 10.0
 """The smallest font size viz draws with (edge labels, legend)."""
 
 
+_LAYOUTS: OrderedDict[tuple[str, str], str] = OrderedDict()
+LAYOUT_CACHE_SIZE = 16
+"""Layouts kept (by DOT source): choosing, ordering and slides lay the same source out once (benchmarks/bench_viz)."""
+
+
 def layout(graph: graphviz.Digraph) -> dict[str, Any]:
     """Graphviz's layout of ``graph`` as its JSON document (positions in points, y upwards).
 
-    Needs ``dot`` (raises :class:`~viz.GraphvizNotFoundError` without it).
+    Needs ``dot`` (raises :class:`~viz.GraphvizNotFoundError` without it). The
+    last few layouts are remembered by source, so asking again costs nothing.
     """
-    data = graph.pipe(format="json", encoding="utf-8")
-    return json.loads(data)
+    key = (graph.engine, graph.source)
+    if key in _LAYOUTS:
+        _LAYOUTS.move_to_end(key)
+    else:
+        _LAYOUTS[key] = graph.pipe(format="json", encoding="utf-8")
+        if len(_LAYOUTS) > LAYOUT_CACHE_SIZE:
+            _LAYOUTS.popitem(last=False)
+    return json.loads(_LAYOUTS[key])
 
 
 def natural_size(graph: graphviz.Digraph) -> tuple[float, float]:

@@ -33,6 +33,7 @@ from .dot import (
     _check,
     _Drawing,
     _group_option,
+    _in_order,
     _Options,
     _roots,
 )
@@ -292,9 +293,9 @@ def backward_steps(
         return _Options(direction, show, grouped, DEFAULT_MAX_NODES, precision, bool(legend), layer_numbering, stacked)
 
     def last_frame(layout: Layout) -> Graph:
-        return _Drawing([root], options(layout), deltas=deltas, final=deltas).build()
+        return _in_order(options(layout), lambda o: _Drawing([root], o, deltas=deltas, final=deltas).build())
 
-    chosen = options(choose(last_frame, _candidates(rankdir), width)[0])
+    chosen = choose(last_frame, _candidates(rankdir), width)[1].options  # neurons in order in every frame
     frames = []
     for index, v in enumerate(order):
         known = {u: deltas[u] for u in order[: index + 1]}

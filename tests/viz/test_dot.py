@@ -43,7 +43,8 @@ def clusters(g: pydot.Dot) -> dict[str, pydot.Subgraph]:
     while stack:
         sub = stack.pop()
         for s in sub.get_subgraphs():
-            out[s.get_name()] = s
+            if s.get_name().startswith("cluster"):  # not the anonymous rank=same rows
+                out[s.get_name()] = s
             stack.append(s)
     return out
 

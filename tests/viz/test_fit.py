@@ -87,16 +87,110 @@ def test_local_derivatives_do_not_blow_up_a_big_network(geometry, problems):
     assert problems(with_grads) == []
 
 
-def test_neurons_are_drawn_in_order_top_to_bottom(svg_reader):
+def notebook02_loss():
+    """Notebook 02's loss J of the slides' 1-2-1 sigmoid network (its loss graph is drawn top down)."""
+    net = nn.MLP(1, [2, 1], activation="sigmoid", output_activation="sigmoid")
+    net.load_state_dict(
+        {
+            "layers.0.neurons.0.w.0": 0.3,
+            "layers.0.neurons.0.b": 0.1,
+            "layers.0.neurons.1.w.0": 0.4,
+            "layers.0.neurons.1.b": 0.2,
+            "layers.1.neurons.0.w.0": 1.0,
+            "layers.1.neurons.0.w.1": -3.0,
+            "layers.1.neurons.0.b": 0.2,
+        }
+    )
+    loss = nn.losses.mse(net([1.0]), 1.0)
+    loss.label = "J"
+    loss.backward()
+    return loss
+
+
+def mlp_loss(sizes, nin=3):
+    model = nn.MLP(nin, sizes, seed=1)
+    loss = nn.losses.mse(model([0.1 * (i + 1) for i in range(nin)]), 1.0)
+    loss.backward()
+    return loss
+
+
+ORDERED = {
+    "notebook 02 loss, local derivatives": (notebook02_loss, {"show_local_grads": True, "precision": 3}),
+    "notebook 02 loss": (notebook02_loss, {}),
+    "MLP(2, [3, 1]), local derivatives": (small_mlp, {"show_local_grads": True}),
+    "MLP(3, [4, 4, 1]) loss": (lambda: mlp_loss([4, 4, 1]), {}),
+    "MLP(3, [3, 3, 1]) loss, local derivatives": (lambda: mlp_loss([3, 3, 1]), {"show_local_grads": True}),
+    "demo network, collapsed neurons": (demo_network, {}),
+}
+
+
+def _centre(box):
+    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+
+
+def _within(inner, outer):
+    return outer[0] <= inner[0] and inner[2] <= outer[2] and outer[1] <= inner[1] and inner[3] <= outer[3]
+
+
+def neurons_by_layer(svg, geometry):
+    """{layer number: [(neuron number, centre)]} read from the SVG, layers numbered as their titles say.
+
+    A neuron is a cluster titled "neuron k" inside a layer cluster titled "layer l: ...", or a collapsed
+    neuron's node titled a^[l]_k.
+    """
+    import re
     import xml.etree.ElementTree as ET
 
-    svg = viz.to_svg(demo_network())
+    geo = geometry(svg)
+    titles = {}
+    for _, _, _, owner in geo.texts:
+        titles[owner] = " ".join(t for t, _, _, o in geo.texts if o == owner)
+    layers = {}
+    for name, box in geo.clusters.items():
+        match = re.match(r"layer (\d+)", titles.get(name, ""))
+        if match:
+            layers[int(match[1])] = box
+    members = {}
+    for name, box in geo.clusters.items():
+        match = re.fullmatch(r"neuron (\d+)", titles.get(name, ""))
+        if match:
+            (layer,) = [k for k, outer in layers.items() if _within(box, outer)]
+            members.setdefault(layer, []).append((int(match[1]), _centre(box)))
     ns = "{http://www.w3.org/2000/svg}"
-    ys = {}
     for g in ET.fromstring(svg.encode()).iter(f"{ns}g"):
         if g.get("class") == "node neuron":
-            texts = ["".join(t.itertext()) for t in g.iter(f"{ns}text")]
-            if texts[1] == "[2]":  # a^[2]_i: the first layer's neurons
-                ys[int(texts[2])] = float(g.find(f"{ns}text").get("y"))
-    assert sorted(ys) == list(range(1, 17))
-    assert [ys[i] for i in range(1, 17)] == sorted(ys.values())
+            texts = g.findall(f".//{ns}text")
+            a, layer, neuron = ("".join(t.itertext()) for t in texts[:3])
+            assert a in ("a", "z")  # z: a linear output neuron
+            x, y = float(texts[0].get("x")), float(texts[0].get("y"))
+            members.setdefault(int(layer.strip("[]")), []).append((int(neuron), (x, y)))
+    return dict(sorted(members.items()))
+
+
+@pytest.mark.parametrize("name", list(ORDERED))
+def test_neurons_1_to_n_in_reading_order_and_layers_in_order_in_every_layout_the_chooser_can_pick(name, geometry):
+    make, kwargs = ORDERED[name]
+    graph = viz.draw_graph(make(), **kwargs)
+    assert len(graph.layouts) == 3
+    for (rankdir, _), build in graph.layouts.items():
+        members = neurons_by_layer(viz.to_svg(build()), geometry)
+        assert members, "no neurons found"
+        across = rankdir == "TB"  # neurons side by side (left to right) when the layers run top down
+        centres = []
+        for layer, neurons in members.items():
+            reading = sorted(neurons, key=lambda n: n[1][0] if across else n[1][1])  # SVG y grows downwards
+            assert [k for k, _ in reading] == sorted(k for k, _ in neurons), (rankdir, layer, reading)
+            xs, ys = zip(*(c for _, c in neurons))
+            centres.append((sum(xs) / len(xs), sum(ys) / len(ys)))
+        along = [c[1] if across else c[0] for c in centres]
+        assert along == sorted(along), (rankdir, "layers out of order", along)
+
+
+def test_every_backward_frame_keeps_the_neurons_in_order(geometry):
+    steps = viz.backward_steps(notebook02_loss())
+    for frame in (steps[0], steps[len(steps) // 2], steps[-1]):
+        members = neurons_by_layer(frame.svg(), geometry)
+        across = frame.graph.graph_attr["rankdir"] == "TB"
+        for neurons in members.values():
+            reading = sorted(neurons, key=lambda n: n[1][0] if across else n[1][1])
+            assert [k for k, _ in reading] == sorted(k for k, _ in neurons)
