@@ -23,6 +23,7 @@ from autograd.checks import CheckReport, chain_rule_step, node_name
 from .dot import DEFAULT_MAX_NODES, _Drawing, _group_option, _Options
 from .graph import GraphvizNotFoundError
 from .steps import MAX_FRAMES, BackwardSteps, Frame, backward_steps
+from .text import html_markup
 
 __all__ = ["check_deltas", "DeltaReport", "DeltaResult", "walk_steps"]
 
@@ -115,9 +116,9 @@ class DeltaReport(CheckReport):
         try:
             frame = self.frame()
             if frame is not None:
-                svg = frame.svg()
+                svg = frame.svg(caption=False)  # the caption in HTML, above
                 picture = svg[svg.find("<svg") :].replace("<svg", '<svg style="max-width:100%;height:auto"', 1)
-                parts.append(f"<p>{html.escape(frame.caption)}</p>{picture}")
+                parts.append(f"<p>{html_markup(frame.caption)}</p>{picture}")
         except GraphvizNotFoundError as e:
             parts.append(f"<p>(no picture: {html.escape(str(e))})</p>")
         return '<div class="deltagrad-check">' + "".join(parts) + "</div>"

@@ -366,6 +366,7 @@ class _Drawing:
         """The Graph: nodes in forward order, clusters (neurons 1..n in order), the legend."""
         o = self.o
         attrs = {"rankdir": o.rankdir, "fontname": FONT, "nodesep": "0.12", "ranksep": "0.3"}
+        attrs["remincross"] = "false"  # dot's last pass over the whole graph would undo the rows inside clusters
         g = Graph(name="deltagrad", graph_attr=attrs)
         g.attr("node", fontname=FONT, fontsize="11", margin="0.06,0.03")
         g.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.6")
@@ -634,9 +635,10 @@ def draw_graph(
     clusters, read from the model's structure (``Parameter.owner``,
     ``Module.parent``; ``group="none"`` turns that off), in reading order in
     every layout: layers along the ranks, neurons 1..n top to bottom (left to
-    right when the layers run top down), each neuron's w1..wn then b. Layers are numbered as on the slides (``layer_numbering="slides"``:
-    the input is layer 1, so ``model.layers[0]`` is "layer 2: W^[1], b^[1]") or
-    by index (``"index"``: ``model.layers[0]`` is layer 0). When more than
+    right when the layers run top down), each neuron's w1..wn then b. Layers
+    are numbered as on the slides (``layer_numbering="slides"``: the input is
+    layer 1, so ``model.layers[0]`` is "layer 2: W^[1], b^[1]") or by index
+    (``"index"``: ``model.layers[0]`` is layer 0). When more than
     ``max_nodes`` nodes would be drawn, each neuron collapses into one summary
     node, and if that is still too many, each layer does.
 

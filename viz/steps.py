@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
+import graphviz
+
 from autograd import Constant, Value, local_grads
 
 from .dot import (
@@ -38,8 +40,8 @@ from .dot import (
     _roots,
 )
 from .graph import Graph
-from .layout import DEFAULT_WIDTH, choose, fit_to_width
-from .text import format_number, html_markup
+from .layout import DEFAULT_WIDTH, PX_PER_PT, choose, fit_to_width, natural_size
+from .text import format_number, html_markup, label_markup
 
 __all__ = ["backward_steps", "BackwardSteps", "Frame"]
 
@@ -57,15 +59,27 @@ class Frame:
     terms: tuple[tuple[Value, float, float], ...]  # (consumer c, δ_c, ∂c/∂node) for each edge into node's δ
     caption: str
     graph: Graph = field(repr=False)
+    caption_width: float = 600.0  # points: the SVG's caption is wrapped to this width...
+    caption_lines: int = 0  # ...on at least this many lines in a table this wide (every frame the same, so a
+    caption_table: float = 0.0  # sequence of frames does not jump)
 
-    def svg(self) -> str:
-        """This frame's picture as SVG text (rendered with Graphviz's ``dot``)."""
-        return self.graph.svg()
+    def svg(self, caption: bool = True) -> str:
+        """This frame's picture as SVG text (rendered with Graphviz's ``dot``), its caption on top.
+
+        The caption's slide-style names (``z^[3]_1``) have real super- and
+        subscripts (SVG ``baseline-shift``). ``caption=False``: the picture
+        alone, as pages that print the caption in HTML show it.
+        """
+        return (self.captioned() if caption else self.graph).svg()
+
+    def captioned(self) -> Graph:
+        """A copy of :attr:`graph` with the caption above the picture, wrapped to the picture's width."""
+        lines = _caption_lines(self.caption, self.caption_width)
+        return _with_caption(self.graph, lines + [""] * (self.caption_lines - len(lines)), self.caption_table)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **_: Any) -> dict[str, str]:
-        svg = self.svg()
-        page = f'<p style="font-size:15px">{html_markup(self.caption)}</p>{_inline_svg(svg)}'
-        return {"text/html": page, "image/svg+xml": svg, "text/plain": self.caption}
+        page = f'<p style="font-size:15px">{html_markup(self.caption)}</p>{_inline_svg(self.svg(caption=False))}'
+        return {"text/html": page, "image/svg+xml": self.svg(), "text/plain": self.caption}
 
 
 def _name(v: Value, precision: int) -> str:
@@ -97,7 +111,7 @@ class BackwardSteps(Sequence[Frame]):
 
     def __init__(self, frames: list[Frame]) -> None:
         self._frames = frames
-        self._svgs: list[str] | None = None
+        self._svgs: dict[bool, list[str]] = {}
 
     @overload
     def __getitem__(self, i: int) -> Frame: ...
@@ -115,16 +129,19 @@ class BackwardSteps(Sequence[Frame]):
     def __repr__(self) -> str:
         return f"<BackwardSteps: {len(self)} frames>"
 
-    def svgs(self) -> list[str]:
-        """Every frame rendered to SVG (rendered once, in parallel, then cached)."""
-        if self._svgs is None:
+    def svgs(self, caption: bool = True) -> list[str]:
+        """Every frame rendered to SVG, with its caption or without (rendered once, in parallel, then cached)."""
+        if caption not in self._svgs:
             workers = min(len(self._frames), os.cpu_count() or 1, 8)
             with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
-                self._svgs = list(pool.map(Frame.svg, self._frames))
-        return self._svgs
+                self._svgs[caption] = list(pool.map(lambda frame: frame.svg(caption), self._frames))
+        return self._svgs[caption]
 
     def save_svgs(self, directory: str | Path, stem: str = "step") -> list[Path]:
-        """Write one SVG file per frame, ``{stem}_001.svg`` onwards, into ``directory``; return the paths."""
+        """Write one SVG file per frame, ``{stem}_001.svg`` onwards, into ``directory``; return the paths.
+
+        Each picture carries its caption (every frame the same size, so a sequence does not jump).
+        """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         width = max(3, len(str(len(self))))
@@ -141,7 +158,7 @@ class BackwardSteps(Sequence[Frame]):
         With ``standalone=False`` only the ``<div>`` and its script, for embedding in a notebook.
         """
         uid = f"deltagrad-steps-{next(_html_ids)}"
-        svgs = self.svgs()
+        svgs = self.svgs(caption=False)
         frames = "\n".join(
             f'<div class="frame"{"" if i == 0 else " hidden"}><p class="caption">{html_markup(frame.caption)}</p>'
             f"{_inline_svg(svg)}</div>"
@@ -169,7 +186,7 @@ class BackwardSteps(Sequence[Frame]):
 
         pages = [
             widgets.HTML(f'<p style="font-size:15px">{html_markup(frame.caption)}</p>{_inline_svg(svg)}')
-            for frame, svg in zip(self._frames, self.svgs())
+            for frame, svg in zip(self._frames, self.svgs(caption=False))
         ]
         stack = widgets.Stack(pages, selected_index=0)
         slider = widgets.IntSlider(value=0, min=0, max=len(self) - 1, description="step", readout=False)
@@ -190,6 +207,49 @@ class BackwardSteps(Sequence[Frame]):
 _html_ids = itertools.count(1)
 ZOOM = 1.6
 """The step page scales each picture up to the page's width, to at most this factor (text >= 12 px at 1400 px)."""
+
+
+CAPTION_PT = 14.0
+"""The caption's font size in a frame's SVG, in points (the nodes' text is 11)."""
+_EM_PER_CHAR = 0.58  # Helvetica's mean advance over a caption's digits, letters and symbols (a little generous)
+
+
+def _caption_lines(caption: str, width_pt: float) -> list[str]:
+    """``caption`` broken at spaces into lines that fit ``width_pt`` points at :data:`CAPTION_PT`."""
+    limit = max(24, int(width_pt / (CAPTION_PT * _EM_PER_CHAR)))
+    shown = lambda text: len(text.replace("^", "").replace("_", ""))  # z^[3]_1 shows as z, [3] and 1
+    lines: list[str] = []
+    for word in caption.split(" "):
+        if lines and shown(lines[-1]) + 1 + shown(word) <= limit:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def _caption_width(lines: list[str]) -> float:
+    """A generous estimate of the width of a caption's widest line, in points."""
+    return max((len(line.replace("^", "").replace("_", "")) for line in lines), default=0) * CAPTION_PT * _EM_PER_CHAR
+
+
+def _with_caption(graph: Graph, lines: list[str], width: float) -> Graph:
+    """A copy of ``graph`` with a caption's ``lines`` as its title (HTML-like text: <SUP>/<SUB>), above any legend.
+
+    Each line is a cell of one height (a line with sub- or superscripts is
+    taller) in a table ``width`` points wide, so frames with captions of the
+    same number of lines have the same size.
+    """
+    height = round(CAPTION_PT * 1.5)
+    rows = "".join(f'<TR><TD ALIGN="LEFT" HEIGHT="{height}">{label_markup(line) or " "}</TD></TR>' for line in lines)
+    table = f'<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0" WIDTH="{round(width)}">{rows}</TABLE>'
+    title = f'<FONT POINT-SIZE="{CAPTION_PT:g}">{table}</FONT>'
+    out = graph.copy()
+    legend = out.graph_attr.get("label")
+    if legend:  # the legend's table under the caption
+        rows = f'<TR><TD ALIGN="LEFT">{title}</TD></TR><TR><TD>{legend[1:-1]}</TD></TR>'
+        title = f'<TABLE BORDER="0" CELLPADDING="0">{rows}</TABLE>'
+    out.attr(label=f"<{title}>", labelloc="t", labeljust="l")
+    return out
 
 
 def _svg_width_px(svg: str) -> float:
@@ -263,7 +323,8 @@ def backward_steps(
     Every frame has one layout, chosen (as :func:`viz.draw_graph` does, with
     ``rankdir``, ``width`` and ``layer_numbering`` meaning the same) for the
     last frame, so the slider never jumps. Captions show slide names with real
-    sub- and superscripts in HTML.
+    sub- and superscripts, in HTML and in each frame's SVG (:meth:`Frame.svg`,
+    ``save_svgs``), where they sit above the picture wrapped to its width.
 
     Iterate over the result for :class:`Frame` objects; in a notebook it
     displays as a slider; ``.save_html(path)`` and ``.save_svgs(directory)``
@@ -295,14 +356,24 @@ def backward_steps(
     def last_frame(layout: Layout) -> Graph:
         return _in_order(options(layout), lambda o: _Drawing([root], o, deltas=deltas, final=deltas).build())
 
-    chosen = choose(last_frame, _candidates(rankdir), width)[1].options  # neurons in order in every frame
+    last = choose(last_frame, _candidates(rankdir), width)[1]
+    chosen = last.options  # neurons in order in every frame
+    try:  # captions wrap to the picture's width, or to the column's when the picture is narrower
+        natural = natural_size(last)[0]
+    except graphviz.ExecutableNotFound:
+        natural = 0.0
+    caption_width = max(natural, width or DEFAULT_WIDTH) / PX_PER_PT
+    captions = [_caption(index, v, deltas[v], terms[v], precision) for index, v in enumerate(order)]
+    wrapped = [_caption_lines(caption, caption_width) for caption in captions]
+    lines, table = max(map(len, wrapped)), min(caption_width, max(map(_caption_width, wrapped)))
     frames = []
     for index, v in enumerate(order):
         known = {u: deltas[u] for u in order[: index + 1]}
         edges = frozenset((v, c) for c, _, _ in terms[v])
         drawing = _Drawing([root], chosen, deltas=known, highlight=v, highlight_edges=edges, final=deltas)
-        caption = _caption(index, v, deltas[v], terms[v], precision)
-        frames.append(Frame(index, v, deltas[v], tuple(terms[v]), caption, fit_to_width(drawing.build(), width)))
+        graph = fit_to_width(drawing.build(), width)
+        frame = Frame(index, v, deltas[v], tuple(terms[v]), captions[index], graph, caption_width, lines, table)
+        frames.append(frame)
     return BackwardSteps(frames)
 
 

@@ -150,7 +150,7 @@ def neurons_by_layer(svg, geometry):
         match = re.match(r"layer (\d+)", titles.get(name, ""))
         if match:
             layers[int(match[1])] = box
-    members = {}
+    members, parameters = {}, {}
     for name, box in geo.clusters.items():
         match = re.fullmatch(r"neuron (\d+)", titles.get(name, ""))
         if match:
@@ -158,13 +158,20 @@ def neurons_by_layer(svg, geometry):
             members.setdefault(layer, []).append((int(match[1]), _centre(box)))
     ns = "{http://www.w3.org/2000/svg}"
     for g in ET.fromstring(svg.encode()).iter(f"{ns}g"):
+        if g.get("class") == "node parameter":  # w^[l]_ij or b^[l]_i, in its neuron's cluster
+            texts = g.findall(f".//{ns}text")
+            name, _, index = ("".join(t.itertext()) for t in texts[:3])
+            x, y = float(texts[0].get("x")), float(texts[0].get("y"))
+            neurons = {k: box for k, box in geo.clusters.items() if k.startswith("cluster_neuron")}
+            (cluster,) = [k for k, box in neurons.items() if box[0] <= x <= box[2] and box[1] <= y <= box[3]]
+            parameters.setdefault(cluster, []).append(((name == "b", index), (x, y)))
         if g.get("class") == "node neuron":
             texts = g.findall(f".//{ns}text")
             a, layer, neuron = ("".join(t.itertext()) for t in texts[:3])
             assert a in ("a", "z")  # z: a linear output neuron
             x, y = float(texts[0].get("x")), float(texts[0].get("y"))
             members.setdefault(int(layer.strip("[]")), []).append((int(neuron), (x, y)))
-    return dict(sorted(members.items()))
+    return dict(sorted(members.items())), list(parameters.values())
 
 
 @pytest.mark.parametrize("name", list(ORDERED))
@@ -173,7 +180,7 @@ def test_neurons_1_to_n_in_reading_order_and_layers_in_order_in_every_layout_the
     graph = viz.draw_graph(make(), **kwargs)
     assert len(graph.layouts) == 3
     for (rankdir, _), build in graph.layouts.items():
-        members = neurons_by_layer(viz.to_svg(build()), geometry)
+        members, parameters = neurons_by_layer(viz.to_svg(build()), geometry)
         assert members, "no neurons found"
         across = rankdir == "TB"  # neurons side by side (left to right) when the layers run top down
         centres = []
@@ -184,12 +191,15 @@ def test_neurons_1_to_n_in_reading_order_and_layers_in_order_in_every_layout_the
             centres.append((sum(xs) / len(xs), sum(ys) / len(ys)))
         along = [c[1] if across else c[0] for c in centres]
         assert along == sorted(along), (rankdir, "layers out of order", along)
+        for params in parameters:  # w_i1 .. w_in, then b_i
+            reading = sorted(params, key=lambda n: n[1][0] if across else n[1][1])
+            assert [k for k, _ in reading] == sorted(k for k, _ in params), (rankdir, reading)
 
 
 def test_every_backward_frame_keeps_the_neurons_in_order(geometry):
     steps = viz.backward_steps(notebook02_loss())
     for frame in (steps[0], steps[len(steps) // 2], steps[-1]):
-        members = neurons_by_layer(frame.svg(), geometry)
+        members, _ = neurons_by_layer(frame.svg(), geometry)
         across = frame.graph.graph_attr["rankdir"] == "TB"
         for neurons in members.values():
             reading = sorted(neurons, key=lambda n: n[1][0] if across else n[1][1])

@@ -189,3 +189,41 @@ def test_captions_have_real_sub_and_superscripts_in_html():
     page = steps.to_html()
     assert "z<sup>[3]</sup><sub>1</sub>" in page and "z^[3]_1" not in page
     assert "z<sup>[3]</sup><sub>1</sub>" in frame._repr_mimebundle_()["text/html"]
+
+
+def test_frame_svgs_carry_their_caption_with_real_sub_and_superscripts(tmp_path, geometry):
+    J, *_ = lecture_network()
+    steps = viz.backward_steps(J, show_local_grads=True)
+    k = next(i for i, f in enumerate(steps) if f.node.label == "z^[3]_1")
+    paths = steps.save_svgs(tmp_path)
+    svg = paths[k].read_text(encoding="utf-8")
+    root = ET.fromstring(svg.encode())
+    ns = "{http://www.w3.org/2000/svg}"
+    graph = next(g for g in root.iter(f"{ns}g") if g.get("class") == "graph")
+    caption = [t for t in graph.findall(f"{ns}text")]  # the graph's own label: the caption
+    text = "".join("".join(t.itertext()) for t in caption)
+    assert text.startswith("step 7: δ(z[3]1) = δ(a[3]1)") and "z^" not in text
+    shifts = [(t.get("baseline-shift"), "".join(t.itertext())) for t in caption]
+    assert ("super", "[3]") in shifts and ("sub", "1") in shifts
+    geo = geometry(svg)
+    assert geo.width_px <= viz.DEFAULT_WIDTH + 1 and geo.min_text_px >= 10
+    boxes = [box for _, _, box, owner in geo.texts if owner == "graph"]
+    nodes = [box for _, _, box, owner in geo.texts if owner != "graph"]
+    assert max(b[3] for b in boxes) < min(b[1] for b in nodes)  # above the picture
+    sizes = {(ET.parse(p).getroot().get("width"), ET.parse(p).getroot().get("height")) for p in paths}
+    assert len(sizes) == 1  # every frame the same size: the sequence does not jump
+    assert "step 7" not in steps[k].svg(caption=False)
+    assert "step 7" not in steps.to_html().split('<p class="caption">')[k + 1].split("</p>", 1)[1]  # no double caption
+
+
+def test_a_long_caption_wraps_to_the_picture_width(geometry):
+    x = Value(0.5, label="x")
+    y = x * x * x * x * x * x
+    y.label = "y"
+    frame = next(f for f in viz.backward_steps(y) if f.node is x)
+    assert len(frame.caption) > 150
+    svg = frame.svg()
+    geo = geometry(svg)
+    lines = {round(box[1]) for _, _, box, owner in geo.texts if owner == "graph"}
+    assert len(lines) >= 2
+    assert geo.width_px <= viz.DEFAULT_WIDTH + 1 and geo.min_text_px >= 10
