@@ -23,7 +23,7 @@ from typing import Any
 from .checks import DeltaReport, check_deltas, walk_steps
 from .dot import DEFAULT_MAX_NODES, STYLES, derivative_node_name, draw_graph, node_kind, node_name, op_node_name
 from .graph import INSTALL_HINT, Graph, GraphvizNotFoundError
-from .layout import DEFAULT_WIDTH
+from .layout import DEFAULT_WIDTH, NarrowWidthWarning
 from .plots import history_series, plot_decision_boundary, plot_descent, plot_history
 from .render import save, to_svg
 from .steps import BackwardSteps, Frame, backward_steps
@@ -64,6 +64,7 @@ __all__ = [
     "html_markup",
     "tex_markup",
     "DEFAULT_WIDTH",
+    "NarrowWidthWarning",
     "format_number",
     "node_kind",
     "node_name",

@@ -14,6 +14,7 @@ Graph, not in the source) for :mod:`viz.tikz`.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,7 @@ DEFAULT_MAX_NODES = 150
 """Above this many drawn nodes (values plus ops), whole neurons collapse into summary nodes."""
 
 FONT = "Helvetica,Arial,sans-serif"
+_ROUGH_WIDTH = {"op": 54.0, "derivative": 50.0}  # points; a value's stacked box is about 80 (wrapping's estimate)
 Group = Literal["auto", "none"] | bool
 Kind = Literal["parameter", "input", "constant", "computed", "output", "op", "neuron", "layer"]
 
@@ -198,6 +200,7 @@ class _Options:
     layer_numbering: LayerNumbering = "slides"
     stacked: bool | None = None  # a value's name, data and δ one above the other (default: when rankdir is TB/BT)
     slots: tuple[tuple[str, tuple[int, ...]], ...] = ()  # per layer cluster: which neuron each emitted slot holds
+    bands: int = 1  # a picture without clusters wrapped into this many rows (ranks folded: rows, then the next)
 
     @property
     def rows(self) -> bool:
@@ -354,31 +357,124 @@ class _Drawing:
             attrs["penwidth"] = str(3.0 if highlighted else s.penwidth)
         if s.peripheries != 1:
             attrs["peripheries"] = str(s.peripheries)
+        if hasattr(self, "recorded"):
+            self.recorded[0][name] = (label, {**attrs, **extra})
         g.node(name, label, **{**attrs, **extra})
 
-    @staticmethod
-    def _edge(g: Graph, tail: str, head: str, highlighted: bool = False, **extra: str) -> None:
+    def _edge(self, g: Graph, tail: str, head: str, highlighted: bool = False, **extra: str) -> None:
         if highlighted:
             extra.update(color=_HIGHLIGHT, penwidth="2.5", fontcolor=_HIGHLIGHT)
+        if hasattr(self, "recorded"):
+            self.recorded[1].append((tail, head, extra))
         g.edge(tail, head, **extra)
+
+    def _fold(
+        self,
+        g: Graph,
+        nodes: dict[str, tuple[str, dict[str, str]]],
+        edges: list[tuple[str, str, dict[str, str]]],
+    ) -> None:
+        """The nodes and edges wrapped into ``bands`` rows, as text wraps: each row a run of consecutive ranks.
+
+        Ranks are longest paths from the inputs, each leaf pulled next to its
+        first consumer. The rows break where the fewest edges cross, and each
+        value an edge carries into a later row is drawn again (dashed, class
+        ``continued``) at that row's start, so no edge runs back across the picture.
+        """
+        level: dict[str, int] = dict.fromkeys(nodes, 0)
+        consumers: dict[str, list[str]] = {}
+        waiting = dict.fromkeys(nodes, 0)
+        for tail, head, _ in edges:
+            consumers.setdefault(tail, []).append(head)
+            waiting[head] += 1
+        ready = [name for name, n in waiting.items() if n == 0]
+        sources = set(ready)
+        while ready:  # Kahn's order: a node's level is final when its last input is done
+            name = ready.pop()
+            for head in consumers.get(name, ()):
+                level[head] = max(level[head], level[name] + 1)
+                waiting[head] -= 1
+                if waiting[head] == 0:
+                    ready.append(head)
+        for name in sources & set(consumers):  # leaves next to their first consumer
+            level[name] = min(level[h] for h in consumers[name]) - 1
+        top = max(level.values(), default=0)
+        cut = [0] * (top + 2)  # cut[b]: edges from a level <= b to a level > b, those out of an op a lot more
+        for tail, head, _ in edges:  # (a value is drawn again to start a row, not an op or a ∂; a leaf just moves)
+            value = nodes[tail][1].get("class", "").split(" ")[0] not in ("op", "derivative")
+            for b in range(level[tail] + (tail in sources), level[head]):
+                cut[b] += 1 if value else 1000
+        wide = [0.0] * (top + 1)  # each level's width (its widest node, roughly) and the gap after it
+        for name, (_, attrs) in nodes.items():
+            kind = attrs.get("class", "").split(" ")[0]
+            wide[level[name]] = max(wide[level[name]], _ROUGH_WIDTH.get(kind, 80.0) + 22.0)
+        until = list(itertools.accumulate(wide))  # until[b]: the width of levels 0..b
+        bounds: list[int] = []
+        for k in range(1, self.o.bands):  # break near an even share of the width, where the fewest edges cross
+            share, slack = k * until[-1] / self.o.bands, until[-1] / (4 * self.o.bands)
+            window = [b for b in range(bounds[-1] + 1 if bounds else 0, top) if abs(until[b] - share) <= slack]
+            ideal = min(range(top), key=lambda b: abs(until[b] - share), default=0)
+            bounds.append(min(window, key=lambda b: (cut[b], abs(until[b] - share)), default=ideal))
+        band = {name: sum(level[name] > b for b in bounds) for name in nodes}
+        for name in sources & set(consumers):  # a leaf sits in its first consumer's row
+            band[name] = band[min(consumers[name], key=level.__getitem__)]
+        rows = [Graph(name=f"cluster_row_{k}") for k in range(len(bounds) + 1)]
+        for row in rows:
+            row.attr(style="invis", margin="0")
+        for name, (label, attrs) in nodes.items():
+            rows[band[name]].node(name, label, **attrs)
+        copies: set[tuple[str, int]] = set()
+        for tail, head, extra in edges:
+            if band[tail] == band[head]:
+                rows[band[head]].edge(tail, head, **extra)
+                continue
+            copy = f"{tail}_row{band[head]}"
+            if (tail, band[head]) not in copies:
+                copies.add((tail, band[head]))
+                label, attrs = nodes[tail]
+                style = ",".join(filter(None, [attrs.get("style", ""), "dashed"]))
+                more = {
+                    "class": f"{attrs.get('class', '')} continued",
+                    "style": style,
+                    "tooltip": "continued from the row above",
+                }
+                rows[band[head]].node(copy, label, **{**attrs, **more})
+                self.tex[copy] = self.tex.get(tail, "")
+            rows[band[head]].edge(copy, head, **extra)
+        slots = dict(self.o.slots).get("rows", range(len(rows)))
+        for k in slots:
+            g.subgraph(rows[k])
+        self.ordered_clusters["rows"] = [row.name for row in rows]
 
     def build(self) -> Graph:
         """The Graph: nodes in forward order, clusters (neurons 1..n in order), the legend."""
         o = self.o
-        attrs = {"rankdir": o.rankdir, "fontname": FONT, "nodesep": "0.12", "ranksep": "0.3"}
+        across = o.rankdir in ("TB", "BT")  # side by side nodes a little closer: notebook 02's loss graph fits 900 px
+        attrs = {"rankdir": o.rankdir, "fontname": FONT, "nodesep": "0.08" if across else "0.12", "ranksep": "0.3"}
         attrs["remincross"] = "false"  # dot's last pass over the whole graph would undo the rows inside clusters
         g = Graph(name="deltagrad", graph_attr=attrs)
         g.attr("node", fontname=FONT, fontsize="11", margin="0.06,0.03")
         g.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.6")
         self.tex: dict[str, str] = {}
         self.tex_clusters: dict[str, str] = {}
-        self.neuron_clusters: dict[str, list[str]] = {}
-        self._emit_nodes(g, self._placed_nodes())
-        self._emit_edges(g)
+        self.ordered_clusters: dict[str, list[str]] = {}
+        place = self._placed_nodes()
+        if o.bands > 1 and list(place) == [(None, None)]:  # nothing clustered: the ranks can be folded into rows
+            self.recorded: tuple[dict[str, tuple[str, dict[str, str]]], list[tuple[str, str, dict[str, str]]]] = (
+                {},
+                [],
+            )
+            scratch = Graph()
+            self._emit_nodes(scratch, place)
+            self._emit_edges(scratch)
+            self._fold(g, *self.recorded)
+        else:
+            self._emit_nodes(g, place)
+            self._emit_edges(g)
         if o.legend:
             self._legend(g)
         g.tex_labels, g.tex_cluster_titles = self.tex, self.tex_clusters
-        g.neuron_clusters, g.options = self.neuron_clusters, o
+        g.ordered_clusters, g.options = self.ordered_clusters, o
         return g
 
     def _placed_nodes(self) -> dict[tuple[Module | None, Module | None], list[_Placed]]:
@@ -448,7 +544,7 @@ class _Drawing:
             outer = g if layer is None else Graph(name=f"cluster_layer_{s.slug(layer)}")
             clustered = sorted((n for n in neurons if n is not None), key=_position)
             if layer is not None and len(clustered) > 1:  # neuron clusters: dot's order is checked by _in_order
-                self.neuron_clusters[outer.name] = [f"cluster_neuron_{s.slug(n)}" for n in clustered]
+                self.ordered_clusters[outer.name] = [f"cluster_neuron_{s.slug(n)}" for n in clustered]
                 emitted = [clustered[i] for i in slots.get(outer.name, range(len(clustered)))]
                 neurons = [n for n in neurons if n is None] + emitted
             if layer is not None:
@@ -534,7 +630,7 @@ def _placement(graph: Graph, doc: Mapping[str, Any]) -> dict[str, list[int]]:
     boxes = {o["name"]: [float(c) for c in o["bb"].split(",")] for o in doc.get("objects", []) if "bb" in o}
     across = graph.graph_attr.get("rankdir", "TB") in ("TB", "BT")
     placed = {}
-    for layer, names in graph.neuron_clusters.items():
+    for layer, names in graph.ordered_clusters.items():
         if all(name in boxes for name in names):
             where = [(b[0] + b[2]) / 2 if across else -(b[1] + b[3]) / 2 for b in (boxes[n] for n in names)]
             placed[layer] = sorted(range(len(names)), key=where.__getitem__)
@@ -555,7 +651,7 @@ def _in_order(options: _Options, draw: Callable[[_Options], Graph]) -> Graph:
     """
     graph = draw(options)
     for _ in range(3):
-        if not graph.neuron_clusters:
+        if not graph.ordered_clusters:
             return graph
         try:
             placed = _placement(graph, layout(graph))
@@ -589,16 +685,27 @@ def _check(where: str, rankdir: str, precision: int, layer_numbering: str, width
         raise ValueError(f"{where}: width must be a positive number of pixels or None, got {width!r}")
 
 
-Layout = tuple[str, bool]  # rank direction, and whether value boxes stack name, data and δ
+Layout = tuple[str, bool, int]  # rank direction, whether value boxes stack name, data and δ, rows (wrapped)
+WRAPS = (2, 3, 4)
+"""How many rows a left-to-right picture without clusters may be wrapped into, when nothing narrower fits."""
 
 
 def _candidates(rankdir: str) -> tuple[Layout, ...]:
-    """Layouts to try, narrowest last: left to right (the lecture's way) with wide then stacked boxes, then top down."""
+    """Layouts to try in order of preference: left to right (the lecture's way) with wide then stacked boxes,
+    top down, then left to right wrapped into 2, 3, 4 rows (pictures without clusters only)."""
+    wraps = tuple(("LR", True, rows) for rows in WRAPS)
     if rankdir == "auto":
-        return (("LR", False), ("LR", True), ("TB", True))
-    if rankdir in ("LR", "RL"):
-        return ((rankdir, False), (rankdir, True))
-    return ((rankdir, True),)
+        return (("LR", False, 1), ("LR", True, 1), ("TB", True, 1), *wraps)
+    if rankdir == "LR":
+        return (("LR", False, 1), ("LR", True, 1), *wraps)
+    if rankdir == "RL":
+        return (("RL", False, 1), ("RL", True, 1))
+    return ((rankdir, True, 1),)
+
+
+def _unmeasured(candidates: tuple[Layout, ...]) -> Layout:
+    """The layout taken for a graph too big to lay out several times: top down if allowed, else stacked boxes."""
+    return next((c for c in candidates if c[0] in ("TB", "BT")), candidates[min(1, len(candidates) - 1)])
 
 
 def draw_graph(
@@ -626,10 +733,15 @@ def draw_graph(
 
     The picture fits a column ``width`` CSS pixels wide (default 900, a
     notebook column; ``None``: natural size) with text at least 10 px there:
-    ``rankdir="auto"`` lays it out left to right, or top to bottom when that
-    keeps the text larger (needs Graphviz's ``dot``; without it, left to
-    right), and Graphviz scales it down to the width. Jupyter's display and
-    ``viz.save`` honour it. ``rankdir="LR"``/``"TB"``/... forces a direction.
+    ``rankdir="auto"`` lays it out left to right, else top to bottom, else
+    (a picture without clusters: ``group="none"`` or no ``nn`` model) left to
+    right wrapped into 2-4 rows like text, each value carried into the next
+    row drawn again, dashed, at its start; the first that keeps the text at
+    10 px wins (needs Graphviz's ``dot``; without it, left to right), and
+    Graphviz scales it down to the width. When none does, the most readable
+    is drawn and a :class:`~viz.NarrowWidthWarning` names the width at which
+    it would be. Jupyter's display and ``viz.save`` honour it.
+    ``rankdir="LR"``/``"TB"``/... forces a direction (``"LR"`` may still wrap).
 
     Graphs of ``nn`` models are grouped into neuron clusters inside layer
     clusters, read from the model's structure (``Parameter.owner``,
@@ -658,9 +770,10 @@ def draw_graph(
     show, legend = bool(show_local_grads), bool(legend)
 
     def build(choice: Layout) -> Graph:
-        options = _Options(choice[0], show, grouped, max_nodes, precision, legend, layer_numbering, choice[1])
+        direction, stacked, rows = choice
+        options = _Options(direction, show, grouped, max_nodes, precision, legend, layer_numbering, stacked, bands=rows)
         return _in_order(options, lambda o: _Drawing(roots, o).build())
 
-    graph = choose(build, _candidates(rankdir), width)[1]
+    graph = choose(build, _candidates(rankdir), width, _unmeasured(_candidates(rankdir)))[1]
     graph.layouts = {choice: functools.partial(build, choice) for choice in _candidates(rankdir)}  # for slides
     return graph

@@ -53,8 +53,8 @@ class Graph(graphviz.Digraph):
     tex_labels: dict[str, str]
     """Each node's text as LaTeX (for :mod:`viz.tikz`), set by ``draw_graph``."""
     tex_cluster_titles: dict[str, str]
-    neuron_clusters: dict[str, list[str]]
-    """Each layer cluster's neuron clusters, neurons 1..n (set by ``draw_graph``, checked against dot's layout)."""
+    ordered_clusters: dict[str, list[str]]
+    """Clusters in reading order: each layer's neurons 1..n, a wrapped picture's rows (checked against dot's layout)."""
     options: Any
     """The drawing options ``draw_graph`` built the graph with (backward frames reuse them)."""
     layouts: dict[Any, Callable[[], Graph]]

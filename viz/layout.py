@@ -5,14 +5,18 @@ scrolling there and its smallest text stays readable (at least
 :data:`MIN_TEXT_PX`). Graphviz's ``size`` attribute scales a drawing down to
 the column, so what is left to choose is the layout whose scale keeps the text
 big enough: :func:`choose` lays out each candidate (left to right, top to
-bottom) with ``dot`` and keeps the first that fits, else the one with the
-largest text. Without ``dot`` the first candidate is kept (nothing can be
-measured; the browser-side renderer of :mod:`viz.lab` still scales it to the width).
+bottom, left to right wrapped into rows) with ``dot`` and keeps the first
+that fits, else the one with the largest text, with a
+:class:`NarrowWidthWarning` naming the width at which that one would fit.
+Without ``dot`` the first candidate is kept (nothing can be measured; the
+browser-side renderer of :mod:`viz.lab` still scales it to the width).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -21,7 +25,16 @@ import graphviz
 
 from .graph import Graph
 
-__all__ = ["DEFAULT_WIDTH", "MIN_TEXT_PX", "PX_PER_PT", "layout", "natural_size", "choose", "fit_to_width"]
+__all__ = [
+    "DEFAULT_WIDTH",
+    "MIN_TEXT_PX",
+    "PX_PER_PT",
+    "NarrowWidthWarning",
+    "layout",
+    "natural_size",
+    "choose",
+    "fit_to_width",
+]
 
 DEFAULT_WIDTH = 900
 """A notebook column (JupyterLab and classic Notebook at common window sizes), in CSS pixels."""
@@ -64,9 +77,18 @@ def natural_size(graph: graphviz.Digraph) -> tuple[float, float]:
     return w * PX_PER_PT, h * PX_PER_PT
 
 
+PAD_PX = 2 * 4 * PX_PER_PT
+"""Graphviz's margin around a drawing (4 pt a side), inside the width it scales the drawing to."""
+
+
 def text_px(natural_width: float, width: float) -> float:
-    """The smallest text in CSS pixels once a drawing ``natural_width`` px wide is scaled to fit ``width``."""
-    return SMALLEST_FONT_PT * PX_PER_PT * min(1.0, width / natural_width)
+    """The smallest text in CSS pixels once a drawing ``natural_width`` px wide is scaled to fit ``width``.
+
+    Graphviz keeps its margin and writes the scale with two decimals (measured: width 870 px gave scale(0.74)),
+    so the scale is taken as the two-decimal floor.
+    """
+    scale = (width - PAD_PX) / natural_width
+    return SMALLEST_FONT_PT * PX_PER_PT * (1.0 if scale >= 1 else math.floor(scale * 100) / 100)
 
 
 def fit_to_width(graph: Graph, width: float | None) -> Graph:
@@ -79,20 +101,22 @@ def fit_to_width(graph: Graph, width: float | None) -> Graph:
 Choice = TypeVar("Choice")
 
 
-def choose(build: Callable[[Choice], Graph], candidates: Sequence[Choice], width: float | None) -> tuple[Choice, Graph]:
+def choose(
+    build: Callable[[Choice], Graph], candidates: Sequence[Choice], width: float | None, unmeasured: Choice
+) -> tuple[Choice, Graph]:
     """The first layout choice whose graph ``build(choice)`` fits ``width`` (else the most readable), and that graph.
 
     ``candidates`` lists the choices (rank direction, box shape...) in order of
-    preference; the first is kept when ``dot`` is missing or ``width`` is None.
+    preference; the first is kept when ``dot`` is missing or ``width`` is None,
+    ``unmeasured`` when the graph is too big to lay out several times.
     The graph returned is already scaled to ``width`` (:func:`fit_to_width`).
     """
     first = build(candidates[0])
     if width is None or len(candidates) == 1:
         return candidates[0], fit_to_width(first, width)
     if first.source.count("\n") > MEASURE_LIMIT:  # laying out thousands of nodes several times takes seconds;
-        last = build(candidates[-1])  # none of them fits a column anyway: take the narrowest
-        return candidates[-1], fit_to_width(last, width)
-    best: tuple[float, Choice, Graph] | None = None
+        return unmeasured, fit_to_width(build(unmeasured), width)  # none of them fits a column anyway
+    best: tuple[float, Choice, Graph, float] | None = None
     for choice in candidates:
         graph = first if choice == candidates[0] else build(choice)
         try:
@@ -103,6 +127,21 @@ def choose(build: Callable[[Choice], Graph], candidates: Sequence[Choice], width
         if text >= MIN_TEXT_PX:
             return choice, fit_to_width(graph, width)
         if best is None or text > best[0]:
-            best = (text, choice, graph)
+            best = (text, choice, graph, natural_width)
     assert best is not None
-    return best[1], fit_to_width(best[2], width)
+    text, choice, graph, natural_width = best
+    needed = math.ceil(natural_width * MIN_TEXT_PX / (SMALLEST_FONT_PT * PX_PER_PT) + PAD_PX)
+    while text_px(natural_width, needed) < MIN_TEXT_PX:
+        needed += 1
+    warnings.warn(
+        f"no layout of this graph fits {width:g} px with text of at least {MIN_TEXT_PX:g} px: the most readable one"
+        f" shows {text:.1f} px text there. It needs width={needed} or more (or width=None for its natural size,"
+        " max_nodes= to collapse neurons, or a smaller graph)",
+        NarrowWidthWarning,
+        stacklevel=3,
+    )
+    return choice, fit_to_width(graph, width)
+
+
+class NarrowWidthWarning(UserWarning):
+    """``draw_graph``/``backward_steps``: no layout fits the width with readable text; says the width that would."""

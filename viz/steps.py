@@ -38,6 +38,7 @@ from .dot import (
     _in_order,
     _Options,
     _roots,
+    _unmeasured,
 )
 from .graph import Graph
 from .layout import DEFAULT_WIDTH, PX_PER_PT, choose, fit_to_width, natural_size
@@ -350,13 +351,15 @@ def backward_steps(
     grouped, show = _group_option(group), bool(show_local_grads)
 
     def options(layout: Layout) -> _Options:
-        direction, stacked = layout
-        return _Options(direction, show, grouped, DEFAULT_MAX_NODES, precision, bool(legend), layer_numbering, stacked)
+        direction, stacked, rows = layout
+        return _Options(
+            direction, show, grouped, DEFAULT_MAX_NODES, precision, bool(legend), layer_numbering, stacked, bands=rows
+        )
 
     def last_frame(layout: Layout) -> Graph:
         return _in_order(options(layout), lambda o: _Drawing([root], o, deltas=deltas, final=deltas).build())
 
-    last = choose(last_frame, _candidates(rankdir), width)[1]
+    last = choose(last_frame, _candidates(rankdir), width, _unmeasured(_candidates(rankdir)))[1]
     chosen = last.options  # neurons in order in every frame
     try:  # captions wrap to the picture's width, or to the column's when the picture is narrower
         natural = natural_size(last)[0]

@@ -78,7 +78,7 @@ def to_tikz(graph: Graph, standalone: bool = True) -> str:
 
     body: list[str] = []
     for obj in objects:  # clusters first: they are drawn under the nodes
-        if "bb" in obj and obj.get("name", "").startswith("cluster"):
+        if "bb" in obj and obj.get("name", "").startswith("cluster") and "invis" not in obj.get("style", ""):
             x0, y0, x1, y1 = (float(c) for c in obj["bb"].split(","))
             style = ["rounded corners=4pt", f"draw={color(obj.get('color'), 'gray')}"]
             if "dashed" in obj.get("style", ""):

@@ -162,6 +162,8 @@ def svg_geometry(svg: str) -> SvgGeometry:
         title = "".join(title_el.itertext()) if title_el is not None else ""
         if kind == "cluster":
             shape = g.find(f"{SVG}path") if g.find(f"{SVG}path") is not None else g.find(f"{SVG}polygon")
+            if shape is None:  # an invisible cluster (a wrapped picture's row) draws no border
+                continue
             clusters[title] = _box_of_points(_numbers(shape.get("d") or shape.get("points")))
             own = text_boxes(g, title)
             texts.extend(own)

@@ -178,8 +178,8 @@ def neurons_by_layer(svg, geometry):
 def test_neurons_1_to_n_in_reading_order_and_layers_in_order_in_every_layout_the_chooser_can_pick(name, geometry):
     make, kwargs = ORDERED[name]
     graph = viz.draw_graph(make(), **kwargs)
-    assert len(graph.layouts) == 3
-    for (rankdir, _), build in graph.layouts.items():
+    assert {rankdir for rankdir, *_ in graph.layouts} == {"LR", "TB"}
+    for (rankdir, *_), build in graph.layouts.items():
         members, parameters = neurons_by_layer(viz.to_svg(build()), geometry)
         assert members, "no neurons found"
         across = rankdir == "TB"  # neurons side by side (left to right) when the layers run top down
@@ -204,3 +204,44 @@ def test_every_backward_frame_keeps_the_neurons_in_order(geometry):
         for neurons in members.values():
             reading = sorted(neurons, key=lambda n: n[1][0] if across else n[1][1])
             assert [k for k, _ in reading] == sorted(k for k, _ in neurons)
+
+
+def test_a_big_network_without_grouping_wraps_into_rows_that_fit_with_readable_text(geometry, problems):
+    """MLP(4, [16, 16, 1])'s loss with group="none": too wide in every direction, so its ranks fold into rows."""
+    import xml.etree.ElementTree as ET
+
+    model = nn.MLP(4, [16, 16, 1], seed=0)
+    loss = nn.losses.mse(model([0.1, 0.2, 0.3, 0.4]), 1.0)
+    loss.backward()
+    svg = viz.to_svg(loss, group="none")
+    geo = geometry(svg)
+    assert geo.width_px <= viz.DEFAULT_WIDTH + 1 and geo.min_text_px >= 10.0
+    assert problems(geo) == []
+    ns = "{http://www.w3.org/2000/svg}"
+    boxes: dict[str, list[tuple[bool, float]]] = {}  # a value's text -> (drawn again?, y) of each box showing it
+    for g in ET.fromstring(svg.encode()).iter(f"{ns}g"):
+        if g.get("class", "").startswith("node") and "op" not in g.get("class", ""):
+            texts = g.findall(f".//{ns}text")
+            key = " ".join("".join(t.itertext()) for t in texts)
+            boxes.setdefault(key, []).append(("continued" in g.get("class"), float(texts[0].get("y"))))
+    continued = {key: ys for key, ys in boxes.items() if any(again for again, _ in ys)}
+    assert continued, "no value starts a second row"
+    for key, ys in continued.items():  # each value carried into the next row is drawn again below its original
+        (original,) = [y for again, y in ys if not again]
+        assert all(y > original for again, y in ys if again), key
+
+
+def test_a_width_nothing_fits_warns_with_the_width_that_would(geometry):
+    import re
+
+    root = small_mlp()
+    with pytest.warns(viz.NarrowWidthWarning, match=r"fits 200 px") as caught:
+        viz.draw_graph(root, show_local_grads=True, width=200)
+    needed = int(re.search(r"width=(\d+)", str(caught[0].message))[1])
+    assert 200 < needed < 2000
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", viz.NarrowWidthWarning)
+        geo = geometry(viz.to_svg(root, show_local_grads=True, width=needed))
+    assert geo.width_px <= needed + 1 and geo.min_text_px >= 10.0
