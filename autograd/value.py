@@ -65,13 +65,25 @@ def _binary_operator(name: str, reflected: bool = False) -> Callable[[Value, Any
             other = _operand(other)
             if other is None:
                 return NotImplemented
-        return _node(OPS[name].forward(FLOAT, self.data, other.data, None), name, (self, other))
+        data = OPS[name].forward(FLOAT, self.data, other.data, None)
+        # Value._node's body, inlined: the call was a quarter of an add/mul's forward
+        # (benchmarks/bench_core.py, mixed graph: 595 → 413 ns per op, 2026-11-29)
+        if data - data:
+            raise _non_finite(data, name, (self, other))
+        v = _new(Value)
+        v.data = data
+        v.grad = 0.0
+        v.inputs = (self, other) if _grad_enabled.get() else ()
+        v.op = name
+        v.label = ""
+        v.param = None
+        v._id = next(_ids)
+        v._delta = None
+        return v
 
     def reflected_operator(self: Value, other: Any) -> Value:
-        other = _operand(other)
-        if other is None:
-            return NotImplemented
-        return _node(OPS[name].forward(FLOAT, other.data, self.data, None), name, (other, self))
+        operand = _operand(other)
+        return NotImplemented if operand is None else operator(operand, self)
 
     method = reflected_operator if reflected else operator
     left, right = ("other", "self") if reflected else ("self", "other")
@@ -122,7 +134,7 @@ class Value:
 
     # "__dict__" lets users attach attributes (micrograd code does p.m = 0.0): 8 bytes per node,
     # and a dict only on the nodes that get one (benchmarks/bench_core.py measures it)
-    __slots__ = ("data", "grad", "inputs", "op", "label", "param", "grad_value", "_id", "_delta", "__dict__")
+    __slots__ = ("data", "grad", "inputs", "op", "label", "param", "_id", "_delta", "__dict__")
 
     data: float
     grad: float
@@ -130,9 +142,11 @@ class Value:
     op: str
     label: str
     param: Any
-    grad_value: Value | None
+    grad_value: Value | None = None
+    """δ as a differentiable Value, after ``backward(create_graph=True)``. An entry of the node's ``__dict__``, made
+    only where set, not a slot: 8 B less per node (benchmarks/bench_core.py, memory per node)."""
     _id: int
-    _delta: Any  # this node's δ during a backward pass: a float, or a Value (or None) with create_graph
+    _delta: Any  # δ during a backward pass: a float, or a Value (or None) with create_graph; None after it
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
         data = _finite(_real(data, "Value"), "Value: data")
@@ -154,8 +168,8 @@ class Value:
         self.inputs = children
         self.op, self.param = (CLOSURE, _UserStep(_op)) if children or _op else ("", None)
         self.label = label
-        self.grad_value = None
         self._id = next(_ids)
+        self._delta = None
 
     # ----------------------------------------------------------------- recording
     @classmethod
@@ -178,12 +192,26 @@ class Value:
         v.op = op
         v.label = ""
         v.param = param
-        v.grad_value = None
         v._id = next(_ids)
+        v._delta = None
         return v
 
     def _unary(self, name: str, param: Any = None) -> Value:
-        return _node(OPS[name].forward(FLOAT, self.data, param), name, (self,), param)
+        """A new node of unary op ``name`` on this Value (``param``: the op's number, such as a slope)."""
+        data = OPS[name].forward(FLOAT, self.data, param)
+        # Value._node's body, inlined as in the binary operators (benchmarks/bench_core.py, MLP step)
+        if data - data:
+            raise _non_finite(data, name, (self,), param)
+        v = _new(Value)
+        v.data = data
+        v.grad = 0.0
+        v.inputs = (self,) if _grad_enabled.get() else ()
+        v.op = name
+        v.label = ""
+        v.param = param
+        v._id = next(_ids)
+        v._delta = None
+        return v
 
     # ------------------------------------------------------------ arithmetic
     __add__, __radd__ = _binary_operator("add"), _binary_operator("add", reflected=True)
@@ -262,6 +290,7 @@ class Value:
             else:
                 for v in order:
                     v.grad += v._delta
+                    v._delta = None  # the pass's δ float freed: 32 B per node (benchmarks/bench_core.py, memory)
 
     def zero_grad(self, set_to_none: bool = False) -> None:
         """Reset ``.grad`` to 0 (and ``.grad_value`` to None) on every node of this Value's graph.
@@ -271,7 +300,8 @@ class Value:
         """
         for v in self.walk():
             v.grad = 0.0
-            v.grad_value = None
+            if v.grad_value is not None:
+                v.grad_value = None
 
     def walk(self) -> list[Value]:
         """Every node of this Value's graph, in reverse topological order (outputs first)."""
@@ -389,6 +419,29 @@ def walk(roots: list[Value]) -> list[Value]:
         for x in v.inputs:
             if x not in seen:
                 add(x)
+                push(x)
+    order.sort(key=_by_id, reverse=True)
+    return order
+
+
+def _pass_order(roots: Sequence[Value]) -> list[Value]:
+    """:func:`walk` for a backward pass: the nodes it reaches are marked in their ``_delta``, which belongs
+    to the pass (under :data:`PASS_LOCK`), instead of being kept in a set (benchmarks/bench_core.py,
+    mixed graph: walk and δ reset 399 → 323 ns per node, 2026-11-29)."""
+    mark = object()
+    stack = []
+    for root in roots:
+        if root._delta is not mark:
+            root._delta = mark
+            stack.append(root)
+    order: list[Value] = []
+    pop, push, append = stack.pop, stack.append, order.append
+    while stack:
+        v = pop()
+        append(v)
+        for x in v.inputs:
+            if x._delta is not mark:
+                x._delta = mark
                 push(x)
     order.sort(key=_by_id, reverse=True)
     return order
@@ -579,7 +632,7 @@ def backprop(roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool = 
     do with the δ values. In the float path ``_delta`` is a float; with
     ``create_graph`` it is a Value (or None for "no path").
     """
-    order = walk(list(roots))
+    order = _pass_order(roots)
     if create_graph:
         for v in order:
             v._delta = None
@@ -603,7 +656,9 @@ def backprop(roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool = 
         v._delta = 0.0
     for root, seed in zip(roots, seeds):
         root._delta += seed
-    ops, F = OPS, FLOAT
+    # the live table read once per pass, as (arity, derivative) pairs: two attribute reads less per node
+    # (benchmarks/bench_core.py, mixed graph backward: 524 → 474 ns per node, 2026-11-29)
+    rules, F = {name: (op.arity, op.derivative) for name, op in OPS.items()}, FLOAT
     v = order[0]
     try:
         for v in order:
@@ -612,19 +667,18 @@ def backprop(roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool = 
             if not ins or (g == 0.0 and v.op != CLOSURE):  # a closure runs even at δ = 0, as in micrograd
                 continue
             try:
-                op = ops[v.op]
+                arity, rule = rules[v.op]
             except KeyError:
                 _run_closure(v, g)
                 continue
-            arity, rule = op.arity, op.derivative
-            if arity == UNARY:
-                x = ins[0]
-                x._delta += g * rule(F, x.data, v.data, v.param)
-            elif arity == BINARY:
+            if arity == BINARY:
                 a, b = ins
                 da, db = rule(F, a.data, b.data, v.data, v.param)
                 a._delta += g * da
                 b._delta += g * db
+            elif arity == UNARY:
+                x = ins[0]
+                x._delta += g * rule(F, x.data, v.data, v.param)
             else:
                 for x, d in zip(ins, rule(F, [x.data for x in ins], v.data, v.param)):
                     x._delta += g * d

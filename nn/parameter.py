@@ -43,4 +43,5 @@ def clear_grads(params: Iterable[Value]) -> None:
     """Set each parameter's ``.grad`` to 0 and forget its ``.grad_value``: what ``zero_grad`` does."""
     for p in params:
         p.grad = 0.0
-        p.grad_value = None
+        if p.grad_value is not None:  # set only where needed: a Value's grad_value lives in its __dict__
+            p.grad_value = None

@@ -366,7 +366,9 @@ class CompiledTrainer:
         if self._data is None or self._grad is None:
             return
         for p, x, g in zip(self.optimizer.params, self._data.tolist(), self._grad.tolist()):
-            p.data, p.grad, p.grad_value = x, g, None
+            p.data, p.grad = x, g
+            if p.grad_value is not None:
+                p.grad_value = None
         frozen = (p for p, trained in zip(self.graph.parameters, self._trained) if not trained)
         for p, g in zip(frozen, self._frozen_grad.tolist()):
             p.grad += g
