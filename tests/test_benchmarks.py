@@ -44,6 +44,7 @@ TINY: dict[str, dict[str, Any]] = {
     },  # fmt: skip
     "mnist": {"N_TRAIN": 300, "N_TEST": 100, "ROUNDS": 1, "HIDDEN": (8,), "DIGITS_EPOCHS": 1},
     "microgpt": {"STEPS": 2},
+    "viz": {"REPEATS": 1, "CASES": lambda m: dict(list(m.CASES.items())[:2])},
     "reliability": {
         "REPEATS": 1,
         "SHAPE": (12, 6, 3),
@@ -97,5 +98,7 @@ def test_benchmark_main_runs_at_tiny_sizes(name: str, monkeypatch, capsys, tmp_p
         assert "synthetic MNIST-shaped data" in out and "digits 8×8" in out and "deltagrad f64 / torch f64" in out
         found = re.search(r"784-256-10 compiled, 4 epochs on 600 samples: [\d.]+ s, test accuracy ([\d.]+)%", out)
         assert found is not None and float(found[1]) >= 90.0  # the files were read and learned
+    if name == "viz":
+        assert "draw / layout" in out and "notebook 02 loss" in out
     if name == "microgpt":
         assert "speed-up" in out and "largest loss difference" in out

@@ -48,6 +48,8 @@ DEFAULT_MAX_NODES = 150
 """Above this many drawn nodes (values plus ops), whole neurons collapse into summary nodes."""
 
 FONT = "Helvetica,Arial,sans-serif"
+_TIGHT = {"fontsize": "10", "width": "0", "height": "0", "margin": "0.02,0.01"}  # a ∂ label's box hugs its text,
+# so its edges reach the text instead of stopping in mid-air
 _ROUGH_WIDTH = {"op": 54.0, "derivative": 50.0}  # points; a value's stacked box is about 80 (wrapping's estimate)
 Group = Literal["auto", "none"] | bool
 Kind = Literal["parameter", "input", "constant", "computed", "output", "op", "neuron", "layer"]
@@ -457,6 +459,7 @@ class _Drawing:
         g.attr("edge", fontname=FONT, fontsize="10", arrowsize="0.6")
         self.tex: dict[str, str] = {}
         self.tex_clusters: dict[str, str] = {}
+        self.tex_legend: list[tuple[str, str, str]] = []
         self.ordered_clusters: dict[str, list[str]] = {}
         place = self._placed_nodes()
         if o.bands > 1 and list(place) == [(None, None)]:  # nothing clustered: the ranks can be folded into rows
@@ -473,7 +476,7 @@ class _Drawing:
             self._emit_edges(g)
         if o.legend:
             self._legend(g)
-        g.tex_labels, g.tex_cluster_titles = self.tex, self.tex_clusters
+        g.tex_labels, g.tex_cluster_titles, g.tex_legend = self.tex, self.tex_clusters, self.tex_legend
         g.ordered_clusters, g.options = self.ordered_clusters, o
         return g
 
@@ -507,7 +510,7 @@ class _Drawing:
                                 "derivative",
                                 label,
                                 tex,
-                                {"fontsize": "10"},
+                                _TIGHT,
                                 lit[i],
                             )
                 kind = "output" if v in self.roots and v.inputs else node_kind(v)
@@ -598,12 +601,16 @@ class _Drawing:
                         self._edge(g, tail, head)
                 continue
             lit = [(x, v) in self.highlight_edges for x in v.inputs]
+            neuron = self.structure.unit.get(v) if self.o.rankdir in ("TB", "BT") else None
             for i, x in enumerate(v.inputs):
+                # top down, a neuron's inputs a rank above its parameters: the input over the layer, not beside
+                # it (notebook 02's loss graph: 792 px wide instead of 1163)
+                before = {"minlen": "2"} if neuron is not None and self.structure.unit.get(x) is not neuron else {}
                 if self.o.show_local_grads:
-                    self._edge(g, self._name(x), derivative_node_name(v, i), lit[i], arrowhead="none")
+                    self._edge(g, self._name(x), derivative_node_name(v, i), lit[i], arrowhead="none", **before)
                     self._edge(g, derivative_node_name(v, i), op_node_name(v), lit[i])
                 else:
-                    self._edge(g, self._name(x), op_node_name(v), lit[i])
+                    self._edge(g, self._name(x), op_node_name(v), lit[i], **before)
             self._edge(g, op_node_name(v), node_name(v), any(lit))
 
     def _legend(self, g: Graph) -> None:
@@ -612,6 +619,7 @@ class _Drawing:
         cells = []
         for kind in (k for k in order if k in self.kinds_used):
             st = STYLES[kind]
+            self.tex_legend.append((st.fillcolor, st.color, tex_escape(st.description)))
             if kind == "derivative":
                 cells.append(f"<TD>{escape_label(st.description)}</TD>")
             else:

@@ -53,6 +53,8 @@ class Graph(graphviz.Digraph):
     tex_labels: dict[str, str]
     """Each node's text as LaTeX (for :mod:`viz.tikz`), set by ``draw_graph``."""
     tex_cluster_titles: dict[str, str]
+    tex_legend: list[tuple[str, str, str]]
+    """The legend's entries (fill colour, border colour, LaTeX text), when drawn."""
     ordered_clusters: dict[str, list[str]]
     """Clusters in reading order: each layer's neurons 1..n, a wrapped picture's rows (checked against dot's layout)."""
     options: Any

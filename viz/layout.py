@@ -62,11 +62,12 @@ def layout(graph: graphviz.Digraph) -> dict[str, Any]:
     key = (graph.engine, graph.source)
     if key in _LAYOUTS:
         _LAYOUTS.move_to_end(key)
+        text = _LAYOUTS[key]
     else:
-        _LAYOUTS[key] = graph.pipe(format="json", encoding="utf-8")
-        if len(_LAYOUTS) > LAYOUT_CACHE_SIZE:
+        text = _LAYOUTS[key] = graph.pipe(format="json", encoding="utf-8")
+        while len(_LAYOUTS) > LAYOUT_CACHE_SIZE:
             _LAYOUTS.popitem(last=False)
-    return json.loads(_LAYOUTS[key])
+    return json.loads(text)
 
 
 def natural_size(graph: graphviz.Digraph) -> tuple[float, float]:

@@ -28,6 +28,8 @@ SLIDE_INCHES = (13.333, 7.5)
 SLIDE_DPI = 144
 """PNG slides: 1920 × 1080 pixels."""
 _PAD = 8.0  # points around the drawing in a TikZ document
+_NORMAL = r"\sffamily\fontsize{10}{11.5}\selectfont"  # Graphviz sized the boxes for 11 pt Helvetica: the same room
+_SMALL = r"\sffamily\fontsize{9}{10}\selectfont"  # ∂ labels, cluster titles, legend
 
 
 def _color(value: str | None, default: str) -> str:
@@ -66,7 +68,6 @@ def to_tikz(graph: Graph, standalone: bool = True) -> str:
     doc = layout(graph)
     texts: dict[str, str] = getattr(graph, "tex_labels", {})
     titles: dict[str, str] = getattr(graph, "tex_cluster_titles", {})
-    _, _, width, height = (float(c) for c in doc["bb"].split(","))
     objects: list[dict[str, Any]] = doc.get("objects", [])
     colors: dict[str, str] = {}
 
@@ -88,7 +89,7 @@ def to_tikz(graph: Graph, standalone: bool = True) -> str:
             body.append(rf"\draw[{', '.join(style)}] ({x0:.1f},{y0:.1f}) rectangle ({x1:.1f},{y1:.1f});")
             title = titles.get(obj["name"])
             if title:
-                body.append(rf"\node[anchor=north west, font=\scriptsize] at ({x0 + 2:.1f},{y1 - 1:.1f}) {{{title}}};")
+                body.append(rf"\node[anchor=north west, font={_SMALL}] at ({x0 + 2:.1f},{y1 - 1:.1f}) {{{title}}};")
     names: dict[int, str] = {}
     for obj in objects:
         if "pos" not in obj or "bb" in obj:
@@ -100,9 +101,9 @@ def to_tikz(graph: Graph, standalone: bool = True) -> str:
         shape, style = obj.get("shape", "box"), obj.get("style", "")
         opts = [f"minimum width={w:.1f}pt", f"minimum height={h:.1f}pt", "inner sep=1pt", "align=center"]
         if shape == "plaintext":
-            opts.append(r"font=\scriptsize")
+            opts.append(rf"font={_SMALL}")
         else:
-            opts += [f"draw={color(obj.get('color'), 'black')}", r"font=\footnotesize"]
+            opts += [f"draw={color(obj.get('color'), 'black')}", rf"font={_NORMAL}"]
             opts.append("ellipse" if shape == "ellipse" else "rectangle")
             if "filled" in style:
                 opts.append(f"fill={color(obj.get('fillcolor'), 'white')}")
@@ -131,10 +132,17 @@ def to_tikz(graph: Graph, standalone: bool = True) -> str:
         if len(pts) >= 4 and (len(pts) - 1) % 3 == 1:  # the arrow's tip after the last curve piece
             path += f" -- {_pt(pts[-1])}"
         body.append(rf"\draw[{', '.join(style)}] {path};")
+    legend: list[tuple[str, str, str]] = getattr(graph, "tex_legend", [])
+    if legend and "lp" in doc:  # the one-row legend where Graphviz put the graph's label
+        x, y = (float(c) for c in doc["lp"].split(","))
+        boxes = [
+            rf"\fcolorbox{{{color(edge, 'black')}}}{{{color(fill, 'white')}}}{{{text}}}" for fill, edge, text in legend
+        ]
+        body.append(rf"\node[font={_SMALL}] at ({x:.1f},{y:.1f}) {{{r' '.join(boxes)}}};")
     defs = "\n".join(rf"\definecolor{{{name}}}{{HTML}}{{{hexa}}}" for name, hexa in sorted(colors.items()))
     picture = "\n".join(
         [
-            r"\begin{tikzpicture}[x=1pt, y=1pt, font=\sffamily]",
+            rf"\begin{{tikzpicture}}[x=1pt, y=1pt, font={_NORMAL}]",
             defs,
             *body,
             r"\end{tikzpicture}",
@@ -142,17 +150,18 @@ def to_tikz(graph: Graph, standalone: bool = True) -> str:
     )
     if not standalone:
         return picture + "\n"
-    return "\n".join(
+    return "\n".join(  # one page the size of the picture (as the standalone class makes it, in plain pdfTeX)
         [
             r"\documentclass{article}",
             r"\usepackage{tikz}",
             r"\usetikzlibrary{shapes.geometric, arrows.meta}",
-            rf"\usepackage[paperwidth={width + 2 * _PAD:.1f}pt, paperheight={height + 2 * _PAD:.1f}pt,"
-            rf" margin={_PAD:.1f}pt]{{geometry}}",
-            r"\pagestyle{empty}",
             r"\begin{document}",
-            r"\noindent",
-            picture,
+            r"\setbox0=\hbox{%",
+            picture + "}",
+            rf"\pdfpagewidth=\dimexpr\wd0+{2 * _PAD:.1f}pt\relax",
+            rf"\pdfpageheight=\dimexpr\ht0+\dp0+{2 * _PAD:.1f}pt\relax",
+            r"\hoffset=-1in \voffset=-1in",
+            rf"\shipout\vbox{{\kern{_PAD:.1f}pt\hbox{{\kern{_PAD:.1f}pt\box0}}}}",
             r"\end{document}",
             "",
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 import subprocess
@@ -15,6 +16,7 @@ from viz import readme_figure
 
 
 def compile_tex(path) -> None:
+    """pdflatex makes ONE page, the picture's size, drawn in a sans-serif font, and the page is not blank."""
     result = subprocess.run(
         ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", path.name],
         cwd=path.parent,
@@ -23,13 +25,23 @@ def compile_tex(path) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout[-3000:]
-    assert path.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+    pdf = path.with_suffix(".pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M), info  # no empty first page
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "CMSS" in fonts, fonts  # Graphviz sized the boxes for Helvetica: the text is sans-serif too
+    page = subprocess.run(["pdftoppm", "-gray", "-r", "30", "-singlefile", str(pdf)], capture_output=True, check=True)
+    magic, width, height, _, pixels = page.stdout.split(maxsplit=4)  # a binary PGM: P5 w h 255 then the pixels
+    assert magic == b"P5" and len(pixels) == int(width) * int(height)
+    assert sum(p < 200 for p in pixels) > 0.01 * len(pixels)  # something is drawn on the page
 
 
 @pytest.fixture(scope="module")
 def pdflatex() -> str:
     path = shutil.which("pdflatex")
     assert path, "pdflatex is installed by `make system-deps` (texlive-latex-base, texlive-pictures)"
+    assert shutil.which("pdftoppm"), "pdftoppm, pdfinfo and pdffonts come with `make system-deps` (poppler-utils)"
     return path
 
 
@@ -47,6 +59,7 @@ def test_network_with_clusters_legend_and_slide_names_compiles(tmp_path, pdflate
     path = viz.save(out, tmp_path / "mlp.tex", show_local_grads=True, legend=True)
     tex = path.read_text(encoding="utf-8")
     assert r"$\mathit{z}^{[3]}_{1}$" in tex and "neuron 3" in tex and r"$\Sigma$ wx + b" in tex
+    assert tex.count(r"\fcolorbox") == 6 and "parameter (nn.Parameter)" in tex  # the legend's row
     compile_tex(path)
 
 
