@@ -20,7 +20,9 @@ from .ops import BINARY, CLOSURE, CLOSURE_ARITY, OPS, UNARY, Op
 __all__ = ["Value", "Constant", "Number", "backprop", "local_grads", "op_of", "walk"]
 
 Number = int | float
-_ids = itertools.count()
+# creation stamps (the order walk() sorts by) are floats, exact up to 2**53: 24 B each where an int takes 28
+# (benchmarks/bench_core.py, memory per node)
+_ids = itertools.count(0.0)
 _new = object.__new__
 _by_id = attrgetter("_id")
 
@@ -145,7 +147,7 @@ class Value:
     grad_value: Value | None = None
     """δ as a differentiable Value, after ``backward(create_graph=True)``. An entry of the node's ``__dict__``, made
     only where set, not a slot: 8 B less per node (benchmarks/bench_core.py, memory per node)."""
-    _id: int
+    _id: float
     _delta: Any  # δ during a backward pass: a float, or a Value (or None) with create_graph; None after it
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
@@ -177,11 +179,10 @@ class Value:
         """A new node computed by ``op``: the fields ``__init__`` writes, without its checks (the operands are
         already Values); records ``inputs`` only when grad mode is on.
 
-        The forward pass's one speed trick: one shared helper for both writers costs 4-5% per op
-        (measured 2026-11-29 with benchmarks/bench_core.py's graphs: 575 → 600 ns per mul).
-
-        Every node is made here, so this is the one place the non-finite policy checks forward
-        results (one subtraction: benchmarks/bench_reliability.py measures it).
+        The forward pass's speed trick: ``__init__`` does not share this helper (4-5% per op), and the
+        operators and ``_unary`` carry its body inline (the call was a quarter of an add's forward), all
+        measured with benchmarks/bench_core.py's graphs. Those four are the only places a node is made,
+        and each tests its result for inf/NaN with one subtraction (benchmarks/bench_reliability.py).
         """
         if data - data:
             raise _non_finite(data, op, inputs, param)

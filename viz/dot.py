@@ -98,17 +98,17 @@ def node_kind(v: Value) -> Kind:
 
 def node_name(v: Value) -> str:
     """The DOT name of ``v``'s node in :func:`draw_graph`'s source (and the key of a lab's ``node_deltas``)."""
-    return f"v{v._id}"
+    return f"v{v._id:.0f}"
 
 
 def op_node_name(v: Value) -> str:
     """The DOT name of the op node drawn between ``v``'s inputs and ``v`` (``v`` must be computed)."""
-    return f"o{v._id}"
+    return f"o{v._id:.0f}"
 
 
 def derivative_node_name(v: Value, i: int) -> str:
     """The DOT name of the small node showing ∂v/∂(input i) on that edge (with ``show_local_grads``)."""
-    return f"d{v._id}_{i}"
+    return f"d{v._id:.0f}_{i}"
 
 
 # ---------------------------------------------------------------------------- nn structure
