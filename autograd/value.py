@@ -180,9 +180,9 @@ class Value:
         already Values); records ``inputs`` only when grad mode is on.
 
         The forward pass's speed trick: ``__init__`` does not share this helper (4-5% per op), and the
-        operators and ``_unary`` carry its body inline (the call was a quarter of an add's forward), all
-        measured with benchmarks/bench_core.py's graphs. Those four are the only places a node is made,
-        and each tests its result for inf/NaN with one subtraction (benchmarks/bench_reliability.py).
+        binary operators carry its body inline (the call was a quarter of an add's forward), both measured
+        with benchmarks/bench_core.py's graphs. Those three are the only places a node is made, and each
+        tests its result for inf/NaN with one subtraction (benchmarks/bench_reliability.py).
         """
         if data - data:
             raise _non_finite(data, op, inputs, param)
@@ -199,20 +199,7 @@ class Value:
 
     def _unary(self, name: str, param: Any = None) -> Value:
         """A new node of unary op ``name`` on this Value (``param``: the op's number, such as a slope)."""
-        data = OPS[name].forward(FLOAT, self.data, param)
-        # Value._node's body, inlined as in the binary operators (benchmarks/bench_core.py, MLP step)
-        if data - data:
-            raise _non_finite(data, name, (self,), param)
-        v = _new(Value)
-        v.data = data
-        v.grad = 0.0
-        v.inputs = (self,) if _grad_enabled.get() else ()
-        v.op = name
-        v.label = ""
-        v.param = param
-        v._id = next(_ids)
-        v._delta = None
-        return v
+        return _node(OPS[name].forward(FLOAT, self.data, param), name, (self,), param)
 
     # ------------------------------------------------------------ arithmetic
     __add__, __radd__ = _binary_operator("add"), _binary_operator("add", reflected=True)
