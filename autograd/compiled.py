@@ -13,7 +13,10 @@ one op run as ONE numpy operation over a (nodes × batch) block, gathered from a
   computed) are reductions over an (inputs × nodes × batch) block;
 * ``dot`` nodes whose weights are parameters and which share one input tuple
   (the neurons of a layer) are one matrix product Z = W·X + b, W gathered from
-  the parameters' current ``.data`` at every forward.
+  the parameters' current ``.data`` at every forward;
+* cross-entropy, log-softmax and softmax over a sample's outputs (the nodes
+  :mod:`autograd.functional` and ``nn.cross_entropy`` build them from) are one
+  row-wise kernel each with its closed-form backward (:mod:`autograd.fused`).
 
 Backward walks the levels in reverse and applies the table's derivative rules
 to the same blocks, δ_input += δ_out · ∂out/∂input, scatter-adding into the δ
@@ -38,6 +41,8 @@ frozen at trace time: the trace records the one path taken.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import numbers
 from collections.abc import Callable, Sequence
 from operator import attrgetter
@@ -45,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from . import fused
 from .errors import NonFiniteError
 from .grad_mode import enable_grad
 from .maths import NUMPY, NumpyMath
@@ -188,12 +194,18 @@ class _Operand:
             out[:, seg.positions] = self._read(r, seg)
         return out
 
-    def add_to(self, r: _Replay, g: Any) -> None:
-        """δ of each value += g at its position (g broadcastable to batch × k); leaves get the batch sum."""
+    def add_to(self, r: _Replay, g: Any, skip_zeros: bool = False) -> None:
+        """δ of each value += g at its position (g broadcastable to batch × k); leaves get the batch sum.
+
+        ``skip_zeros``: a block whose part of g is all zero is left untouched (a seed of 0 on the
+        outputs that only report, such as a trainer's logits next to its loss: nothing flows back).
+        """
         if np.shape(g) != (r.batch, self.k):
             g = np.broadcast_to(g, (r.batch, self.k))
         for seg in self.segments:
             part = g if seg.whole else g[:, seg.positions]
+            if skip_zeros and not part.any():
+                continue
             if seg.block == LEAVES:
                 sums = part.sum(axis=0)
                 if seg.order is None:
@@ -221,6 +233,7 @@ class _Weights:
         expected = first + row * np.arange(k)[:, None] + col * np.arange(p)[None, :]
         self.view = (first, row, col) if affine and np.array_equal(positions, expected) else None
         self.unique = self.view is not None or np.unique(positions).size == positions.size
+        self.exclusive = False  # no other step touches these weights' δ (set once the program is built)
 
     def _strided(self, a: np.ndarray) -> np.ndarray:
         first, row, col = self.view  # type: ignore[misc]
@@ -229,6 +242,14 @@ class _Weights:
 
     def read(self, leaves: np.ndarray) -> np.ndarray:
         return self._strided(leaves) if self.view is not None else leaves[self.positions]
+
+    def add_product(self, leaf_grad: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+        """δW += a·b. When no other step touches δW, the product is written into its place directly
+        (no temporary of W's size and no second pass over it: bench_mnist's epochs)."""
+        if self.exclusive:
+            np.matmul(a, b, out=self._strided(leaf_grad))
+        else:
+            self.add_to(leaf_grad, a @ b)
 
     def add_to(self, leaf_grad: np.ndarray, dW: np.ndarray) -> None:
         if self.view is not None:
@@ -247,13 +268,13 @@ class _InputParts:
 
     def __init__(self, parts: list[np.ndarray]) -> None:
         self.parts = parts
-        self.offsets = np.cumsum([0] + [p.shape[1] for p in parts])
+        self.offsets = list(itertools.accumulate((p.shape[1] for p in parts), initial=0))
         self._joined: np.ndarray | None = None
 
     def __getitem__(self, key: tuple[slice, Any]) -> np.ndarray:
         cols = key[1]
         lo, hi = (cols.start, cols.stop) if isinstance(cols, slice) else (int(cols.min()), int(cols.max()) + 1)
-        i = int(np.searchsorted(self.offsets, lo, side="right")) - 1
+        i = bisect.bisect_right(self.offsets, lo) - 1
         if hi <= self.offsets[i + 1]:
             off = int(self.offsets[i])
             return self.parts[i][:, slice(lo - off, hi - off) if isinstance(cols, slice) else cols - off]
@@ -363,6 +384,7 @@ class _Reduction:
 
     def __init__(self, op: Op, param: Any, operand: _Operand, out: int, n: int) -> None:
         self.op, self.param, self.operand, self.out, self.n = op, param, operand, out, n
+        self.operands = [operand]
         self.name = op.name
         self.k = operand.k // n
         self.kernel = ROWWISE.get(op.name)
@@ -411,6 +433,7 @@ class _MatMul:
 
     def __init__(self, weights: _Weights, inputs: _Operand, bias: _Operand | None, out: int, m: int) -> None:
         self.weights, self.inputs, self.bias, self.out, self.m = weights, inputs, bias, out, m
+        self.operands = [inputs] if bias is None else [inputs, bias]
         self.name = "dot"
 
     def _inputs(self, r: _Replay) -> np.ndarray:
@@ -432,7 +455,7 @@ class _MatMul:
         dZ = r.grads[self.out]
         dZm = dZ.reshape(-1, self.weights.shape[0]) if self.m > 1 else dZ
         if want[0]:
-            self.weights.add_to(r.leaf_grad, dZm.T @ self._inputs(r))
+            self.weights.add_product(r.leaf_grad, dZm.T, self._inputs(r))
         if want[1]:
             dX = dZm @ self.weights.read(r.leaves)
             self.inputs.add_to(r, dX.reshape(r.batch, -1) if self.m > 1 else dX)
@@ -443,6 +466,47 @@ class _MatMul:
         k, p = self.weights.shape
         applied = f", applied to {self.m} inputs" if self.m > 1 else ""
         return f"dot×{k * self.m} as one ({k}×{p}) matrix product{applied}"
+
+
+class _Fused:
+    """m occurrences of one softmax-family pattern over k logits each (:mod:`autograd.fused`): one row-wise
+    kernel and its closed-form backward over a (batch × m × k) block; want = (logits, targets)."""
+
+    def __init__(self, kind: str, logits: _Operand, targets: _Operand | None, out: int, m: int, k: int) -> None:
+        self.kernel, self.logits, self.targets, self.out, self.m, self.k = (
+            fused.KERNELS[kind],
+            logits,
+            targets,
+            out,
+            m,
+            k,
+        )
+        self.name = kind
+        self.operands = [logits] if targets is None else [logits, targets]
+
+    def _block(self, r: _Replay, operand: _Operand | None) -> Any:
+        if operand is None:
+            return None
+        values = operand.read(r)
+        return np.broadcast_to(values, (r.batch, values.shape[1])).reshape(r.batch, self.m, self.k)
+
+    def forward(self, r: _Replay) -> None:
+        z, t = self._block(r, self.logits), self._block(r, self.targets)
+        out, saved = self.kernel.forward(z, t)
+        r.saved[self.out] = (z, t, out, saved)
+        r.store(self.out, out.reshape(r.batch, -1))
+
+    def backward(self, r: _Replay, want: tuple[bool, ...]) -> None:
+        z, t, out, saved = r.saved[self.out]
+        g = np.broadcast_to(r.grads[self.out], (r.batch, r.widths[self.out])).reshape(out.shape)
+        dz, dt = self.kernel.backward(z, t, out, saved, g, self.targets is not None and want[1])
+        if want[0]:
+            self.logits.add_to(r, dz.reshape(r.batch, -1))
+        if dt is not None and self.targets is not None:
+            self.targets.add_to(r, dt.reshape(r.batch, -1))
+
+    def describe(self) -> str:
+        return f"{self.name}×{self.m} (rows of {self.k})"
 
 
 # ------------------------------------------------------------------ the compiled graph
@@ -556,9 +620,28 @@ class CompiledGraph:
             return any(f[0] for f in fs), any(f[1] for f in fs)
 
         shared: dict[tuple[Value, ...], tuple[int, tuple[bool, bool]]] = {}
-        groups: dict[tuple[int, Any], list[Value]] = {}
+        groups: dict[tuple[int, Any], list[Any]] = {}  # Values, or fused.Patterns
         matmul: dict[Value, tuple[list[Value], list[Value]]] = {}
+        # the softmax family over a sample's outputs: one row-wise kernel per pattern (autograd.fused)
+        patterns = fused.find(computed, outputs)
+        pattern_of = {o: pattern for pattern in patterns for o in pattern.outs}
+        replaced = {x for pattern in patterns for x in pattern.inner}
+        pattern_place: dict[int, tuple[int, tuple[bool, bool]]] = {}
         for v in computed:
+            if v in replaced:
+                continue
+            pattern = pattern_of.get(v)
+            if pattern is not None:
+                place = pattern_place.get(id(pattern))
+                if place is None:
+                    operands = (*pattern.zs, *pattern.ts)
+                    place = pattern_place[id(pattern)] = (
+                        1 + max(level.get(x, 0) for x in operands),
+                        combined(operands),
+                    )
+                    groups.setdefault((place[0], ("fused", pattern.kind, len(pattern.zs))), []).append(pattern)
+                level[v], needs[v] = place
+                continue
             halves = weights_and_inputs(v) if v.op == "dot" else None
             if halves is not None:
                 W, X = halves
@@ -592,8 +675,9 @@ class CompiledGraph:
 
         widths = [len(placeholders)]
         self._steps: list[tuple[int, Any, tuple[tuple[bool, ...], ...]]] = []
+        step: Any
         # the applications of one weight matrix at one level (to several input tuples) merge into one product
-        plan: dict[tuple[int, Any], list[list[Value]]] = {}
+        plan: dict[tuple[int, Any], list[list[Any]]] = {}
         for (lv, kind), members in sorted(groups.items(), key=lambda item: item[0][0]):
             if kind[0] == "matmul":
                 rows = tuple(tuple(map(id, matmul[v][0])) for v in members)
@@ -601,8 +685,19 @@ class CompiledGraph:
             else:
                 plan[(lv, kind)] = [members]
         for (lv, kind), applications in plan.items():
-            members = [v for application in applications for v in application]
             out = len(widths)
+            if kind[0] == "fused":
+                found: list[fused.Pattern] = applications[0]
+                members = [o for pattern in found for o in pattern.outs]
+                zs, ts = [z for p in found for z in p.zs], [t for p in found for t in p.ts]
+                step = _Fused(kind[1], operand(zs), operand(ts) if ts else None, out, len(found), kind[2])
+                wanted = want(zs, ts)
+                widths.append(len(members))
+                for j, v in enumerate(members):
+                    where[v] = (out, j)
+                self._steps.append((lv, step, wanted))
+                continue
+            members = [v for application in applications for v in application]
             widths.append(len(members))
             first = members[0]
             columns = [[v.inputs[i] for v in members] for i in range(len(first.inputs))]
@@ -611,7 +706,7 @@ class CompiledGraph:
                 positions = np.array([[leaf_pos[w] for w in ws] for ws in weights], dtype=np.intp)
                 xs = [x for application in applications for x in matmul[application[0]][1]]
                 biases = [v.inputs[-1] for v in members] if kind[2] else []
-                step: Any = _MatMul(
+                step = _MatMul(
                     _Weights(positions), operand(xs), operand(biases) if biases else None, out, len(applications)
                 )
                 w_param = any(not isinstance(w, Constant) for ws in weights for w in ws)
@@ -629,8 +724,20 @@ class CompiledGraph:
             self._steps.append((lv, step, wanted))
         self._widths = widths
         self._outputs = operand(outputs)
+        # how many steps read each leaf: a matrix product whose weights no other step reads writes their δ directly
+        readers = np.zeros(len(leaf_order), dtype=np.intp)
+        for _, step, _ in self._steps:
+            if isinstance(step, _MatMul):
+                np.add.at(readers, step.weights.positions.ravel(), 1)
+            for o in step.operands:
+                for seg in o.segments:
+                    if seg.block == LEAVES:
+                        readers[seg.columns] += 1
+        for _, step, _ in self._steps:
+            if isinstance(step, _MatMul) and step.weights.view is not None:
+                step.weights.exclusive = bool(readers[step.weights.positions].max() == 1)
         self.n_levels = max(level.values(), default=0)
-        self.n_nodes = len(level)
+        self.n_nodes = len(level) + len(replaced)
 
     # -------------------------------------------------------------- run time
     def _input_batch(self, X: Any) -> tuple[Any, int]:
@@ -671,7 +778,7 @@ class CompiledGraph:
         if not (np.isfinite(self._leaves).all() and all(np.isfinite(p).all() for p in parts)):
             raise _non_finite_forward(self, r)  # before any op: log(-inf) is a non-finite input, not a domain error
         self._run("forward", lambda step, wanted: step.forward(r), self._steps)
-        if not all(np.isfinite(b).all() for b in r.all_values()):  # one cheap pass; the search only on failure
+        if not all(np.isfinite(b).all() for b in r.blocks[1:]):  # the steps' blocks; the search only on failure
             raise _non_finite_forward(self, r)
         self._replay = r
         out = np.broadcast_to(self._outputs.read(r), (batch, self.n_outputs))
@@ -707,7 +814,7 @@ class CompiledGraph:
         if not np.isfinite(seed).all():
             raise _non_finite_entry("compiled backward", "seed", seed)
         r.start_backward()
-        self._outputs.add_to(r, seed[:, None] if self.single else seed)
+        self._outputs.add_to(r, seed[:, None] if self.single else seed, skip_zeros=True)
         mode = int(bool(input_grads))
 
         def back(step: Any, wanted: tuple[tuple[bool, ...], ...]) -> None:

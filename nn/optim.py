@@ -74,7 +74,11 @@ class Optimizer:
             p.data = x
 
     def update(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        """The new parameter values from the current ones and δ (arrays in ``params`` order)."""
+        """The new parameter values from the current ones and δ (arrays in ``params`` order).
+
+        ``data`` belongs to the caller's step: the built-in rules write the new values into it and
+        return it (no new arrays of the model's size per step: bench_mnist's epochs).
+        """
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
@@ -119,10 +123,18 @@ class SGD(Optimizer):
     def update(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
         lr, mu, lam = self.lr, self.momentum, self.weight_decay
         if mu == 0.0:
-            return data - lr * grad if lam == 0.0 else (1.0 - lr * lam) * data - lr * grad
+            if lam:
+                data *= 1.0 - lr * lam
+            data -= lr * grad
+            return data
         g = grad + lam * data if lam else grad
-        self.velocity = g.copy() if self.velocity is None else mu * self.velocity + g
-        return data - lr * (g + mu * self.velocity if self.nesterov else self.velocity)
+        if self.velocity is None:
+            self.velocity = np.array(g)
+        else:
+            self.velocity *= mu
+            self.velocity += g
+        data -= lr * (g + mu * self.velocity if self.nesterov else self.velocity)
+        return data
 
     def state_dict(self) -> dict[str, Any]:
         return {"lr": self.lr, "velocity": None if self.velocity is None else self.velocity.tolist()}
@@ -168,9 +180,15 @@ class Adam(Optimizer):
         step_size = self.lr / (1.0 - beta1**self.t)
         root_correction = np.sqrt(1.0 - beta2**self.t)
         g = grad + lam * data if lam else grad
-        self.m = beta1 * self.m + (1.0 - beta1) * g
-        self.v = beta2 * self.v + (1.0 - beta2) * g * g
-        return data - step_size * self.m / (np.sqrt(self.v) / root_correction + eps)
+        self.m *= beta1
+        self.m += (1.0 - beta1) * g
+        self.v *= beta2
+        self.v += (1.0 - beta2) * g * g
+        denominator = np.sqrt(self.v)
+        denominator /= root_correction
+        denominator += eps
+        data -= step_size * self.m / denominator
+        return data
 
     def state_dict(self) -> dict[str, Any]:
         return {"lr": self.lr, "t": self.t, "m": self.m.tolist(), "v": self.v.tolist()}

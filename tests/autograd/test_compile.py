@@ -7,6 +7,7 @@ ops (relu, abs, leaky_relu and elu at exactly 0) so the compiled ``where`` branc
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -16,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd
-from autograd import OPS, Constant, Value
+from autograd import OPS, Constant, Value, fused
 from autograd.compiled import NUMPY, ROWWISE, CompiledGraph
+from autograd.value import walk
 
 TOL = {"rtol": 1e-9, "atol": 1e-9}
 
@@ -515,3 +517,116 @@ def test_a_layer_applied_to_several_input_tuples_is_one_matrix_product() -> None
 
     graph = assert_matches_scalar(fn, X, flat(Ws, bs), seed=np.random.default_rng(28).normal(size=(5, 9)))
     assert graph.describe().splitlines()[1] == "level 1: dot×9 as one (3×2) matrix product, applied to 3 inputs"
+
+
+# ------------------------------------------------------------------ the softmax family, fused (autograd.fused)
+def table_rule_composition(kind: str, z: np.ndarray, t: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(δz, δt) by the chain rule through the op table's own rules for logsumexp, dot, sub and exp.
+
+    z, t: (batch × k); g: δ of the pattern's outputs, (batch,) for cross-entropy, else (batch × k).
+    """
+    flat_ = lambda a: np.ravel(a)  # noqa: E731
+    cols = z.T[:, None, :]  # the table's n-ary rules take (inputs × nodes × batch)
+    S = flat_(OPS["logsumexp"].forward(NUMPY, cols, None))
+    dS_dz = [flat_(d) for d in OPS["logsumexp"].derivative(NUMPY, cols, S[None, :], None)]
+    if kind == "cross_entropy":
+        k = len(cols)
+        d_args = np.concatenate([t.T[:, None, :], cols])
+        D = flat_(OPS["dot"].forward(NUMPY, d_args, k))
+        dL_dS, dL_dD = OPS["sub"].derivative(NUMPY, S, D, S - D, None)
+        dD = [flat_(d) for d in OPS["dot"].derivative(NUMPY, d_args, D[None, :], k)]  # ∂D/∂t, then ∂D/∂z
+        dz = np.stack([g * (dL_dS * dS_dz[i] + dL_dD * dD[k + i]) for i in range(k)], axis=1)
+        dt = np.stack([g * dL_dD * dD[i] for i in range(k)], axis=1)
+        return dz, dt
+    dS = np.zeros(len(z))
+    dz = np.zeros_like(z)
+    for i in range(z.shape[1]):
+        o = z[:, i] - S
+        d_o_dz, d_o_dS = OPS["sub"].derivative(NUMPY, z[:, i], S, o, None)
+        gi = g[:, i] * (OPS["exp"].derivative(NUMPY, o, np.exp(o), None) if kind == "softmax" else 1.0)
+        dz[:, i] += gi * d_o_dz
+        dS += gi * d_o_dS
+    return dz + dS[:, None] * np.stack(dS_dz, axis=1), np.zeros_like(t)
+
+
+@pytest.mark.parametrize("kind", ["cross_entropy", "log_softmax", "softmax"])
+def test_fused_softmax_kernels_are_the_op_tables_rules_composed(kind: str) -> None:
+    rng = np.random.default_rng(40)
+    z, t = rng.normal(size=(6, 4)) * 4.0, rng.random((6, 4))
+    g = rng.normal(size=6 if kind == "cross_entropy" else (6, 4))
+    kernel = fused.KERNELS[kind]
+    out, saved = kernel.forward(z[:, None, :], t[:, None, :])
+    dz, dt = kernel.backward(
+        z[:, None, :], t[:, None, :], out, saved, g[:, None] if g.ndim == 1 else g[:, None, :], True
+    )
+    expected_dz, expected_dt = table_rule_composition(kind, z, t, g)
+    np.testing.assert_allclose(dz[:, 0], expected_dz, rtol=1e-12, atol=1e-12)
+    if kind == "cross_entropy":
+        np.testing.assert_allclose(dt[:, 0], expected_dt, rtol=1e-12, atol=1e-12)
+
+
+def test_cross_entropy_log_softmax_and_softmax_are_one_kernel_each() -> None:
+    Ws, bs = layer(4, 3, seed=41)
+    X = np.random.default_rng(42).normal(size=(7, 7)) * 2.0
+
+    def fn(xs: list[Value]) -> list[Value]:
+        z = [autograd.dot(w, xs[:3], bias=b) for w, b in zip(Ws, bs)]
+        ce = autograd.logsumexp(z) - autograd.dot(xs[3:], z)  # nn.cross_entropy with probability targets
+        y = [v * 0.5 for v in z]
+        return [ce, *autograd.log_softmax(z[:2] + [xs[0]]), *autograd.softmax(y)]
+
+    graph = assert_matches_scalar(fn, X, flat(Ws, bs), seed=np.random.default_rng(43).normal(size=(7, 8)))
+    program = graph.describe()
+    assert "cross_entropy×1 (rows of 4)" in program and "log_softmax×1 (rows of 3)" in program
+    assert "level 3: softmax×1 (rows of 4)" in program
+    assert not any(op in program for op in ("sub", "exp", "logsumexp", "reducing"))
+
+
+def test_patterns_whose_inner_nodes_are_read_elsewhere_are_replayed_node_by_node(wb) -> None:
+    W, B = wb
+
+    def fn(xs: list[Value]) -> list[Value]:
+        z = [x * W + B for x in xs]
+        lse = autograd.logsumexp(z)
+        d = autograd.dot([0.2, 0.3, 0.5], z)
+        probs = [(v - lse).exp() for v in z]
+        return [lse - d, d * 2.0, *probs, probs[0] - lse]  # the dot and the subs are read twice: no fusion
+
+    graph = assert_matches_scalar(fn, np.random.default_rng(44).normal(size=(5, 3)), [W, B])
+    assert "cross_entropy" not in graph.describe() and "softmax" not in graph.describe()
+
+
+def test_a_replaced_rule_turns_fusion_off() -> None:
+    z = [Value(v) for v in (0.1, 0.7, -0.3)]
+    lse = autograd.logsumexp(z)
+    outs = [v - lse for v in z]
+    assert [p.kind for p in fused.find(walk(outs)[::-1], outs)] == ["log_softmax"]
+    original = OPS["sub"]
+    try:
+        OPS["sub"] = dataclasses.replace(original)  # what register_op(..., replace=True) does
+        assert fused.find(walk(outs)[::-1], outs) == []
+    finally:
+        OPS["sub"] = original
+
+
+def test_fused_cross_entropy_gives_target_gradients() -> None:
+    Ws, bs = layer(4, 3, seed=45)
+
+    def fn(xs: list[Value]) -> Value:
+        z = [autograd.dot(w, xs[:3], bias=b) for w, b in zip(Ws, bs)]
+        return autograd.logsumexp(z) - autograd.dot(z, xs[3:])  # logits first this time
+
+    X = np.hstack([np.random.default_rng(46).normal(size=(6, 3)), np.random.default_rng(47).dirichlet(np.ones(4), 6)])
+    graph = assert_matches_scalar(fn, X, flat(Ws, bs), seed=np.full(6, 1 / 6))
+    assert graph.describe().splitlines()[-1] == "level 2: cross_entropy×1 (rows of 4)"
+
+
+def test_a_layer_applied_at_two_levels_adds_both_weight_gradients() -> None:
+    Ws, bs = layer(3, 3, seed=48)
+
+    def fn(xs: list[Value]) -> list[Value]:  # the same weights at level 1 and level 3: δW has two terms
+        h = [autograd.dot(w, xs, bias=b).tanh() for w, b in zip(Ws, bs)]
+        return [autograd.dot(w, h, bias=b) for w, b in zip(Ws, bs)]
+
+    graph = assert_matches_scalar(fn, np.random.default_rng(49).normal(size=(5, 3)), flat(Ws, bs))
+    assert graph.describe().count("(3×3) matrix product") == 2
