@@ -19,16 +19,14 @@ digits) and ``b^[l]_i``; model inputs given as numbers become leaves ``x1..xn``.
 
 from __future__ import annotations
 
-import gc
 import math
 import numbers
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
 
-from autograd import Value
+from autograd import Value, collector
 from autograd.functional import dot_values
 
 from . import init as initializers
@@ -88,20 +86,6 @@ def _weight_labels(layer: int, unit: int, nin: int) -> list[str]:
     if unit >= 10:
         return [loose + j for j in js]
     return [tight + j for j in js[:9]] + [loose + j for j in js[9:]]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Creating ~200k Parameters (784-256-10) triggers the cyclic GC's full scans many times over,
-    for objects that hold no cycles yet: paused, construction is several times faster
-    (benchmarks/bench_mnist.py, section 3)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _weights_matrix(W: Any, shape: tuple[int, int], where: str) -> np.ndarray:
@@ -174,7 +158,7 @@ class Neuron(Module):
         weights = np.asarray(weights, dtype=float).reshape(-1)
         if weights.shape != (nin,):
             raise ValueError(f"Neuron: expected {nin} weights, got {weights.size}")
-        with _collector_paused():
+        with collector.paused():
             self._build(nin, activation, _weights_matrix(weights, (1, nin), "Neuron")[0], bias, layer, unit)
         self._name("")
 
@@ -257,7 +241,7 @@ class Layer(Module):
         layer: int = 1,
         nonlin: bool | None = None,
     ) -> None:
-        with _collector_paused():
+        with collector.paused():
             self._build(nin, nout, _nonlin_activation(activation, nonlin, "Layer"), init, rng_from(seed), layer)
         self._name("")
 
@@ -338,7 +322,7 @@ class MLP(Module):
         last = len(self.sizes) - 1
         fan_ins = [self.nin, *self.sizes]
         layers = []
-        with _collector_paused():
+        with collector.paused():
             for k, size in enumerate(self.sizes):
                 layer = Layer.__new__(Layer)
                 layer._build(fan_ins[k], size, self.activation if k < last else output_activation, init, rng, k + 1)

@@ -630,3 +630,10 @@ def test_a_layer_applied_at_two_levels_adds_both_weight_gradients() -> None:
 
     graph = assert_matches_scalar(fn, np.random.default_rng(49).normal(size=(5, 3)), flat(Ws, bs))
     assert graph.describe().count("(3×3) matrix product") == 2
+
+
+def test_parameters_are_listed_in_creation_order_whatever_order_the_function_reads_them() -> None:
+    a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    graph = autograd.compile(lambda xs: [c * xs[0] + a, (b * xs[0]).tanh(), c], 1)
+    assert graph.parameters == [a, b, c]
+    np.testing.assert_allclose(graph.forward(np.array([[0.5]])), [[2.5, np.tanh(1.0), 3.0]])
