@@ -269,8 +269,10 @@ class _CompiledLoss:
         """(outputs, per-sample losses) from the graph's output columns."""
         return (Y[:, 0] if self.n_outputs == 1 else Y[:, : self.n_outputs]), Y[:, -1]
 
-    def __call__(self, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-        return self.split(self.graph.forward(self.inputs(X, y)))
+    def __call__(
+        self, X: ArrayLike, y: ArrayLike, parameters: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        return self.split(self.graph.forward(self.inputs(X, y), parameters))
 
 
 class CompiledTrainer:
@@ -280,9 +282,10 @@ class CompiledTrainer:
     the parameters in numpy arrays and updates them with the optimiser's own rule
     (:meth:`~nn.optim.Optimizer.update`), so a step costs a few numpy operations
     however many Parameters the model has. :meth:`sync` writes the values, and the
-    last batch's gradients, back into the Parameters (``fit`` calls it after every
-    epoch); the next step reads the Parameters again, so changes made to them
-    in between are seen. An optimiser without ``update`` is driven through
+    last batch's gradients, back into the Parameters (``fit`` calls it when training
+    ends, and after every epoch when it has callbacks, which may read the model);
+    the next step reads the Parameters again, so changes made to them in between
+    are seen. An optimiser without ``update`` is driven through
     ``zero_grad``/``step`` on the Values instead.
 
     ``X, y`` are an example batch, given as to :func:`fit` (labels as class indices,
@@ -340,12 +343,10 @@ class CompiledTrainer:
             if not self._same_order:
                 self._values = np.fromiter((p.data for p in self.graph.parameters), self.dtype, n)
             self._frozen_grad = np.zeros(np.count_nonzero(~self._trained), dtype=self.dtype)
+        result = split(self.graph.forward(XY, self._graph_values()))
         if self._same_order:
-            result = split(self.graph.forward(XY, self._data))
             self._grad = self.graph.parameter_gradients(seed)
         else:
-            self._values[self._trained] = self._data[self._slots]
-            result = split(self.graph.forward(XY, self._values))
             graph_grad = self.graph.parameter_gradients(seed)
             self._grad = np.zeros_like(self._data)
             self._grad[self._slots] = graph_grad[self._trained]
@@ -353,9 +354,16 @@ class CompiledTrainer:
         self._data = self.optimizer.update(self._data, self._grad)
         return result
 
+    def _graph_values(self) -> np.ndarray | None:
+        """The graph's parameter values while the trainer holds them (None: the Parameters' own)."""
+        if self._data is None or self._same_order:
+            return self._data
+        self._values[self._trained] = self._data[self._slots]
+        return self._values
+
     def evaluate(self, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-        """(outputs, per-sample losses) for ``X, y`` with the Parameters' values (call :meth:`sync` first)."""
-        return self._loss(X, y)
+        """(outputs, per-sample losses) for ``X, y`` with the current parameters (no :meth:`sync` needed)."""
+        return self._loss(X, y, self._graph_values())
 
     def sync(self) -> None:
         """Write the parameters and gradients back into the Values, as the scalar path leaves them.
@@ -441,49 +449,54 @@ def fit(
     trainer = CompiledTrainer(model, loss, optimizer, X[:1], y[:1], dtype) if compiled else None
     X_batches = X if trainer is None else X.astype(trainer.dtype, copy=False)
 
+    callbacks = list(callbacks)
     history = History()
     start = time.perf_counter()
     bar = _progress_bar()(range(epochs), desc="fit", unit="epoch", disable=not progress, leave=False)
-    for epoch in bar:
-        if callable(scheduler) and not hasattr(scheduler, "step"):
-            optimizer.lr = float(scheduler(epoch))
-        total, outputs, labels = 0.0, [], []
-        for Xb, yb in batches(X_batches, y, batch_size, shuffle, rng):
-            if trainer is None:
-                optimizer.zero_grad()
-                outs = [model(x) for x in Xb]
-                J = losses.mean_loss(loss, outs, _sample_targets(yb))
-                J.backward()
-                optimizer.step()
-                batch_loss, batch_out = J.data, _outputs_array(outs)
-            else:
-                batch_out, per_sample = trainer.step(Xb, yb)
-                batch_loss = float(per_sample.mean())
-            total += batch_loss * len(yb)
-            outputs.append(batch_out)
-            labels.append(yb)
-        if trainer is not None:
+    try:
+        for epoch in bar:
+            if callable(scheduler) and not hasattr(scheduler, "step"):
+                optimizer.lr = float(scheduler(epoch))
+            total, outputs, labels = 0.0, [], []
+            for Xb, yb in batches(X_batches, y, batch_size, shuffle, rng):
+                if trainer is None:
+                    optimizer.zero_grad()
+                    outs = [model(x) for x in Xb]
+                    J = losses.mean_loss(loss, outs, _sample_targets(yb))
+                    J.backward()
+                    optimizer.step()
+                    batch_loss, batch_out = J.data, _outputs_array(outs)
+                else:
+                    batch_out, per_sample = trainer.step(Xb, yb)
+                    batch_loss = float(per_sample.mean())
+                total += batch_loss * len(yb)
+                outputs.append(batch_out)
+                labels.append(yb)
+            logs = {"loss": total / len(y), "lr": optimizer.lr}
+            if classify:
+                logs["accuracy"] = _accuracy(np.concatenate(outputs), np.concatenate(labels), cut)
+            if validate:
+                if trainer is None:
+                    logs.update({f"val_{k}": v for k, v in evaluate(model, X_val, y_val, loss, cut).items()})
+                else:
+                    val_out, val_losses = trainer.evaluate(X_val, y_val)
+                    logs["val_loss"] = float(val_losses.mean())
+                    if classify:
+                        logs["val_accuracy"] = _accuracy(val_out, y_val, cut)
+            for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):
+                if key in logs:
+                    getattr(history, key).append(logs[key])
+            bar.set_postfix({k: round(v, 4) for k, v in logs.items() if k != "lr"})
+            if hasattr(scheduler, "step"):
+                scheduler.step()
+            if trainer is not None and callbacks:  # a callback may read the model: give it the current values
+                trainer.sync()
+            stop = [cb(epoch, logs) for cb in callbacks]
+            if any(s is True for s in stop):
+                break
+    finally:
+        if trainer is not None:  # once per fit (and per epoch with callbacks): 203,530 Values for 784-256-10
             trainer.sync()
-        logs = {"loss": total / len(y), "lr": optimizer.lr}
-        if classify:
-            logs["accuracy"] = _accuracy(np.concatenate(outputs), np.concatenate(labels), cut)
-        if validate:
-            if trainer is None:
-                logs.update({f"val_{k}": v for k, v in evaluate(model, X_val, y_val, loss, cut).items()})
-            else:
-                val_out, val_losses = trainer.evaluate(X_val, y_val)
-                logs["val_loss"] = float(val_losses.mean())
-                if classify:
-                    logs["val_accuracy"] = _accuracy(val_out, y_val, cut)
-        for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):
-            if key in logs:
-                getattr(history, key).append(logs[key])
-        bar.set_postfix({k: round(v, 4) for k, v in logs.items() if k != "lr"})
-        if hasattr(scheduler, "step"):
-            scheduler.step()
-        stop = [cb(epoch, logs) for cb in callbacks]
-        if any(s is True for s in stop):
-            break
     bar.close()
     history.seconds = time.perf_counter() - start
     return history

@@ -411,3 +411,44 @@ def test_compiled_evaluate_matches_the_scalar_path(loss, labels) -> None:
     assert compiled.keys() == scalar.keys() == {"loss", "accuracy"}
     assert compiled["loss"] == pytest.approx(scalar["loss"], rel=1e-12)
     assert compiled["accuracy"] == scalar["accuracy"]
+
+
+def test_compiled_fit_writes_the_model_back_for_callbacks_and_when_interrupted() -> None:
+    X, y = nn.spiral(20, classes=3, seed=8)
+    runs = {}
+    for compiled in (False, True):
+        model = nn.MLP(2, [6, 3], activation="tanh", seed=9)
+        seen: list[list[float]] = []
+
+        def record(epoch: int, logs: dict[str, float], model: nn.MLP = model, seen: list = seen) -> None:
+            seen.append([p.data for p in model.parameters()])  # the model as it is after this epoch
+
+        opt = nn.SGD(model.parameters(), lr=0.2, momentum=0.9)
+        nn.fit(
+            model,
+            X,
+            y,
+            "cross_entropy",
+            opt,
+            epochs=3,
+            batch_size=16,
+            seed=1,
+            progress=False,
+            compiled=compiled,
+            callbacks=[record],
+        )
+        runs[compiled] = np.array(seen)
+    np.testing.assert_allclose(runs[True], runs[False], rtol=1e-9, atol=1e-12)
+    assert not np.allclose(runs[True][0], runs[True][-1])
+
+    model = nn.MLP(2, [6, 3], activation="tanh", seed=9)
+    before = [p.data for p in model.parameters()]
+
+    def schedule(epoch: int) -> float:  # called before each epoch: the second one is interrupted
+        if epoch == 1:
+            raise KeyboardInterrupt
+        return 0.2
+
+    with pytest.raises(KeyboardInterrupt):
+        nn.fit(model, X, y, "cross_entropy", epochs=3, batch_size=16, progress=False, compiled=True, scheduler=schedule)
+    assert [p.data for p in model.parameters()] != before  # the epoch trained before the interruption is kept
