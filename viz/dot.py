@@ -478,6 +478,7 @@ class _Drawing:
             self._legend(g)
         g.tex_labels, g.tex_cluster_titles, g.tex_legend = self.tex, self.tex_clusters, self.tex_legend
         g.ordered_clusters, g.options = self.ordered_clusters, o
+        g.smallest_font_pt = 10.0 if "derivative" in self.kinds_used or o.legend else 11.0  # what _node and FONT use
         return g
 
     def _placed_nodes(self) -> dict[tuple[Module | None, Module | None], list[_Placed]]:

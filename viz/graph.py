@@ -59,6 +59,8 @@ class Graph(graphviz.Digraph):
     """Clusters in reading order: each layer's neurons 1..n, a wrapped picture's rows (checked against dot's layout)."""
     options: Any
     """The drawing options ``draw_graph`` built the graph with (backward frames reuse them)."""
+    smallest_font_pt: float
+    """The smallest font size drawn (points): 10 with ∂ labels or the legend, else 11."""
     layouts: dict[Any, Callable[[], Graph]]
     """The layouts ``draw_graph`` chose among (rank direction, box shape); :func:`viz.tikz.slide` picks again."""
 

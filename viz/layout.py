@@ -45,7 +45,7 @@ PX_PER_PT = 96 / 72
 MEASURE_LIMIT = 1500
 """DOT lines (about nodes plus edges) above which :func:`choose` takes the narrowest layout without measuring."""
 SMALLEST_FONT_PT = 10.0
-"""The smallest font size viz draws with (edge labels, legend)."""
+"""The smallest font size viz draws with (∂ labels, legend); a graph without them tells its own (smallest_font_pt)."""
 
 
 _LAYOUTS: OrderedDict[tuple[str, str], str] = OrderedDict()
@@ -82,14 +82,14 @@ PAD_PX = 2 * 4 * PX_PER_PT
 """Graphviz's margin around a drawing (4 pt a side), inside the width it scales the drawing to."""
 
 
-def text_px(natural_width: float, width: float) -> float:
-    """The smallest text in CSS pixels once a drawing ``natural_width`` px wide is scaled to fit ``width``.
+def text_px(natural_width: float, width: float, font_pt: float = SMALLEST_FONT_PT) -> float:
+    """The smallest text (``font_pt``) in CSS pixels once a drawing ``natural_width`` px wide is scaled to ``width``.
 
     Graphviz keeps its margin and writes the scale with two decimals (measured: width 870 px gave scale(0.74)),
     so the scale is taken as the two-decimal floor.
     """
     scale = (width - PAD_PX) / natural_width
-    return SMALLEST_FONT_PT * PX_PER_PT * (1.0 if scale >= 1 else math.floor(scale * 100) / 100)
+    return font_pt * PX_PER_PT * (1.0 if scale >= 1 else math.floor(scale * 100) / 100)
 
 
 def fit_to_width(graph: Graph, width: float | None) -> Graph:
@@ -117,22 +117,23 @@ def choose(
         return candidates[0], fit_to_width(first, width)
     if first.source.count("\n") > MEASURE_LIMIT:  # laying out thousands of nodes several times takes seconds;
         return unmeasured, fit_to_width(build(unmeasured), width)  # none of them fits a column anyway
-    best: tuple[float, Choice, Graph, float] | None = None
+    best: tuple[float, Choice, Graph, float, float] | None = None
     for choice in candidates:
         graph = first if choice == candidates[0] else build(choice)
         try:
             natural_width, _ = natural_size(graph)
         except graphviz.ExecutableNotFound:
             return candidates[0], fit_to_width(first, width)
-        text = text_px(natural_width, width)
+        font = getattr(graph, "smallest_font_pt", SMALLEST_FONT_PT)
+        text = text_px(natural_width, width, font)
         if text >= MIN_TEXT_PX:
             return choice, fit_to_width(graph, width)
         if best is None or text > best[0]:
-            best = (text, choice, graph, natural_width)
+            best = (text, choice, graph, natural_width, font)
     assert best is not None
-    text, choice, graph, natural_width = best
-    needed = math.ceil(natural_width * MIN_TEXT_PX / (SMALLEST_FONT_PT * PX_PER_PT) + PAD_PX)
-    while text_px(natural_width, needed) < MIN_TEXT_PX:
+    text, choice, graph, natural_width, font = best
+    needed = math.ceil(natural_width * MIN_TEXT_PX / (font * PX_PER_PT) + PAD_PX)
+    while text_px(natural_width, needed, font) < MIN_TEXT_PX:
         needed += 1
     warnings.warn(
         f"no layout of this graph fits {width:g} px with text of at least {MIN_TEXT_PX:g} px: the most readable one"

@@ -44,19 +44,32 @@ def demo_network():
     return out
 
 
+def issue_network_loss():
+    """The issue's MLP(4, [16, 16, 1]) loss graph (neurons collapse: more than max_nodes nodes)."""
+    model = nn.MLP(4, [16, 16, 1], seed=0)
+    loss = nn.losses.mse(model([0.1, 0.2, 0.3, 0.4]), 1.0)
+    loss.backward()
+    return loss
+
+
 FIGURES = {
     "notebook 01 chain, local derivatives": (chain, {"show_local_grads": True}),
     "notebook 01 f4": (f4, {}),
     "README neuron": (lambda: readme_figure.neuron(), {"show_local_grads": True}),
     "MLP(2, [3, 1]), local derivatives": (small_mlp, {"show_local_grads": True}),
     "demo network": (demo_network, {}),
+    "issue's MLP(4, [16, 16, 1]) loss": (issue_network_loss, {}),
 }
 
 
 @pytest.mark.parametrize("name", list(FIGURES))
 def test_figures_fit_a_notebook_column_with_readable_text_and_no_collisions(name, geometry, problems):
+    import warnings
+
     make, kwargs = FIGURES[name]
-    geo = geometry(viz.to_svg(make(), **kwargs))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", viz.NarrowWidthWarning)  # the chooser knows they fit
+        geo = geometry(viz.to_svg(make(), **kwargs))
     assert geo.width_px <= viz.DEFAULT_WIDTH + 1
     assert geo.min_text_px >= 10.0
     assert problems(geo) == []
@@ -244,4 +257,16 @@ def test_a_width_nothing_fits_warns_with_the_width_that_would(geometry):
     with warnings.catch_warnings():
         warnings.simplefilter("error", viz.NarrowWidthWarning)
         geo = geometry(viz.to_svg(root, show_local_grads=True, width=needed))
+    assert geo.width_px <= needed + 1 and geo.min_text_px >= 10.0
+
+
+def test_the_issues_big_network_with_local_derivatives_warns_with_the_width_where_its_text_is_readable(geometry):
+    """It cannot fit 900 px at 10 px text (its clusters cannot wrap): the warning says where it does, and it does."""
+    import re
+
+    loss = issue_network_loss()
+    with pytest.warns(viz.NarrowWidthWarning) as caught:
+        viz.draw_graph(loss, show_local_grads=True)
+    needed = int(re.search(r"width=(\d+)", str(caught[0].message))[1])
+    geo = geometry(viz.to_svg(loss, show_local_grads=True, width=needed))
     assert geo.width_px <= needed + 1 and geo.min_text_px >= 10.0
