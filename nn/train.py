@@ -326,13 +326,17 @@ class CompiledTrainer:
             self._seeds = {batch: seed}
         return seed
 
-    def step(self, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-        """One gradient step on the mean loss of the batch; returns (outputs, per-sample losses) before it."""
+    def step(self, X: ArrayLike, y: ArrayLike, *, checked: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """One gradient step on the mean loss of the batch; returns (outputs, per-sample losses) before it.
+
+        ``checked=True``: the rows come from data already tested for inf and NaN (as :func:`fit` tests
+        its dataset once), so the batch is not tested again.
+        """
         XY, split = self._loss.inputs(X, y), self._loss.split
         seed = self._seed(len(XY[0]))
         if not self._arrays:
             self.optimizer.zero_grad()
-            result = split(self.graph.forward(XY))
+            result = split(self.graph.forward(XY, inputs_checked=checked))
             self.graph.backward(seed)
             self.optimizer.step()
             return result
@@ -343,7 +347,7 @@ class CompiledTrainer:
             if not self._same_order:
                 self._values = np.fromiter((p.data for p in self.graph.parameters), self.dtype, n)
             self._frozen_grad = np.zeros(np.count_nonzero(~self._trained), dtype=self.dtype)
-        result = split(self.graph.forward(XY, self._graph_values()))
+        result = split(self.graph.forward(XY, self._graph_values(), inputs_checked=checked))
         if self._same_order:
             self._grad = self.graph.parameter_gradients(seed)
         else:
@@ -447,7 +451,10 @@ def fit(
     if not compiled and np.dtype(dtype) != np.float64:
         raise ValueError(f"fit: dtype={np.dtype(dtype)} needs compiled=True (the scalar engine computes in float64)")
     trainer = CompiledTrainer(model, loss, optimizer, X[:1], y[:1], dtype) if compiled else None
-    X_batches = X if trainer is None else X.astype(trainer.dtype, copy=False)
+    with np.errstate(over="ignore"):
+        X_batches = X if trainer is None else X.astype(trainer.dtype, copy=False)
+    if X_batches.dtype != X.dtype:
+        _finite(X_batches, f"fit (X in {X_batches.dtype})", "X")  # beyond float32's range: inf
 
     callbacks = list(callbacks)
     history = History()
@@ -467,7 +474,7 @@ def fit(
                     optimizer.step()
                     batch_loss, batch_out = J.data, _outputs_array(outs)
                 else:
-                    batch_out, per_sample = trainer.step(Xb, yb)
+                    batch_out, per_sample = trainer.step(Xb, yb, checked=True)  # X and y were tested above
                     batch_loss = float(per_sample.mean())
                 total += batch_loss * len(yb)
                 outputs.append(batch_out)

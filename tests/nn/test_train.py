@@ -452,3 +452,14 @@ def test_compiled_fit_writes_the_model_back_for_callbacks_and_when_interrupted()
     with pytest.raises(KeyboardInterrupt):
         nn.fit(model, X, y, "cross_entropy", epochs=3, batch_size=16, progress=False, compiled=True, scheduler=schedule)
     assert [p.data for p in model.parameters()] != before  # the epoch trained before the interruption is kept
+
+
+def test_compiled_fit_tests_its_data_once_even_in_float32() -> None:
+    X, y = nn.spiral(10, classes=3, seed=10)
+    model = nn.MLP(2, [4, 3], seed=11)
+    X[7, 1] = 1e39  # finite in float64, inf in float32
+    with pytest.raises(ValueError, match=r"fit \(X in float32\).*X\[7, 1\]"):
+        nn.fit(model, X, y, "cross_entropy", epochs=1, progress=False, compiled=True, dtype=np.float32)
+    X[7, 1] = np.nan
+    with pytest.raises(ValueError, match=r"fit: .*X\[7, 1\]"):
+        nn.fit(model, X, y, "cross_entropy", epochs=1, progress=False, compiled=True)
