@@ -544,6 +544,15 @@ class _Drawing:
         for layer, neuron in place:
             by_layer.setdefault(layer, []).append(neuron)
         slots = dict(self.o.slots)
+        inputs = [node for node in place.get((None, None), []) if node[1] == "input"]
+        if len(by_layer) > 1 and len(inputs) > 1 and self.o.rankdir in ("LR", "RL"):  # x1..xn together, in order,
+            column = Graph(name="cluster_inputs")  # not on both sides of the first layer (top down they sit above it)
+            column.attr(style="invis")
+            for name, kind, label, tex, extra, highlighted in inputs:
+                self._node(column, name, kind, label, tex, highlighted, **extra)
+            self._in_a_row(column, [node[0] for node in inputs])
+            g.subgraph(column)
+            place[(None, None)] = [node for node in place[(None, None)] if node[1] != "input"]
         for layer, neurons in by_layer.items():
             outer = g if layer is None else Graph(name=f"cluster_layer_{s.slug(layer)}")
             clustered = sorted((n for n in neurons if n is not None), key=_position)

@@ -218,9 +218,11 @@ def test_network_is_clustered_per_neuron_inside_layers_from_its_module_structure
     labels = " ".join(n.get_label() for n in cl["cluster_neuron_layers_0_neurons_1"].get_nodes())
     assert "z<SUP>[2&#93;</SUP><SUB>2</SUB>" in labels and "a<SUP>[2&#93;</SUP><SUB>2</SUB>" in labels
     assert "w<SUP>[1&#93;</SUP><SUB>21</SUB>" in labels and "b<SUP>[1&#93;</SUP><SUB>2</SUB>" in labels
-    # inputs stay outside every cluster
-    top = {n.get_name() for n in g.get_nodes()}
-    assert {viz.node_name(x) for x in out.walk() if x.label in ("x1", "x2")} <= top
+    # inputs stay outside every layer and neuron: one column of their own, in order, with no frame
+    column = cl["cluster_inputs"]
+    assert column.get("style") == "invis"
+    assert [n.get_name() for n in column.get_nodes()] == [viz.node_name(x) for x in sorted(
+        (x for x in out.walk() if x.label in ("x1", "x2")), key=lambda x: x.label)]  # fmt: skip
     assert not clusters(parse(viz.draw_graph(out, group="none", legend=False)))
 
 
@@ -231,7 +233,8 @@ def test_grouping_reads_owners_not_names():
     model = nn.MLP(2, [2, 1], seed=0)
     for p in model.parameters():
         p.name = "renamed"
-    assert len(clusters(parse(viz.draw_graph(model([1.0, 2.0]), legend=False)))) == 2 + 3
+    drawn = clusters(parse(viz.draw_graph(model([1.0, 2.0]), legend=False)))
+    assert len([name for name in drawn if name != "cluster_inputs"]) == 2 + 3
 
 
 def test_layer_numbering_slides_or_index():

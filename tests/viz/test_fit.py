@@ -163,7 +163,7 @@ def neurons_by_layer(svg, geometry):
         match = re.match(r"layer (\d+)", titles.get(name, ""))
         if match:
             layers[int(match[1])] = box
-    members, parameters = {}, {}
+    members, parameters, inputs = {}, {}, []
     for name, box in geo.clusters.items():
         match = re.fullmatch(r"neuron (\d+)", titles.get(name, ""))
         if match:
@@ -178,12 +178,19 @@ def neurons_by_layer(svg, geometry):
             neurons = {k: box for k, box in geo.clusters.items() if k.startswith("cluster_neuron")}
             (cluster,) = [k for k, box in neurons.items() if box[0] <= x <= box[2] and box[1] <= y <= box[3]]
             parameters.setdefault(cluster, []).append(((name == "b", index), (x, y)))
+        if g.get("class") == "node input":  # the network's inputs x1..xn
+            texts = g.findall(f".//{ns}text")
+            match = re.fullmatch(r"x(\d+)", "".join(texts[0].itertext()))
+            if match:
+                inputs.append((int(match[1]), (float(texts[0].get("x")), float(texts[0].get("y")))))
         if g.get("class") == "node neuron":
             texts = g.findall(f".//{ns}text")
             a, layer, neuron = ("".join(t.itertext()) for t in texts[:3])
             assert a in ("a", "z")  # z: a linear output neuron
             x, y = float(texts[0].get("x")), float(texts[0].get("y"))
             members.setdefault(int(layer.strip("[]")), []).append((int(neuron), (x, y)))
+    if len(inputs) > 1:
+        parameters[""] = [((False, str(k)), xy) for k, xy in inputs]  # x1..xn: read like a neuron's w1..wn
     return dict(sorted(members.items())), list(parameters.values())
 
 
@@ -204,9 +211,12 @@ def test_neurons_1_to_n_in_reading_order_and_layers_in_order_in_every_layout_the
             centres.append((sum(xs) / len(xs), sum(ys) / len(ys)))
         along = [c[1] if across else c[0] for c in centres]
         assert along == sorted(along), (rankdir, "layers out of order", along)
-        for params in parameters:  # w_i1 .. w_in, then b_i
+        for params in parameters:  # w_i1 .. w_in, then b_i (and the inputs x1..xn)
             reading = sorted(params, key=lambda n: n[1][0] if across else n[1][1])
             assert [k for k, _ in reading] == sorted(k for k, _ in params), (rankdir, reading)
+            if not across:  # one column, not some above the first layer and some below it
+                ys = [y for _, (_, y) in reading]
+                assert all(b - a < 100 for a, b in zip(ys, ys[1:])), (rankdir, reading)
 
 
 def test_every_backward_frame_keeps_the_neurons_in_order(geometry):
