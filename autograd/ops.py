@@ -34,6 +34,7 @@ from .maths import FLOAT
 __all__ = [
     "Op",
     "OPS",
+    "Registry",
     "register",
     "array_rule_error",
     "UNARY",
@@ -225,7 +226,66 @@ _TABLE: list[tuple[Any, ...]] = [
     ),
 ]
 
-OPS: dict[str, Op] = {}
+
+class Registry(dict[str, Op]):
+    """The type of :data:`OPS`: a dict that calls its subscribers after every change.
+
+    A consumer that reads an op on every call keeps what it needs in hand and
+    refreshes it when told (:meth:`subscribe`), so a replaced or removed op is
+    still seen at once: the operators' forward rules do this (a dict lookup per
+    ``a * b`` was a seventh of its time, benchmarks/bench_core.py).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._subscribers: list[Callable[[], None]] = []
+
+    def subscribe(self, refresh: Callable[[], None]) -> None:
+        """Call ``refresh()`` now and after every change of the table."""
+        self._subscribers.append(refresh)
+        refresh()
+
+    def _changed(self) -> None:
+        for refresh in self._subscribers:
+            refresh()
+
+    def __setitem__(self, name: str, op: Op) -> None:
+        super().__setitem__(name, op)
+        self._changed()
+
+    def __delitem__(self, name: str) -> None:
+        super().__delitem__(name)
+        self._changed()
+
+    def __ior__(self, other: Any) -> Registry:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def pop(self, *args: Any) -> Any:
+        op = super().pop(*args)
+        self._changed()
+        return op
+
+    def popitem(self) -> tuple[str, Op]:
+        item = super().popitem()
+        self._changed()
+        return item
+
+    def setdefault(self, *args: Any) -> Any:
+        op = super().setdefault(*args)
+        self._changed()
+        return op
+
+
+OPS = Registry()
 """The live registry of ops, name → :class:`Op`. Add to it with :func:`register` (or :func:`autograd.register_op`)."""
 
 

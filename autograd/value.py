@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ Number = int | float
 # (benchmarks/bench_core.py, memory per node)
 _ids = itertools.count(0.0)
 _new = object.__new__
+_MAX = sys.float_info.max
 _by_id = attrgetter("_id")
 
 
@@ -50,9 +52,20 @@ def _magnitude(n: Any) -> str:
 
 def _finite(x: float, where: str) -> float:
     """``x`` unchanged if finite, else a NonFiniteError naming ``where``."""
-    if x - x:  # 0.0 for every finite x; NaN for inf and NaN (the cheapest test: benchmarks/bench_reliability.py)
+    if not -_MAX <= x <= _MAX:  # False for inf and NaN; no float made, unlike x - x (benchmarks/bench_reliability.py)
         raise NonFiniteError(f"{where} is {x!r}; deltagrad stops at the first inf or NaN")
     return x
+
+
+def _missing_forward(name: str) -> Callable[..., float]:
+    """The forward rule of an op removed from the table: an error naming it."""
+
+    def forward(*args: Any) -> float:
+        raise LookupError(
+            f"op {name!r} is not in autograd.OPS (was it removed?); register it with autograd.register_op"
+        )
+
+    return forward
 
 
 def _binary_operator(name: str, reflected: bool = False) -> Callable[[Value, Any], Value]:
@@ -62,15 +75,24 @@ def _binary_operator(name: str, reflected: bool = False) -> Callable[[Value, Any
     Python raises its usual TypeError naming the operator and both types.
     """
 
+    forward: Callable[..., float] = _missing_forward(name)
+
+    def refresh() -> None:  # the op's forward in hand, renewed by every change of the live table
+        nonlocal forward
+        op = OPS.get(name)
+        forward = _missing_forward(name) if op is None else op.forward
+
+    OPS.subscribe(refresh)
+
     def operator(self: Value, other: Any) -> Value:
         if type(other) is not Value:
             other = _operand(other)
             if other is None:
                 return NotImplemented
-        data = OPS[name].forward(FLOAT, self.data, other.data, None)
+        data = forward(FLOAT, self.data, other.data, None)
         # Value._node's body, inlined: the call was a quarter of an add/mul's forward
         # (benchmarks/bench_core.py, mixed graph: 595 → 413 ns per op, 2026-11-29)
-        if data - data:
+        if not -_MAX <= data <= _MAX:  # False for inf and NaN
             raise _non_finite(data, name, (self, other))
         v = _new(Value)
         v.data = data
@@ -182,9 +204,9 @@ class Value:
         The forward pass's speed trick: ``__init__`` does not share this helper (4-5% per op), and the
         binary operators carry its body inline (the call was a quarter of an add's forward), both measured
         with benchmarks/bench_core.py's graphs. Those three are the only places a node is made, and each
-        tests its result for inf/NaN with one subtraction (benchmarks/bench_reliability.py).
+        tests its result for inf/NaN with one chained comparison (benchmarks/bench_reliability.py).
         """
-        if data - data:
+        if not -_MAX <= data <= _MAX:
             raise _non_finite(data, op, inputs, param)
         v = _new(cls)
         v.data = data
@@ -647,16 +669,24 @@ def backprop(roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool = 
     # the live table read once per pass, as (arity, derivative) pairs: two attribute reads less per node
     # (benchmarks/bench_core.py, mixed graph backward: 524 → 474 ns per node, 2026-11-29)
     rules, F = {name: (op.arity, op.derivative) for name, op in OPS.items()}, FLOAT
+    # The inf/NaN test of the pass's δ sums them over the leaves and the closure nodes only: a non-finite δ
+    # of a table op's node makes its inputs' δ non-finite (inf·d and NaN·d are inf or NaN for every float d,
+    # and sums keep them), so it always reaches a leaf, or a user closure, which may overwrite it.
+    total = 0.0
     v = order[0]
     try:
         for v in order:
             g = v._delta
             ins = v.inputs
-            if not ins or (g == 0.0 and v.op != CLOSURE):  # a closure runs even at δ = 0, as in micrograd
+            if not ins:
+                total += g
+                continue
+            if g == 0.0 and v.op != CLOSURE:  # a closure runs even at δ = 0, as in micrograd
                 continue
             try:
                 arity, rule = rules[v.op]
             except KeyError:
+                total += g
                 _run_closure(v, g)
                 continue
             if arity == BINARY:
@@ -672,15 +702,11 @@ def backprop(roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool = 
                     x._delta += g * d
     except (ArithmeticError, ValueError) as e:
         raise _named(e, v) from e
-    total = sum(map(_delta_of, order))
-    if total - total:  # one pass over the δ; only if it fails, look for the op whose δ step overflowed
+    if not -_MAX <= total <= _MAX:  # only then look for the op whose δ step overflowed
         error = _non_finite_gradient(order)
         if error is not None:
             raise error
     return order
-
-
-_delta_of = attrgetter("_delta")
 
 
 def _non_finite(data: float, op: str, inputs: tuple[Value, ...], param: Any = None) -> NonFiniteError:

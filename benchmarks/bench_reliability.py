@@ -2,10 +2,12 @@
 
 Measured in one run, interleaved, on bench_core's 10,000-op mixed add/mul graph and a compiled MNIST-shaped step:
 
-1. forward: every node made through ``Value._node``, which tests its result for inf/NaN (one subtraction),
-   against the same construction with the test taken out (an unchecked ``_node`` swapped in for the run);
-2. first-order backward single-threaded: ``Value.backward`` (the pass under ``PASS_LOCK``, then one sum over the
-   pass's δ to test for inf/NaN) against the same pass with the lock swapped for a no-op; and the sum alone;
+1. forward: the graph's nodes made through ``Value._node``, which tests each result for inf/NaN (one chained
+   comparison, the same test the inlined operators make), against the same construction with the test taken
+   out (an unchecked ``_node`` swapped in for the run);
+2. first-order backward single-threaded: ``Value.backward`` (the pass under ``PASS_LOCK``; its inf/NaN test adds
+   up the δ of the leaves as the pass reaches them) against the same pass with the lock swapped for a no-op; and
+   that sum alone, over the same leaves;
 3. compiled forward + backward of a 784-64-10 batch of 256: the whole-block ``isfinite`` tests alone, as a share.
 
 Run: ``python -m benchmarks reliability`` or ``python -m benchmarks.bench_reliability``.
@@ -14,6 +16,7 @@ Run: ``python -m benchmarks reliability`` or ``python -m benchmarks.bench_reliab
 from __future__ import annotations
 
 import contextlib
+import operator
 import time
 from typing import Any
 
@@ -21,7 +24,8 @@ import numpy as np
 
 import autograd
 import autograd.value as value_module
-from autograd import Value
+from autograd import OPS, Value
+from autograd.maths import FLOAT
 
 from ._harness import environment, median, settle, table, time_interleaved
 from .bench_core import build, mixed_plan
@@ -40,8 +44,8 @@ def _unchecked_node(cls: type[Value], data: float, op: str, inputs: tuple[Value,
     v.op = op
     v.label = ""
     v.param = param
-    v.grad_value = None
     v._id = next(value_module._ids)
+    v._delta = None
     return v
 
 
@@ -58,12 +62,19 @@ def swapped(name: str, replacement: Any) -> Any:
 def forward_costs(plan: Any) -> dict[str, float]:
     unchecked = _unchecked_node.__get__(Value)
 
+    def build_by_node() -> None:  # the plan's graph, each node made by value_module._node as an op would
+        nodes = [Value(x) for x in plan.leaves]
+        for op, a, b in plan.steps:
+            name = "add" if op is operator.add else "mul"
+            x, y = nodes[a], nodes[b]
+            nodes.append(value_module._node(OPS[name].forward(FLOAT, x.data, y.data, None), name, (x, y)))
+
     def checked_run() -> None:
-        build(plan, Value)
+        build_by_node()
 
     def unchecked_run() -> None:
         with swapped("_node", unchecked):
-            build(plan, Value)
+            build_by_node()
 
     times = time_interleaved({"checked": checked_run, "unchecked": unchecked_run}, REPEATS)
     return {name: median(t) for name, t in times.items()}
@@ -86,11 +97,13 @@ def backward_costs(plan: Any) -> dict[str, float]:
             run(name, lock)
             if rep:
                 times[name].append(graphs.pop(f"{name} time"))
-        order = build(plan, Value)[0].walk()
-        for v in order:
+        leaves = [v for v in build(plan, Value)[0].walk() if not v.inputs]
+        for v in leaves:
             v._delta = 0.5
         start = time.process_time()
-        sum(map(value_module._delta_of, order))
+        total = 0.0
+        for v in leaves:
+            total += v._delta
         if rep:
             times["δ sum"].append(time.process_time() - start)
     return {name: median(t) for name, t in times.items()}
@@ -149,7 +162,7 @@ def main() -> None:
             f"locked/unlocked = {bwd['locked'] / bwd['no lock']:.3f}",
         ],
         [
-            "the δ test alone (one sum)",
+            "the δ test alone (the leaves' sum)",
             f"{bwd['δ sum'] * 1e3:.2f}",
             f"{bwd['δ sum'] / n * 1e9:.0f}",
             f"share of backward = {bwd['δ sum'] / bwd['locked']:.1%}",

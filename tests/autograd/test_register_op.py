@@ -168,6 +168,35 @@ def test_registering_an_existing_name_needs_replace(restore_ops: None) -> None:
         register_op("bad", forward=np.tanh, derivative=lambda x: 1.0)
 
 
+def test_the_operators_see_every_change_of_the_table_however_it_is_made(restore_ops: None) -> None:
+    """The operators keep their op's forward in hand; any change of OPS (register, item assignment, del, pop,
+    clear/update as the restore fixture does) reaches them at once."""
+    a, b, table = Value(3.0), Value(4.0), OPS
+    mul = table["mul"]
+    register_op("mul", forward=lambda x, y: x * y + 1, derivative=lambda x, y, out: (y, x), replace=True)
+    assert (a * b).data == 13.0 and (2 * b).data == 9.0  # reflected too
+    table["mul"] = mul
+    assert (a * b).data == 12.0
+    del table["add"]
+    with pytest.raises(LookupError, match=r"'add' is not in autograd.OPS.*register_op"):
+        a + b
+    saved = table.pop("sub")
+    with pytest.raises(LookupError, match="'sub'"):
+        a - b
+    table.update(sub=saved)
+    assert (a - b).data == -1.0
+    table.setdefault(
+        "add", autograd.Op("add", "+", 2, lambda F, x, y, p: x + y, lambda F, x, y, out, p: (1.0, 1.0), "+")
+    )
+    assert (a + b).data == 7.0
+    snapshot = dict(table)
+    table.clear()
+    with pytest.raises(LookupError, match="'mul'"):
+        a * b
+    table |= snapshot
+    assert (a * b).data == 12.0
+
+
 def test_the_table_is_live_a_replaced_builtin_is_seen_by_every_consumer(restore_ops: None) -> None:
     """Replace tanh by a scaled tanh: forward, backward, higher order, viz and compile all use the new row."""
     register_op(
