@@ -660,7 +660,8 @@ class Lab(_Widget):
         backward: list[dict[str, Any]] = []
         L, _ = self._probe_graph()
         if len(L.walk()) <= MAX_FRAMES:
-            backward = [{"dot": f.graph.source, "caption": f.caption} for f in backward_steps(L)]
+            # natural size, as the live graph is drawn (the page scales it; no narrow-width warning on save)
+            backward = [{"dot": f.graph.source, "caption": f.caption} for f in backward_steps(L, width=None)]
         return {"view": "lab", "frames": frames, "backward": backward}
 
     def __repr__(self) -> str:
