@@ -58,7 +58,7 @@ from .maths import NUMPY, NumpyMath
 from .ops import BINARY, CLOSURE, OPS, UNARY, Op, array_rule_error
 from .value import Constant, Value
 
-__all__ = ["compile", "CompiledGraph", "NumpyMath", "NUMPY", "ROWWISE"]
+__all__ = ["compile", "CompiledGraph", "NumpyMath", "NUMPY", "ROWWISE", "UFUNCS"]
 
 _data = attrgetter("data")
 _inputs = attrgetter("inputs")
@@ -292,7 +292,7 @@ def _times(g: np.ndarray, d: Any) -> np.ndarray:
     ``where(x > 0, 1.0, 0.0)`` makes float64 partials even for float32 blocks)."""
     if isinstance(d, float) and d in (1.0, -1.0):
         return g if d == 1.0 else -g
-    if isinstance(d, np.ndarray) and d.dtype != g.dtype:
+    if isinstance(d, np.ndarray) and d.dtype != g.dtype and d.dtype != np.bool_:  # booleans multiply as 0/1
         d = d.astype(g.dtype)
     return g * d
 
@@ -309,15 +309,16 @@ class _Elementwise:
         self.op, self.param, self.operands, self.out = op, param, operands, out
         self.name = op.name
         self.k = operands[0].k
+        self.rules = UFUNCS[op.name] if _BUILT_IN.get(op.name) is op else op  # the table's rules, or their ufuncs
 
     def forward(self, r: _Replay) -> None:
         args = r.saved[self.out] = [o.read(r) for o in self.operands]  # kept for backward: no second gather
-        r.store(self.out, self.op.forward(NUMPY, *args, self.param))
+        r.store(self.out, self.rules.forward(NUMPY, *args, self.param))
 
     def backward(self, r: _Replay, want: tuple[bool, ...]) -> None:
         g = r.grads[self.out]
         args = r.saved[self.out]
-        partials = self.op.derivative(NUMPY, *args, r.blocks[self.out], self.param)
+        partials = self.rules.derivative(NUMPY, *args, r.blocks[self.out], self.param)
         if self.op.arity == UNARY:
             partials = (partials,)
         for o, d, wanted in zip(self.operands, partials, want):
@@ -326,6 +327,25 @@ class _Elementwise:
 
     def describe(self) -> str:
         return f"{self.name}×{self.k}"
+
+
+class _ReluUfuncs:
+    """relu as single ufuncs: max(x, 0), and the mask x > 0 as its derivative (multiplied in as booleans); the
+    table's ``where`` forms cost a 784-256-10 step twice the passes (bench_mnist). Checked against the table's
+    rules in tests/autograd/test_compile.py."""
+
+    @staticmethod
+    def forward(F: Any, x: np.ndarray, p: Any) -> np.ndarray:
+        return np.maximum(x, 0.0)
+
+    @staticmethod
+    def derivative(F: Any, x: np.ndarray, out: np.ndarray, p: Any) -> np.ndarray:
+        return x > 0.0
+
+
+UFUNCS: dict[str, Any] = {"relu": _ReluUfuncs()}
+"""Elementwise ops run as plain ufuncs, by op name, while the table holds their built-in rules."""
+_BUILT_IN = {name: OPS[name] for name in UFUNCS}
 
 
 # Row-wise kernels: an n-ary op's two rules over the last axis of a (batch × k × n) block, each in one
@@ -492,7 +512,9 @@ class _Fused:
         if operand is None:
             return None
         values = operand.read(r)
-        return np.broadcast_to(values, (r.batch, values.shape[1])).reshape(r.batch, self.m, self.k)
+        if values.shape[0] != r.batch:  # leaves only: the same row for every sample
+            values = np.broadcast_to(values, (r.batch, values.shape[1]))
+        return values.reshape(r.batch, self.m, self.k)
 
     def forward(self, r: _Replay) -> None:
         z, t = self._block(r, self.logits), self._block(r, self.targets)
@@ -502,7 +524,7 @@ class _Fused:
 
     def backward(self, r: _Replay, want: tuple[bool, ...]) -> None:
         z, t, out, saved = r.saved[self.out]
-        g = np.broadcast_to(r.grads[self.out], (r.batch, r.widths[self.out])).reshape(out.shape)
+        g = r.grads[self.out].reshape(out.shape)
         dz, dt = self.kernel.backward(z, t, out, saved, g, self.targets is not None and want[1])
         if want[0]:
             self.logits.add_to(r, dz.reshape(r.batch, -1))
@@ -804,29 +826,37 @@ class CompiledGraph:
         ``X`` may also be a tuple of arrays with the same rows whose columns, side
         by side, are the inputs (such as features and targets): nothing is joined.
         The parameters' values are read from their ``.data``, or taken from the
-        array ``parameters`` (in :attr:`parameters` order) when given.
+        array ``parameters`` (in :attr:`parameters` order) when given; a contiguous
+        array of the graph's dtype is read in place, by this forward and the backward
+        after it, when the graph has no constants (no copy of 203,530 values per
+        784-256-10 step, bench_mnist): change it only after that backward.
         ``inputs_checked=True`` skips testing ``X`` for inf and NaN, for a caller
         that tested the rows already (``nn.fit`` tests its whole dataset once: the
         test of each batch was 5% of a 784-64-10 step, bench_mnist).
         """
         inputs, batch = self._input_batch(X)
         n = len(self.parameters)
+        leaves = self._leaves
         if parameters is None:
-            self._leaves[:n] = np.fromiter(map(_data, self.parameters), dtype=float, count=n)
-        elif np.shape(parameters) == (n,):
-            self._leaves[:n] = parameters
-        else:
+            leaves[:n] = np.fromiter(map(_data, self.parameters), dtype=float, count=n)
+        elif np.shape(parameters) != (n,):
             raise ValueError(f"compiled forward: parameters must have shape ({n},), got {np.shape(parameters)}")
-        r = _Replay(inputs, self._leaves, batch, self._widths)
+        elif len(leaves) == n and isinstance(parameters, np.ndarray) and parameters.dtype == self.dtype:
+            leaves = np.ascontiguousarray(parameters)
+        else:
+            leaves[:n] = parameters
+        r = _Replay(inputs, leaves, batch, self._widths)
         self._replay = None
         parts = inputs.parts if isinstance(inputs, _InputParts) else [inputs]
-        if not (np.isfinite(self._leaves).all() and (inputs_checked or all(np.isfinite(p).all() for p in parts))):
+        if not (np.isfinite(leaves).all() and (inputs_checked or all(np.isfinite(p).all() for p in parts))):
             raise _non_finite_forward(self, r)  # before any op: log(-inf) is a non-finite input, not a domain error
         self._run("forward", lambda step, wanted: step.forward(r), self._steps)
         if not all(np.isfinite(b).all() for b in r.blocks[1:]):  # the steps' blocks; the search only on failure
             raise _non_finite_forward(self, r)
         self._replay = r
-        out = np.broadcast_to(self._outputs.read(r), (batch, self.n_outputs))
+        out = self._outputs.read(r)
+        if out.shape[0] != batch:  # outputs that do not depend on the sample
+            out = np.broadcast_to(out, (batch, self.n_outputs))
         return out[:, 0].copy() if self.single else out.copy()
 
     __call__ = forward
@@ -935,7 +965,7 @@ def _non_finite_forward(graph: CompiledGraph, r: _Replay) -> NonFiniteError:
     X = np.hstack(inputs.parts) if isinstance(inputs, _InputParts) else inputs
     if not np.isfinite(X).all():
         return _non_finite_entry("compiled forward", "X", X)
-    values = graph._leaves[: len(graph.parameters)]
+    values = r.leaves[: len(graph.parameters)]
     if not np.isfinite(values).all():
         i = int(np.argwhere(~np.isfinite(values))[0][0])
         label = graph.parameters[i].label

@@ -1,7 +1,9 @@
 """MNIST-sized networks in the compiled batch mode, against hand-written numpy and PyTorch (issues 7 and 17).
 
-Measured in one run (conventions of :mod:`benchmarks._harness`; every time here is wall clock, since numpy's and
-torch's matrix products run on both cores and CPU time would count their BLAS threads' spin-waiting as work):
+Measured in one run (conventions of :mod:`benchmarks._harness`; times are wall clock, since numpy's and torch's
+matrix products run on both cores and CPU time would count their BLAS threads' spin-waiting as work; with
+``--threads 1`` every engine is single-threaded, and the times are CPU time, which the load of other processes on
+a shared machine does not inflate):
 
 1. one epoch of MLP(784, [h, 10]) for h = 64 and 256 (ReLU, softmax cross-entropy, SGD lr 0.05 with momentum 0.9,
    batch 256, 60,000 samples reshuffled per epoch), by six engines timed interleaved (one epoch of each per round,
@@ -51,7 +53,7 @@ MOMENTUM = 0.9
 N_TRAIN, N_TEST, N_FEATURES, N_CLASSES = 60_000, 10_000, 784, 10
 HIDDEN = (64, 256)
 ROUNDS = 3
-WALL = {"timer": time.perf_counter, "collect": False}  # see the module docstring
+TIMING = {"timer": time.perf_counter, "collect": False}  # wall clock; CPU time with --threads 1 (module docstring)
 
 
 def synthetic_mnist(n_train: int, n_test: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -195,7 +197,7 @@ def epoch_times(X: np.ndarray, y: np.ndarray, hidden: int, rounds: int) -> dict[
         else:
             engine = TorchMLP(model, torch.float64 if dtype is np.float64 else torch.float32)
             runs[name] = lambda e=engine, d=dtype, i=i: e.epoch(tensors[d], labels, order(i))
-    times = time_interleaved(runs, repeats=rounds, **WALL)
+    times = time_interleaved(runs, repeats=rounds, **TIMING)
     return {name: median(t) for name, t in times.items()}
 
 
@@ -215,7 +217,7 @@ def predict_times(X_test: np.ndarray, hidden: int, rounds: int) -> dict[str, flo
     times = time_interleaved(
         {"deltagrad": lambda: nn.predict(model, X_test, compiled=True), "torch": lambda: reference.predict(x)},
         repeats=max(5, 2 * rounds),
-        **WALL,
+        **TIMING,
     )
     return {"first call": first_call, "gap": gap, **{k: median(v) for k, v in times.items()}}
 
@@ -294,6 +296,10 @@ DIGITS_EPOCHS, DIGITS_LR = 40, 3e-3  # the network, split, batch and seed of ben
 
 
 # ---------------------------------------------------------------------------- report
+def _timer_name() -> str:
+    return "CPU time" if TIMING["timer"] is clock else "wall clock"
+
+
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_mnist", description=__doc__.splitlines()[0])
     parser.add_argument("--mnist", default=os.environ.get("DELTAGRAD_MNIST"), help="folder with the MNIST IDX files")
@@ -310,13 +316,15 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
         threadpoolctl.threadpool_limits(args.threads)
         torch.set_num_threads(args.threads)
-        print(f"BLAS and torch limited to {args.threads} thread(s)")
+        if args.threads == 1:
+            TIMING["timer"] = clock
+        print(f"BLAS and torch limited to {args.threads} thread(s); times are {_timer_name()}")
     X, X_test, y, y_test = synthetic_mnist(N_TRAIN, N_TEST)
     print(f"synthetic MNIST-shaped data: {len(y)} training and {len(y_test)} test samples")
     settle()
     results: dict[str, float] = {}
 
-    print(f"\n1. one epoch (60,000 samples, batch {BATCH_SIZE}, SGD with momentum), median wall-clock seconds")
+    print(f"\n1. one epoch (60,000 samples, batch {BATCH_SIZE}, SGD with momentum), median seconds ({_timer_name()})")
     rows = []
     for hidden in HIDDEN:
         t = epoch_times(X, y, hidden, args.rounds)
@@ -332,7 +340,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         results.update({f"{hidden}: {name} s": t[name] for name in ENGINES})
     print(table(["network", *ENGINES], rows))
 
-    print("\n2. predict on 10,000 rows (trace cached by the first call), median wall-clock ms")
+    print(f"\n2. predict on 10,000 rows (trace cached by the first call), median ms ({_timer_name()})")
     rows = []
     for hidden in HIDDEN:
         p = predict_times(X_test, hidden, args.rounds)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import OPS, Constant, Value, fused
-from autograd.compiled import NUMPY, ROWWISE, CompiledGraph
+from autograd.compiled import NUMPY, ROWWISE, UFUNCS, CompiledGraph
 from autograd.value import walk
 
 TOL = {"rtol": 1e-9, "atol": 1e-9}
@@ -637,3 +637,12 @@ def test_parameters_are_listed_in_creation_order_whatever_order_the_function_rea
     graph = autograd.compile(lambda xs: [c * xs[0] + a, (b * xs[0]).tanh(), c], 1)
     assert graph.parameters == [a, b, c]
     np.testing.assert_allclose(graph.forward(np.array([[0.5]])), [[2.5, np.tanh(1.0), 3.0]])
+
+
+@pytest.mark.parametrize("name", sorted(UFUNCS))
+def test_ufunc_rules_are_the_op_tables_rules(name: str) -> None:
+    x = np.concatenate([np.random.default_rng(50).normal(size=(3, 7)) * 2.0, np.zeros((1, 7))])  # the kink at 0
+    op, fast = OPS[name], UFUNCS[name]
+    out = op.forward(NUMPY, x, None)
+    np.testing.assert_array_equal(fast.forward(NUMPY, x, None), out)
+    np.testing.assert_array_equal(fast.derivative(NUMPY, x, out, None) * 1.0, op.derivative(NUMPY, x, out, None))
