@@ -33,6 +33,7 @@ TINY: dict[str, dict[str, Any]] = {
         "tanh_layer": lambda m: functools.partial(m.tanh_layer, n=20),
         "attribute_bytes": lambda m: functools.partial(m.attribute_bytes, 200),
     },
+    "baseline": {"ROUNDS": 1, "MIXED_OPS": 200, "MIXED_REPEATS": 1, "MLP_SAMPLES": 8, "MLP_REPEATS": 1},
     "digits": {"EPOCHS": 1},
     "lab": {  # its Chromium replay is left out: Playwright's sync API cannot start inside the browser tests' session
         "POINTS": 40,
@@ -90,6 +91,8 @@ def test_benchmark_main_runs_at_tiny_sizes(name: str, monkeypatch, capsys, tmp_p
         for peer in ("micrograd", "torch"):
             assert f"{peer} {metadata.version(peer)}" in out  # the installed version labels the rows
         assert "Issues 2 and 11 bars" in out and "bench_core took" in out
+    if name == "baseline":
+        assert "baseline = autograd and nn at 189960c" in out and "memory per node" in out
     if name == "digits":
         assert "digits MLP(64,[32,10]) scalar" in out and "test accuracy" in out
     if name == "lab":
