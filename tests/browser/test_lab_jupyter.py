@@ -29,7 +29,7 @@ FRAME_TEXT = (
     "text => Array.from(document.querySelectorAll('.dg-lab .dg-graph g.node text'))"
     ".some(t => t.textContent.replace(/\\u00a0/g, ' ') === text)"
 )
-TIMEOUT = 60_000  # ms: kernel start and the first Graphviz-WASM load on a loaded 2-core machine
+TIMEOUT = 90_000  # ms: kernel start and the first Graphviz-WASM load on a loaded 2-core machine
 
 
 class Twin:
@@ -106,9 +106,8 @@ def run_lab(page, jupyter, browser_errors, screenshots) -> int:
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=TIMEOUT)
     loading_errors = len(browser_errors)
     page.click(".jp-Notebook .jp-Cell .jp-InputArea-editor")
-    for _ in range(3):
-        page.keyboard.press("Shift+Enter")
     for widget in (".dg-lab", ".dg-explore", ".dg-graph-view"):  # each output scrolled into view, as a reader does
+        page.keyboard.press("Shift+Enter")  # one cell at a time: a key pressed while the page is busy can be lost
         page.wait_for_selector(widget, state="attached", timeout=TIMEOUT)
         page.locator(widget).first.scroll_into_view_if_needed()
         page.wait_for_selector(f"{widget} .dg-graph svg g.node", timeout=TIMEOUT)
