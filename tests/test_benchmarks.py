@@ -91,8 +91,11 @@ def test_benchmark_main_runs_at_tiny_sizes(name: str, monkeypatch, capsys, tmp_p
         for peer in ("micrograd", "torch"):
             assert f"{peer} {metadata.version(peer)}" in out  # the installed version labels the rows
         assert "Issues 2 and 11 bars" in out and "bench_core took" in out
-    if name == "baseline":
-        assert "baseline = autograd and nn at 189960c" in out and "memory per node" in out
+    if name == "baseline":  # it needs the project's git history (an sdist has none, and says so)
+        if (Path(module.__file__).parents[1] / ".git").exists():
+            assert "baseline = autograd and nn at 189960c" in out and "memory per node" in out
+        else:
+            assert "revision 189960c is not available here" in out
     if name == "digits":
         assert "digits MLP(64,[32,10]) scalar" in out and "test accuracy" in out
     if name == "lab":
