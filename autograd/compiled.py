@@ -56,13 +56,12 @@ from .errors import NonFiniteError
 from .grad_mode import enable_grad
 from .maths import NUMPY, NumpyMath
 from .ops import BINARY, CLOSURE, OPS, UNARY, Op, array_rule_error
-from .value import Constant, Value
+from .value import Constant, Value, _by_id
 
 __all__ = ["compile", "CompiledGraph", "NumpyMath", "NUMPY", "ROWWISE", "UFUNCS"]
 
 _data = attrgetter("data")
 _inputs = attrgetter("inputs")
-_by_id = attrgetter("_id")
 _is_constant = Constant.__instancecheck__
 
 

@@ -30,6 +30,8 @@ from datetime import date
 from importlib import metadata
 from typing import Any
 
+from autograd.collector import paused
+
 __all__ = [
     "clock",
     "version",
@@ -82,13 +84,10 @@ def settle() -> None:
 @contextlib.contextmanager
 def gc_disabled() -> Iterator[None]:
     """Turn the cyclic garbage collector off inside the block (and collect what piled up afterwards)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
     try:
-        yield
+        with paused():
+            yield
     finally:
-        if was_enabled:
-            gc.enable()
         gc.collect()
 
 
