@@ -600,7 +600,7 @@ class CompiledGraph:
         row_data = [0.5] * n_inputs if example is None else [float(v) for v in example]
         if len(row_data) != n_inputs:
             raise ValueError(f"compile: example has {len(row_data)} values, expected n_inputs = {n_inputs}")
-        with enable_grad():
+        with enable_grad(), collector.paused():
             placeholders = [Value(v, label=f"x{i + 1}") for i, v in enumerate(row_data)]
             result = fn(placeholders)
         self.single = isinstance(result, Value)

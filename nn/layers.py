@@ -19,10 +19,11 @@ digits) and ``b^[l]_i``; model inputs given as numbers become leaves ``x1..xn``.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -79,10 +80,16 @@ def _nonlin_activation(activation: str | None, nonlin: bool | None, where: str) 
     return "linear" if activation is None or nonlin is False else activation
 
 
+@functools.lru_cache(maxsize=16)
+def _indices(n: int) -> tuple[str, ...]:
+    """``"1"`` .. ``str(n)``: shared by a layer's neurons (784-256-10 would format 203,530 of them)."""
+    return tuple(map(str, range(1, n + 1)))
+
+
 def _weight_labels(layer: int, unit: int, nin: int) -> list[str]:
     """``w^[layer]_{unit}{j}`` for j = 1..nin, written ``{unit},{j}`` once an index has two digits."""
     tight, loose = f"w^[{layer}]_{unit}", f"w^[{layer}]_{unit},"
-    js = [str(j) for j in range(1, nin + 1)]
+    js = _indices(nin)
     if unit >= 10:
         return [loose + j for j in js]
     return [tight + j for j in js[:9]] + [loose + j for j in js[9:]]
@@ -97,18 +104,6 @@ def _weights_matrix(W: Any, shape: tuple[int, int], where: str) -> np.ndarray:
         bad = float(W[~np.isfinite(W)][0])
         raise ValueError(f"{where}: the initial weights must be finite, got {bad!r}")
     return W.reshape(shape)
-
-
-def _parameters(values: list[float], labels: list[str], owner: Module) -> list[Parameter]:
-    """Parameters of ``owner`` holding ``values`` (already checked as finite floats), labelled; unnamed
-    until the outermost module names them."""
-    node = Parameter._node
-    out = []
-    for value, label in zip(values, labels):
-        p = cast(Parameter, node(value, "", ()))
-        p.label, p.name, p._owner = label, "", owner
-        out.append(p)
-    return out
 
 
 @register
@@ -160,14 +155,13 @@ class Neuron(Module):
             raise ValueError(f"Neuron: expected {nin} weights, got {weights.size}")
         with collector.paused():
             self._build(nin, activation, _weights_matrix(weights, (1, nin), "Neuron")[0], bias, layer, unit)
-        self._name("")
 
     def _build(self, nin: int, activation: str | None, weights: np.ndarray, bias: float, layer: int, unit: int) -> None:
-        """Set up the neuron from checked weights; its parameters are named by :meth:`_name`.
+        """Set up the neuron from checked weights; its parameters are named when first read (``Parameter.name``).
 
         Attributes are set with ``object.__setattr__``: :class:`Module` would rename every
         parameter below at each level of a model (4 passes over 203,530 Parameters for
-        784-256-10); the outermost constructor names them once instead (bench_mnist, section 3).
+        784-256-10; bench_mnist, section 3).
         """
         setattr_ = object.__setattr__
         setattr_(self, "nin", nin)
@@ -175,17 +169,11 @@ class Neuron(Module):
         setattr_(self, "_g", _activation(self.activation))
         setattr_(self, "layer", _positive_int(layer, "Neuron: layer"))
         setattr_(self, "unit", _positive_int(unit, "Neuron: unit"))
-        setattr_(self, "w", _parameters(weights.tolist(), _weight_labels(self.layer, self.unit, nin), self))
+        setattr_(self, "w", Parameter._owned(weights.tolist(), _weight_labels(self.layer, self.unit, nin), self))
         bias = _finite(bias, "Neuron: bias")
-        setattr_(self, "b", _parameters([bias], [f"b^[{self.layer}]_{self.unit}"], self)[0])
+        setattr_(self, "b", Parameter._owned([bias], [f"b^[{self.layer}]_{self.unit}"], self)[0])
         setattr_(self, "_z_label", f"z^[{self.layer + 1}]_{self.unit}")
         setattr_(self, "_a_label", f"a^[{self.layer + 1}]_{self.unit}")
-
-    def _name(self, prefix: str) -> None:
-        """Name the parameters by their paths below the outermost module, as :class:`Module` does."""
-        for j, w in enumerate(self.w):
-            w.name = f"{prefix}w.{j}"
-        self.b.name = f"{prefix}b"
 
     nout = 1
 
@@ -243,12 +231,11 @@ class Layer(Module):
     ) -> None:
         with collector.paused():
             self._build(nin, nout, _nonlin_activation(activation, nonlin, "Layer"), init, rng_from(seed), layer)
-        self._name("")
 
     def _build(
         self, nin: int, nout: int, activation: str | None, init: Any, rng: np.random.Generator, layer: int
     ) -> None:
-        """Set up the layer and its neurons (see :meth:`Neuron._build`); named by :meth:`_name`."""
+        """Set up the layer and its neurons (see :meth:`Neuron._build`)."""
         setattr_ = object.__setattr__
         setattr_(self, "nin", _positive_int(nin, "Layer: nin"))
         setattr_(self, "nout", _positive_int(nout, "Layer: nout"))
@@ -262,10 +249,6 @@ class Layer(Module):
             setattr_(neuron, "_parent", self)
             neurons.append(neuron)
         setattr_(self, "neurons", neurons)
-
-    def _name(self, prefix: str) -> None:
-        for i, neuron in enumerate(self.neurons):
-            neuron._name(f"{prefix}neurons.{i}.")
 
     def forward(self, x: Any) -> Value | list[Value]:
         out = self._forward(as_inputs(x, self.nin, "Layer"))
@@ -328,9 +311,7 @@ class MLP(Module):
                 layer._build(fan_ins[k], size, self.activation if k < last else output_activation, init, rng, k + 1)
                 object.__setattr__(layer, "_parent", self)
                 layers.append(layer)
-        object.__setattr__(self, "layers", layers)  # named once, below (see Neuron._build)
-        for k, layer in enumerate(layers):
-            layer._name(f"layers.{k}.")
+        object.__setattr__(self, "layers", layers)  # parameters named when first read (see Neuron._build)
 
     @property
     def nout(self) -> int:

@@ -79,8 +79,12 @@ class Module:
                     elif item.parent is not self and self not in item._holders:
                         object.__setattr__(item, "_holders", (*item._holders, self))
             self._structure_changed()
-            for path, p in self.named_parameters():
-                p.name = path
+            self._name_parameters()
+
+    def _name_parameters(self) -> None:
+        """Give every parameter below this module its path from here as its ``name``."""
+        for path, p in self.named_parameters():
+            p.name = path
 
     def _structure_changed(self) -> None:
         """Give this module and every module holding it, up to the outermost, a new structure version."""
