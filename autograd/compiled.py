@@ -55,7 +55,7 @@ from . import collector, fused
 from .errors import NonFiniteError
 from .grad_mode import enable_grad
 from .maths import NUMPY, NumpyMath
-from .ops import BINARY, CLOSURE, OPS, UNARY, Op, array_rule_error
+from .ops import BINARY, CLOSURE, OPS, UNARY, Op, array_rule_error, is_built_in
 from .value import Constant, Value, _by_id
 
 __all__ = ["compile", "CompiledGraph", "NumpyMath", "NUMPY", "ROWWISE", "UFUNCS"]
@@ -308,7 +308,7 @@ class _Elementwise:
         self.op, self.param, self.operands, self.out = op, param, operands, out
         self.name = op.name
         self.k = operands[0].k
-        self.rules = UFUNCS[op.name] if _BUILT_IN.get(op.name) is op else op  # the table's rules, or their ufuncs
+        self.rules = UFUNCS[op.name] if op.name in UFUNCS and is_built_in(op) else op  # the table's rules, or ufuncs
 
     def forward(self, r: _Replay) -> None:
         args = r.saved[self.out] = [o.read(r) for o in self.operands]  # kept for backward: no second gather
@@ -344,7 +344,6 @@ class _ReluUfuncs:
 
 UFUNCS: dict[str, Any] = {"relu": _ReluUfuncs()}
 """Elementwise ops run as plain ufuncs, by op name, while the table holds their built-in rules."""
-_BUILT_IN = {name: OPS[name] for name in UFUNCS}
 
 
 # Row-wise kernels: an n-ary op's two rules over the last axis of a (batch × k × n) block, each in one
@@ -410,7 +409,7 @@ class _Reduction:
         self.operands = [operand]
         self.name = op.name
         self.k = operand.k // n
-        self.kernel = ROWWISE.get(op.name)
+        self.kernel = ROWWISE.get(op.name) if is_built_in(op) else None  # else the table's (replaced) rules
 
     def _inputs(self, r: _Replay) -> np.ndarray:
         xs = self.operand.read(r)
@@ -676,6 +675,7 @@ class CompiledGraph:
         pattern_of = {o: pattern for pattern in patterns for o in pattern.outs}
         replaced = {x for pattern in patterns for x in pattern.inner}
         pattern_place: dict[int, tuple[int, tuple[bool, bool]]] = {}
+        as_products = is_built_in(OPS.get("dot"))  # a layer's dots as one product, unless dot's rules were replaced
         for v in computed:
             if v in replaced:
                 continue
@@ -691,7 +691,7 @@ class CompiledGraph:
                     groups.setdefault((place[0], ("fused", pattern.kind, len(pattern.zs))), []).append(pattern)
                 level[v], needs[v] = place
                 continue
-            halves = weights_and_inputs(v) if v.op == "dot" else None
+            halves = weights_and_inputs(v) if v.op == "dot" and as_products else None
             if halves is not None:
                 W, X = halves
                 matmul[v] = halves

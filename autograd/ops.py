@@ -313,6 +313,16 @@ def register(op: Op, replace: bool = False) -> Op:
 
 for _row in _TABLE:
     register(Op(*_row))
+_SHIPPED = dict(OPS)
+
+
+def is_built_in(op: Op | None) -> bool:
+    """Whether ``op`` is the op deltagrad ships under its name, not one given by ``register_op(..., replace=True)``.
+
+    A fast path that stands in for an op's rules (the compiled mode's ufuncs, matrix products, row-wise and fused
+    kernels) is taken only while :data:`OPS` holds the built-in op, so a replaced rule is honoured everywhere.
+    """
+    return op is not None and _SHIPPED.get(op.name) is op
 
 
 def array_rule_error(op: Op, F: Any, operands: Sequence[float], param: Any) -> str | None:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import autograd
 from autograd import OPS, Constant, Value, fused
 from autograd.compiled import NUMPY, ROWWISE, UFUNCS, CompiledGraph
+from autograd.ops import UNARY
 from autograd.value import walk
 
 TOL = {"rtol": 1e-9, "atol": 1e-9}
@@ -646,3 +647,41 @@ def test_ufunc_rules_are_the_op_tables_rules(name: str) -> None:
     out = op.forward(NUMPY, x, None)
     np.testing.assert_array_equal(fast.forward(NUMPY, x, None), out)
     np.testing.assert_array_equal(fast.derivative(NUMPY, x, out, None) * 1.0, op.derivative(NUMPY, x, out, None))
+
+
+def doubled(op: autograd.Op) -> autograd.Op:
+    """``op`` with both rules changed: out = 2·op(x), so every partial derivative doubles too."""
+
+    def forward(F: Any, *args: Any) -> Any:  # (operands..., param)
+        return 2 * op.forward(F, *args)
+
+    def derivative(F: Any, *args: Any) -> Any:  # (operands..., out, param)
+        *operands, out, param = args
+        partials = op.derivative(F, *operands, out / 2, param)
+        return 2 * partials if op.arity == UNARY else [2 * d for d in partials]
+
+    return dataclasses.replace(op, forward=forward, derivative=derivative)
+
+
+@pytest.fixture
+def replaced_op(request: pytest.FixtureRequest) -> Any:
+    """Replace the op named by the test's parameter with :func:`doubled` for the test, then restore it."""
+    original = OPS[request.param]
+    OPS[request.param] = doubled(original)  # what register_op(..., replace=True) does
+    yield request.param
+    OPS[request.param] = original
+
+
+@pytest.mark.parametrize("replaced_op", ["relu", "dot", "logsumexp", "sum", "mean", "sub", "exp"], indirect=True)
+def test_a_replaced_rule_is_replayed_not_its_built_in_fast_path(replaced_op: str) -> None:
+    Ws, bs = layer(3, 2, seed=49)
+
+    def fn(xs: list[Value]) -> list[Value]:
+        h = [autograd.dot(w, xs, bias=b).relu() for w, b in zip(Ws, bs)]
+        lse = autograd.logsumexp(h)
+        probs = [(v - lse).exp() for v in h]
+        return [lse, autograd.sum(probs), autograd.mean(h), *probs]
+
+    X = np.random.default_rng(50).normal(size=(6, 2))
+    graph = assert_matches_scalar(fn, X, flat(Ws, bs))
+    assert ("matrix product" in graph.describe()) == (replaced_op != "dot")
