@@ -102,7 +102,11 @@ def dot_values(ws: Sequence[Value], xs: Sequence[Value], bias: Value | None = No
     >>> dot_values([Value(2.0), Value(3.0)], [Value(4.0), Value(5.0)], Value(0.5)).data
     23.5
     """
-    return _nary(OPS["dot"], [*ws, *xs] if bias is None else [*ws, *xs, bias], len(ws))
+    # list + list copies both in one step, also for a list subclass (a module's weights), which [*ws, *xs] iterates
+    inputs = ws + xs if isinstance(ws, list) and isinstance(xs, list) else [*ws, *xs]
+    if bias is not None:
+        inputs.append(bias)
+    return _nary(OPS["dot"], inputs, len(ws))
 
 
 def logsumexp(values: Iterable[Scalar]) -> Value:

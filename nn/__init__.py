@@ -33,7 +33,7 @@ from .losses import (
     mean_loss,
     mse,
 )
-from .module import IncompatibleKeys, Module, load, register
+from .module import HeldList, IncompatibleKeys, Module, load, register
 from .optim import SGD, Adam, LambdaLR, LRScheduler, Optimizer, StepLR
 from .parameter import Parameter
 from .train import CompiledTrainer, History, accuracy, evaluate, fit, predict
@@ -41,6 +41,7 @@ from .train import CompiledTrainer, History, accuracy, evaluate, fit, predict
 __all__ = [
     "Parameter",
     "Module",
+    "HeldList",
     "IncompatibleKeys",
     "register",
     "load",

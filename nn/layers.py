@@ -32,7 +32,7 @@ from autograd.functional import dot_values
 
 from . import init as initializers
 from .activations import activation as _activation
-from .module import Module, register
+from .module import HeldList, Module, register
 from .parameter import Parameter
 from .seeding import Seed, rng_from
 
@@ -169,7 +169,8 @@ class Neuron(Module):
         setattr_(self, "_g", _activation(self.activation))
         setattr_(self, "layer", _positive_int(layer, "Neuron: layer"))
         setattr_(self, "unit", _positive_int(unit, "Neuron: unit"))
-        setattr_(self, "w", Parameter._owned(weights.tolist(), _weight_labels(self.layer, self.unit, nin), self))
+        weight_labels = _weight_labels(self.layer, self.unit, nin)
+        setattr_(self, "w", HeldList(Parameter._owned(weights.tolist(), weight_labels, self), self))
         bias = _finite(bias, "Neuron: bias")
         setattr_(self, "b", Parameter._owned([bias], [f"b^[{self.layer}]_{self.unit}"], self)[0])
         setattr_(self, "_z_label", f"z^[{self.layer + 1}]_{self.unit}")
@@ -248,7 +249,7 @@ class Layer(Module):
             neuron._build(self.nin, self.activation, W[i], 0.0, self.layer, i + 1)
             setattr_(neuron, "_parent", self)
             neurons.append(neuron)
-        setattr_(self, "neurons", neurons)
+        setattr_(self, "neurons", HeldList(neurons, self))
 
     def forward(self, x: Any) -> Value | list[Value]:
         out = self._forward(as_inputs(x, self.nin, "Layer"))
@@ -311,7 +312,7 @@ class MLP(Module):
                 layer._build(fan_ins[k], size, self.activation if k < last else output_activation, init, rng, k + 1)
                 object.__setattr__(layer, "_parent", self)
                 layers.append(layer)
-        object.__setattr__(self, "layers", layers)  # parameters named when first read (see Neuron._build)
+        object.__setattr__(self, "layers", HeldList(layers, self))  # parameters named on first read: Neuron._build
 
     @property
     def nout(self) -> int:

@@ -2,10 +2,10 @@
 
 A module's parameters are found from its attributes, as in PyTorch: an
 attribute holding a :class:`~nn.Parameter`, a :class:`Module`, or a list/tuple
-of them. Their names are dotted paths (``"layers.0.neurons.3.w.2"``). Each time
-a module is stored as an attribute of another, the outer module renames every
-parameter below it, so ``Parameter.name`` always holds the path from the
-outermost module.
+of them (a list is kept as a :class:`HeldList`, which reports changes made in
+place). Their names are dotted paths (``"layers.0.neurons.3.w.2"``):
+``Parameter.name`` always gives the path from the outermost module, worked out
+again after any change of the structure.
 
 The structure is public: :meth:`Module.named_modules` and
 :meth:`Module.named_children` walk it downwards, ``Parameter.owner`` and
@@ -15,6 +15,7 @@ The structure is public: :meth:`Module.named_modules` and
 from __future__ import annotations
 
 import contextlib
+import copy
 import itertools
 import json
 import math
@@ -22,12 +23,12 @@ import numbers
 import os
 import secrets
 import stat
-from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, NamedTuple, SupportsIndex
 
 from .parameter import Parameter, clear_grads
 
-__all__ = ["Module", "IncompatibleKeys", "register", "load", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["Module", "HeldList", "IncompatibleKeys", "register", "load", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "deltagrad.nn"
 FORMAT_VERSION = 1
@@ -46,6 +47,90 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list[str]
     unexpected_keys: list[str]
+
+
+class HeldList(list[Any]):
+    """A module's list attribute of parameters or modules (``model.layers``, ``neuron.w``).
+
+    Changed in place (``model.layers[0] = Layer(...)``, ``append``, ``del``, ...), it tells its module as
+    assigning the attribute does: the new items get their owner or parent, the structure version changes
+    (so ``nn.predict(compiled=True)`` traces again) and the names follow. PyTorch's ``ModuleList`` plays
+    this part; here the attribute stays a list. Assigning a list stores a ``HeldList`` copy of it.
+
+    >>> from nn import MLP, Layer
+    >>> model = MLP(2, [3, 1], seed=0)
+    >>> before = model.structure_version
+    >>> model.layers[1] = Layer(3, 2, None, seed=1, layer=2)
+    >>> model.structure_version == before, model.parameters()[-1].name
+    (False, 'layers.1.neurons.1.b')
+    """
+
+    __slots__ = ("holder",)
+
+    def __init__(self, items: Iterable[Any], holder: Module) -> None:
+        super().__init__(items)
+        self.holder = holder
+
+    def _changed(self) -> None:
+        self.holder._adopt(self)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        super().__setitem__(index, value)
+        self._changed()
+
+    def __delitem__(self, index: Any) -> None:
+        super().__delitem__(index)
+        self._changed()
+
+    def __iadd__(self, items: Iterable[Any]) -> HeldList:  # type: ignore[override,misc]
+        super().__iadd__(items)
+        self._changed()
+        return self
+
+    def __imul__(self, n: SupportsIndex) -> HeldList:
+        super().__imul__(n)
+        self._changed()
+        return self
+
+    def append(self, item: Any) -> None:
+        super().append(item)
+        self._changed()
+
+    def extend(self, items: Iterable[Any]) -> None:
+        super().extend(items)
+        self._changed()
+
+    def insert(self, index: SupportsIndex, item: Any) -> None:
+        super().insert(index, item)
+        self._changed()
+
+    def pop(self, index: SupportsIndex = -1) -> Any:
+        item = super().pop(index)
+        self._changed()
+        return item
+
+    def remove(self, item: Any) -> None:
+        super().remove(item)
+        self._changed()
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
+
+    def sort(self, *, key: Any = None, reverse: bool = False) -> None:
+        super().sort(key=key, reverse=reverse)
+        self._changed()
+
+    def reverse(self) -> None:
+        super().reverse()
+        self._changed()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> HeldList:
+        """A copy held by the copy of its module (``copy.deepcopy(model)``), built without telling it."""
+        copied = HeldList((), copy.deepcopy(self.holder, memo))
+        memo[id(self)] = copied
+        list.extend(copied, (copy.deepcopy(item, memo) for item in self))
+        return copied
 
 
 def _holds_parameters(value: Any) -> bool:
@@ -68,21 +153,34 @@ class Module:
     _structure_stamp: int = 0
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if not _holds_parameters(value):
+            object.__setattr__(self, name, value)
+            return
+        if isinstance(value, list) and not (isinstance(value, HeldList) and value.holder is self):
+            value = HeldList(value, self)
         object.__setattr__(self, name, value)
-        if _holds_parameters(value):
-            for item in value if isinstance(value, (list, tuple)) else (value,):
-                if isinstance(item, Parameter) and item.owner is None:
+        self._adopt(value)
+
+    def _adopt(self, value: Any) -> None:
+        """Take the parameters and modules of ``value`` (one, or a list or tuple of them) as this module's
+        attribute: their owner or parent, a new structure version, and new names (given on first read)."""
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        for item in items:
+            if isinstance(item, Parameter):
+                if item.owner is None:
                     item._owner = self
-                elif isinstance(item, Module):
-                    if item.parent is None:
-                        object.__setattr__(item, "_parent", self)
-                    elif item.parent is not self and self not in item._holders:
-                        object.__setattr__(item, "_holders", (*item._holders, self))
-            self._structure_changed()
-            self._name_parameters()
+                item._name = None
+            elif isinstance(item, Module):
+                if item.parent is None:
+                    object.__setattr__(item, "_parent", self)
+                elif item.parent is not self and self not in item._holders:
+                    object.__setattr__(item, "_holders", (*item._holders, self))
+                for p in item.parameters():
+                    p._name = None
+        self._structure_changed()
 
     def _name_parameters(self) -> None:
-        """Give every parameter below this module its path from here as its ``name``."""
+        """Give every parameter below this module its path from here as its ``name`` (called on the outermost)."""
         for path, p in self.named_parameters():
             p.name = path
 
@@ -103,7 +201,8 @@ class Module:
     @property
     def structure_version(self) -> int:
         """A number that changes whenever this module, or any module below it, gets an attribute holding
-        modules or parameters (``model.layers = [...]``), and only then: caches of a traced model
+        modules or parameters (``model.layers = [...]``) or such a list changes in place
+        (``model.layers[0] = ...``, see :class:`HeldList`), and only then: caches of a traced model
         (``nn.predict(compiled=True)``) are rebuilt when it changes. Another model's change leaves it alone.
 
         >>> from nn import MLP, Layer

@@ -45,13 +45,15 @@ class Parameter(Value):
     def name(self) -> str:
         """The dotted path from the outermost module, ``""`` outside any.
 
-        A model's constructor leaves its parameters unnamed: the first read names
-        all of them (one pass, instead of one per module level while building
-        784-256-10's 203,530 Parameters: bench_mnist, section 3).
+        Building or changing a model leaves its parameters unnamed: the first read
+        names all of them from the outermost module (one pass, instead of one per
+        module level while building 784-256-10's 203,530 Parameters: bench_mnist,
+        section 3).
         """
         if self._name is None:
             root = self._owner
-            assert root is not None  # only parameters made with an owner start unnamed
+            if root is None:
+                return ""
             while root.parent is not None:
                 root = root.parent
             root._name_parameters()

@@ -191,3 +191,79 @@ def test_structure_is_public_downwards_and_upwards() -> None:
     assert all(p.owner is neuron for p in neuron.parameters())
     assert neuron.parent is model.layers[0] and model.layers[0].parent is model and model.parent is None
     assert nn.Parameter(1.0).owner is None
+
+
+class Bag(nn.Module):
+    """A module holding a list of parameters, as a user writes one."""
+
+    def __init__(self) -> None:
+        self.ps = [nn.Parameter(float(i)) for i in range(3)]
+
+    def forward(self, x: float) -> object:
+        return sum(p * x for p in self.ps)
+
+
+IN_PLACE = {
+    "setitem": lambda ps, p: ps.__setitem__(0, p),
+    "slice": lambda ps, p: ps.__setitem__(slice(0, 2), [p]),
+    "append": lambda ps, p: ps.append(p),
+    "extend": lambda ps, p: ps.extend([p]),
+    "iadd": lambda ps, p: ps.__iadd__([p]),
+    "insert": lambda ps, p: ps.insert(1, p),
+    "delitem": lambda ps, p: ps.__delitem__(0),
+    "pop": lambda ps, p: ps.pop(),
+    "remove": lambda ps, p: ps.remove(ps[1]),
+    "sort": lambda ps, p: ps.sort(key=lambda q: -q.data),
+    "reverse": lambda ps, p: ps.reverse(),
+    "imul": lambda ps, p: ps.__imul__(1),
+}
+
+
+@pytest.mark.parametrize("change", IN_PLACE.values(), ids=IN_PLACE.keys())
+def test_a_list_changed_in_place_tells_its_module(change) -> None:
+    outer = nn.Module()
+    outer.bag = Bag()
+    version = outer.structure_version
+    new = nn.Parameter(9.0)
+    change(outer.bag.ps, new)
+    assert isinstance(outer.bag.ps, nn.HeldList)
+    assert outer.structure_version != version and outer.bag.structure_version != version
+    assert [p.name for p in outer.parameters()] == [name for name, _ in outer.named_parameters()]
+    assert all(name.startswith("bag.ps.") for name, _ in outer.named_parameters())
+    if any(p is new for p in outer.bag.ps):
+        assert new.owner is outer.bag
+
+
+def test_names_are_paths_from_the_outermost_module_after_an_inner_change() -> None:
+    outer = nn.Module()
+    outer.body = nn.MLP(2, [3, 1], seed=0)
+    outer.body.layers = [outer.body.layers[0], nn.Layer(3, 2, None, seed=1, layer=2)]  # set on the inner module
+    assert outer.parameters()[-1].name == "body.layers.1.neurons.1.b"
+    outer.body.layers.append(nn.Layer(2, 1, None, seed=2, layer=3))
+    assert outer.parameters()[-1].name == "body.layers.2.neurons.0.b"
+    assert [p.name for p in outer.parameters()] == [name for name, _ in outer.named_parameters()]
+
+
+def test_assigning_a_list_keeps_a_held_copy_of_it() -> None:
+    bag = Bag()
+    ps = [nn.Parameter(1.0), nn.Parameter(2.0)]
+    bag.ps = ps
+    assert bag.ps == ps and bag.ps is not ps and bag.ps.holder is bag
+    other = Bag()
+    other.ps = bag.ps  # a list held by another module is copied for this one
+    assert other.ps.holder is other and bag.ps.holder is bag
+
+
+def test_a_deep_copied_model_is_its_own(model: nn.MLP) -> None:
+    import copy
+
+    twin = copy.deepcopy(model)
+    assert twin.state_dict() == model.state_dict()
+    assert twin.layers.holder is twin and twin.layers[0].neurons.holder is twin.layers[0]
+    assert twin.parameters()[0].owner is twin.layers[0].neurons[0]
+    version = model.structure_version
+    twin.layers[0] = nn.Layer(3, 5, "tanh", seed=3, layer=1)
+    assert model.structure_version == version
+    assert twin.state_dict() != model.state_dict()
+    X = np.random.default_rng(0).normal(size=(4, 3))
+    np.testing.assert_allclose(nn.predict(twin, X, compiled=True), nn.predict(twin, X), rtol=1e-12, atol=1e-12)

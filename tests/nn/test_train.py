@@ -463,3 +463,15 @@ def test_compiled_fit_tests_its_data_once_even_in_float32() -> None:
     X[7, 1] = np.nan
     with pytest.raises(ValueError, match=r"fit: .*X\[7, 1\]"):
         nn.fit(model, X, y, "cross_entropy", epochs=1, progress=False, compiled=True)
+
+
+def test_compiled_predict_retraces_after_a_list_is_changed_in_place() -> None:
+    X = nn.spiral(12, classes=3, seed=3)[0]
+    model = nn.MLP(2, [4, 3], activation="tanh", seed=4)
+    before = nn.predict(model, X, compiled=True)
+    model.layers[1] = nn.Layer(4, 3, None, seed=7, layer=2)  # same shapes: only a new trace sees the new weights
+    after = nn.predict(model, X, compiled=True)
+    np.testing.assert_allclose(after, nn.predict(model, X), rtol=1e-12, atol=1e-12)
+    assert not np.allclose(after, before)
+    model.layers[0].neurons[1].w[0] = nn.Parameter(3.0)  # one weight replaced, deep inside
+    np.testing.assert_allclose(nn.predict(model, X, compiled=True), nn.predict(model, X), rtol=1e-12, atol=1e-12)
