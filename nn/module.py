@@ -72,7 +72,9 @@ class HeldList(list[Any]):
         self.holder = holder
 
     def _changed(self) -> None:
-        self.holder._adopt(self)
+        holder = getattr(self, "holder", None)  # unset while pickle refills a copy: its module is rebuilt anyway
+        if holder is not None:
+            holder._adopt(self)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         super().__setitem__(index, value)
