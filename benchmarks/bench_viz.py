@@ -59,6 +59,7 @@ CASES: dict[str, tuple[Callable[[], Value], dict[str, Any]]] = {
     "MLP(2, [3, 1]) loss, ∂": (lambda: mlp_loss(2, [3, 1]), {"show_local_grads": True}),
     "MLP(2, [16, 16, 1]) loss": (lambda: mlp_loss(2, [16, 16, 1]), {}),
     "MLP(4, [16, 16, 1]) loss, group='none'": (lambda: mlp_loss(4, [16, 16, 1]), {"group": "none"}),
+    "MLP(4, [16, 16, 1]) loss, ∂": (lambda: mlp_loss(4, [16, 16, 1]), {"show_local_grads": True}),
 }
 
 

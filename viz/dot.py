@@ -189,6 +189,8 @@ class _Structure:
 
 # ---------------------------------------------------------------------------- drawing
 _Placed = tuple[str, str, str, str, dict[str, str], bool]  # name, kind, label, LaTeX, attributes, highlighted
+_Place = dict[tuple[Module | None, Module | None], list[_Placed]]  # the nodes by (layer, neuron) cluster
+_Edge = tuple[str, str, dict[str, str]]  # tail, head, attributes
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,8 @@ def _group_option(group: Group) -> bool:
 
 class _Drawing:
     """Builds one Graph. ``deltas`` (optional) replaces each node's shown δ; missing or None shows '?'."""
+
+    recorded: tuple[dict[str, tuple[str, dict[str, str]]], list[_Edge]]  # while set: every node and edge drawn
 
     def __init__(
         self,
@@ -370,22 +374,19 @@ class _Drawing:
             self.recorded[1].append((tail, head, extra))
         g.edge(tail, head, **extra)
 
-    def _fold(
-        self,
-        g: Graph,
-        nodes: dict[str, tuple[str, dict[str, str]]],
-        edges: list[tuple[str, str, dict[str, str]]],
-    ) -> None:
-        """The nodes and edges wrapped into ``bands`` rows, as text wraps: each row a run of consecutive ranks.
+    def _rows(self, place: _Place, edges: list[_Edge]) -> dict[str, int] | None:
+        """Each node's row (0, 1, ...) when the picture wraps into ``bands`` rows; None when it cannot.
 
-        Ranks are longest paths from the inputs, each leaf pulled next to its
-        first consumer. The rows break where the fewest edges cross, and each
-        value an edge carries into a later row is drawn again (dashed, class
-        ``continued``) at that row's start, so no edge runs back across the picture.
+        As text wraps: each row is a run of consecutive ranks. Ranks are longest
+        paths from the inputs, each leaf and each ∂ pulled next to its first
+        consumer. A row breaks near an even share of the width, where the fewest
+        edges cross (an edge out of an op or a ∂ almost never: only values are
+        drawn again), and never inside a cluster (a layer, the inputs' column).
         """
-        level: dict[str, int] = dict.fromkeys(nodes, 0)
+        kinds = {node[0]: node[1] for nodes in place.values() for node in nodes}
+        level: dict[str, int] = dict.fromkeys(kinds, 0)
         consumers: dict[str, list[str]] = {}
-        waiting = dict.fromkeys(nodes, 0)
+        waiting = dict.fromkeys(kinds, 0)
         for tail, head, _ in edges:
             consumers.setdefault(tail, []).append(head)
             waiting[head] += 1
@@ -398,55 +399,106 @@ class _Drawing:
                 waiting[head] -= 1
                 if waiting[head] == 0:
                     ready.append(head)
+        for name, kind in kinds.items():  # a ∂ sits on its edge, next to its op (a constant's is far from its leaf)
+            if kind == "derivative":
+                level[name] = level[consumers[name][0]] - 1
         for name in sources & set(consumers):  # leaves next to their first consumer
             level[name] = min(level[h] for h in consumers[name]) - 1
         top = max(level.values(), default=0)
         cut = [0] * (top + 2)  # cut[b]: edges from a level <= b to a level > b, those out of an op a lot more
-        for tail, head, _ in edges:  # (a value is drawn again to start a row, not an op or a ∂; a leaf just moves)
-            value = nodes[tail][1].get("class", "").split(" ")[0] not in ("op", "derivative")
+        for tail, head, _ in edges:  # (a leaf just moves to its consumer's row)
             for b in range(level[tail] + (tail in sources), level[head]):
-                cut[b] += 1 if value else 1000
+                cut[b] += 1000 if kinds[tail] in ("op", "derivative") else 1
         wide = [0.0] * (top + 1)  # each level's width (its widest node, roughly) and the gap after it
-        for name, (_, attrs) in nodes.items():
-            kind = attrs.get("class", "").split(" ")[0]
+        for name, kind in kinds.items():
             wide[level[name]] = max(wide[level[name]], _ROUGH_WIDTH.get(kind, 80.0) + 22.0)
         until = list(itertools.accumulate(wide))  # until[b]: the width of levels 0..b
+        row_of = {name: level[name] + (name in sources and name in consumers) for name in kinds}  # a leaf: its
+        column = {node[0] for node in self._input_column(place)}  # consumer's level decides its row
+        spans: dict[object, list[int]] = {}  # each cluster's levels
+        for (layer, _), nodes in place.items():
+            for name, *_ in nodes:
+                group = layer if layer is not None else "inputs" if name in column else None
+                if group is not None:
+                    spans.setdefault(group, []).append(row_of[name])
+        allowed = [b for b in range(top) if not any(min(ls) <= b < max(ls) for ls in spans.values())]
         bounds: list[int] = []
-        for k in range(1, self.o.bands):  # break near an even share of the width, where the fewest edges cross
+        for k in range(1, self.o.bands):
             share, slack = k * until[-1] / self.o.bands, until[-1] / (4 * self.o.bands)
-            window = [b for b in range(bounds[-1] + 1 if bounds else 0, top) if abs(until[b] - share) <= slack]
-            ideal = min(range(top), key=lambda b: abs(until[b] - share), default=0)
-            bounds.append(min(window, key=lambda b: (cut[b], abs(until[b] - share)), default=ideal))
-        band = {name: sum(level[name] > b for b in bounds) for name in nodes}
-        for name in sources & set(consumers):  # a leaf sits in its first consumer's row
-            band[name] = band[min(consumers[name], key=level.__getitem__)]
-        rows = [Graph(name=f"cluster_row_{k}") for k in range(len(bounds) + 1)]
-        for row in rows:
+            later = [b for b in allowed if not bounds or b > bounds[-1]]
+            window = [b for b in later if abs(until[b] - share) <= slack]
+            ideal = min(later, key=lambda b: abs(until[b] - share), default=None)
+            if ideal is not None:
+                bounds.append(min(window, key=lambda b: (cut[b], abs(until[b] - share)), default=ideal))
+        band = {name: sum(row_of[name] > b for b in bounds) for name in kinds}
+        used = sorted(set(band.values()))  # a break between levels where no node starts a row leaves it empty
+        return {name: used.index(k) for name, k in band.items()} if len(used) > 1 else None
+
+    def _fold(self, g: Graph, place: _Place) -> bool:
+        """The picture wrapped into rows (:meth:`_rows`); False (nothing drawn) when it cannot wrap.
+
+        Each row holds its part of ``place`` drawn as :meth:`_emit_nodes` draws
+        it, so layers and neurons keep their clusters and their order. Each
+        value an edge carries into a later row is drawn again (dashed, class
+        ``continued``) at that row's start, so no edge runs back across the picture.
+        """
+        self.recorded = ({}, [])
+        self._emit_edges(Graph())  # the edges, recorded
+        edges = self.recorded[1]
+        del self.recorded
+        band = self._rows(place, edges)
+        if band is None:
+            return False
+        rows = [Graph(name=f"cluster_row_{k}") for k in range(max(band.values()) + 1)]
+        self.recorded = ({}, [])
+        for k, row in enumerate(rows):
             row.attr(style="invis", margin="0")
-        for name, (label, attrs) in nodes.items():
-            rows[band[name]].node(name, label, **attrs)
-        copies: set[tuple[str, int]] = set()
+            part = {key: [node for node in nodes if band[node[0]] == k] for key, nodes in place.items()}
+            self._emit_nodes(row, {key: nodes for key, nodes in part.items() if nodes or key == (None, None)}, g)
+        drawn = self.recorded[0]
+        del self.recorded
+        declared: set[tuple[str, int]] = set()  # (value, row) drawn again at that row's start
+        if any(layer is not None for layer, _ in place):  # a network: the values carried into a row form one
+            carried: dict[int, list[str]] = {}  # column in drawing order (a layer's a_1..a_n), like its inputs
+            for tail, head, _ in edges:
+                if band[tail] != band[head] and tail not in carried.setdefault(band[head], []):
+                    carried[band[head]].append(tail)
+            order = {name: i for i, name in enumerate(band)}
+            for k, tails in ((k, sorted(t, key=order.__getitem__)) for k, t in carried.items() if len(t) > 1):
+                column = Graph(name=f"cluster_row_{k}_carried")
+                column.attr(style="invis")
+                for tail in tails:
+                    self._continued(column, tail, k, drawn[tail])
+                    declared.add((tail, k))
+                self._in_a_row(column, [f"{tail}_row{k}" for tail in tails])
+                rows[k].subgraph(column)
+        in_neuron = {node[0] for (_, neuron), nodes in place.items() if neuron is not None for node in nodes}
         for tail, head, extra in edges:
-            if band[tail] == band[head]:
-                rows[band[head]].edge(tail, head, **extra)
+            k = band[head]
+            if band[tail] == k:
+                rows[k].edge(tail, head, **extra)
                 continue
-            copy = f"{tail}_row{band[head]}"
-            if (tail, band[head]) not in copies:
-                copies.add((tail, band[head]))
-                label, attrs = nodes[tail]
-                style = ",".join(filter(None, [attrs.get("style", ""), "dashed"]))
-                more = {
-                    "class": f"{attrs.get('class', '')} continued",
-                    "style": style,
-                    "tooltip": "continued from the row above",
-                }
-                rows[band[head]].node(copy, label, **{**attrs, **more})
-                self.tex[copy] = self.tex.get(tail, "")
-            rows[band[head]].edge(copy, head, **extra)
+            if (tail, k) not in declared:
+                declared.add((tail, k))
+                self._continued(rows[k], tail, k, drawn[tail])
+            before = {"minlen": "2"} if head in in_neuron else {}  # into a neuron: a rank before its parameters,
+            rows[k].edge(f"{tail}_row{k}", head, **{**extra, **before})  # so the row starts with what it carries
         slots = dict(self.o.slots).get("rows", range(len(rows)))
         for k in slots:
             g.subgraph(rows[k])
         self.ordered_clusters["rows"] = [row.name for row in rows]
+        return True
+
+    def _continued(self, g: Graph, name: str, row: int, drawn: tuple[str, dict[str, str]]) -> None:
+        """Value ``name`` (its label and attributes as ``drawn``) again, dashed, at the start of a later ``row``."""
+        label, attrs = drawn
+        more = {
+            "class": f"{attrs.get('class', '')} continued",
+            "style": ",".join(filter(None, [attrs.get("style", ""), "dashed"])),
+            "tooltip": "continued from the row above",
+        }
+        g.node(f"{name}_row{row}", label, **{**attrs, **more})
+        self.tex[f"{name}_row{row}"] = self.tex.get(name, "")
 
     def build(self) -> Graph:
         """The Graph: nodes in forward order, clusters (neurons 1..n in order), the legend."""
@@ -462,16 +514,7 @@ class _Drawing:
         self.tex_legend: list[tuple[str, str, str]] = []
         self.ordered_clusters: dict[str, list[str]] = {}
         place = self._placed_nodes()
-        if o.bands > 1 and list(place) == [(None, None)]:  # nothing clustered: the ranks can be folded into rows
-            self.recorded: tuple[dict[str, tuple[str, dict[str, str]]], list[tuple[str, str, dict[str, str]]]] = (
-                {},
-                [],
-            )
-            scratch = Graph()
-            self._emit_nodes(scratch, place)
-            self._emit_edges(scratch)
-            self._fold(g, *self.recorded)
-        else:
+        if o.bands == 1 or not self._fold(g, place):
             self._emit_nodes(g, place)
             self._emit_edges(g)
         if o.legend:
@@ -481,7 +524,7 @@ class _Drawing:
         g.smallest_font_pt = 10.0 if "derivative" in self.kinds_used or o.legend else 11.0  # what _node and FONT use
         return g
 
-    def _placed_nodes(self) -> dict[tuple[Module | None, Module | None], list[_Placed]]:
+    def _placed_nodes(self) -> _Place:
         """The nodes to draw, by (layer cluster, neuron cluster); None means outside any cluster."""
         s, unit = self.structure, self.unit
         place: dict[tuple[Module | None, Module | None], list] = {(None, None): []}  # inputs first: left, in order
@@ -532,20 +575,27 @@ class _Drawing:
                     put(None, False, name, "layer", *self._value_label(out, title), {}, False)
                 else:  # one a per neuron: no single δ
                     put(None, False, name, "layer", f"<{label_markup(title)}>", tex_markup(title), {}, False)
-        return place
-
-    def _emit_nodes(self, g: Graph, place: dict[tuple[Module | None, Module | None], list]) -> None:
-        s = self.structure
         for layer, neuron in list(place):
             lone = neuron is None and len(place[(layer, None)]) == 1 and sum(k[0] is layer for k in place) == 1
             if layer is not None and lone:  # a layer collapsed to one box: a frame around it only gathers edge
                 place[(None, None)].extend(place.pop((layer, None)))  # crossings over its title
+        return place
+
+    def _input_column(self, place: _Place) -> list[_Placed]:
+        """A network's inputs x1..xn, drawn as one column in order when the ranks run left to right (else none)."""
+        inputs = [node for node in place.get((None, None), []) if node[1] == "input"]
+        layers = any(layer is not None for layer, _ in place)
+        return inputs if layers and len(inputs) > 1 and self.o.rankdir in ("LR", "RL") else []
+
+    def _emit_nodes(self, g: Graph, place: _Place, root: Graph | None = None) -> None:
+        """``place``'s nodes into ``g`` (the picture, or one row of it inside ``root``), each in its clusters."""
+        s = self.structure
         by_layer: dict[Module | None, list[Module | None]] = {}
         for layer, neuron in place:
             by_layer.setdefault(layer, []).append(neuron)
         slots = dict(self.o.slots)
-        inputs = [node for node in place.get((None, None), []) if node[1] == "input"]
-        if len(by_layer) > 1 and len(inputs) > 1 and self.o.rankdir in ("LR", "RL"):  # x1..xn together, in order,
+        inputs = self._input_column(place)
+        if inputs:  # x1..xn together, in order,
             column = Graph(name="cluster_inputs")  # not on both sides of the first layer (top down they sit above it)
             column.attr(style="invis")
             for name, kind, label, tex, extra, highlighted in inputs:
@@ -581,7 +631,7 @@ class _Drawing:
                 summaries = [node[0] for node in nodes if node[1] == "neuron"]
                 if layer is not None and neuron is None and len(summaries) > 1:  # one column, neurons 1..n in order
                     self._in_a_row(outer, summaries)
-                    g.attr(mclimit="0.01")  # fewer crossing-minimisation passes keep the chain's order (measured)
+                    (root or g).attr(mclimit="0.01")  # fewer crossing-minimisation passes keep the order (measured)
                 if inner is not outer:
                     outer.subgraph(inner)
             if outer is not g:

@@ -59,6 +59,7 @@ FIGURES = {
     "MLP(2, [3, 1]), local derivatives": (small_mlp, {"show_local_grads": True}),
     "demo network": (demo_network, {}),
     "issue's MLP(4, [16, 16, 1]) loss": (issue_network_loss, {}),
+    "issue's MLP(4, [16, 16, 1]) loss, local derivatives": (issue_network_loss, {"show_local_grads": True}),
 }
 
 
@@ -199,24 +200,32 @@ def test_neurons_1_to_n_in_reading_order_and_layers_in_order_in_every_layout_the
     make, kwargs = ORDERED[name]
     graph = viz.draw_graph(make(), **kwargs)
     assert {rankdir for rankdir, *_ in graph.layouts} == {"LR", "TB"}
+    wrapped = 0
     for (rankdir, *_), build in graph.layouts.items():
-        members, parameters = neurons_by_layer(viz.to_svg(build()), geometry)
+        drawn = build()
+        rows = "rows" in drawn.ordered_clusters  # left to right wrapped into rows, read like text
+        wrapped += rows
+        members, parameters = neurons_by_layer(viz.to_svg(drawn), geometry)
         assert members, "no neurons found"
         across = rankdir == "TB"  # neurons side by side (left to right) when the layers run top down
-        centres = []
+        centres, spans = [], []
         for layer, neurons in members.items():
             reading = sorted(neurons, key=lambda n: n[1][0] if across else n[1][1])  # SVG y grows downwards
             assert [k for k, _ in reading] == sorted(k for k, _ in neurons), (rankdir, layer, reading)
             xs, ys = zip(*(c for _, c in neurons))
             centres.append((sum(xs) / len(xs), sum(ys) / len(ys)))
+            spans.append((min(ys), max(ys)))
         along = [c[1] if across else c[0] for c in centres]
-        assert along == sorted(along), (rankdir, "layers out of order", along)
+        for k in range(len(along) - 1):  # the next layer further along, or (wrapped) wholly in a row below
+            below = rows and spans[k + 1][0] > spans[k][1]
+            assert along[k] < along[k + 1] or below, (rankdir, rows, "layers out of order", along, spans)
         for params in parameters:  # w_i1 .. w_in, then b_i (and the inputs x1..xn)
             reading = sorted(params, key=lambda n: n[1][0] if across else n[1][1])
             assert [k for k, _ in reading] == sorted(k for k, _ in params), (rankdir, reading)
             if not across:  # one column, not some above the first layer and some below it
                 ys = [y for _, (_, y) in reading]
                 assert all(b - a < 100 for a, b in zip(ys, ys[1:])), (rankdir, reading)
+    assert wrapped, "no layout wraps this network into rows"
 
 
 def test_every_backward_frame_keeps_the_neurons_in_order(geometry):
@@ -270,13 +279,31 @@ def test_a_width_nothing_fits_warns_with_the_width_that_would(geometry):
     assert geo.width_px <= needed + 1 and geo.min_text_px >= 10.0
 
 
-def test_the_issues_big_network_with_local_derivatives_warns_with_the_width_where_its_text_is_readable(geometry):
-    """It cannot fit 900 px at 10 px text (its clusters cannot wrap): the warning says where it does, and it does."""
-    import re
+def test_the_issues_big_network_with_local_derivatives_fits_with_its_loss_folded_under_the_network(geometry, problems):
+    """MLP(4, [16, 16, 1])'s loss with ∂ labels is too wide on one row (7.9 px text at 900 px): it wraps, the
+    network in the first row (layers left to right, neurons 1..16 top down), the rest of the loss in a row below."""
+    import warnings
+    import xml.etree.ElementTree as ET
 
-    loss = issue_network_loss()
-    with pytest.warns(viz.NarrowWidthWarning) as caught:
-        viz.draw_graph(loss, show_local_grads=True)
-    needed = int(re.search(r"width=(\d+)", str(caught[0].message))[1])
-    geo = geometry(viz.to_svg(loss, show_local_grads=True, width=needed))
-    assert geo.width_px <= needed + 1 and geo.min_text_px >= 10.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", viz.NarrowWidthWarning)
+        graph = viz.draw_graph(issue_network_loss(), show_local_grads=True)
+    assert graph.graph_attr["rankdir"] == "LR" and len(graph.ordered_clusters["rows"]) == 2
+    svg = viz.to_svg(graph)
+    geo = geometry(svg)
+    assert geo.width_px <= viz.DEFAULT_WIDTH + 1 and geo.min_text_px >= 10.0
+    assert problems(geo) == []
+    members, _ = neurons_by_layer(svg, geometry)
+    assert [len(neurons) for neurons in members.values()] == [16, 16, 1]
+    for neurons in members.values():
+        assert [k for k, _ in sorted(neurons, key=lambda n: n[1][1])] == sorted(k for k, _ in neurons)
+    xs = [[x for _, (x, _) in neurons] for neurons in members.values()]
+    assert max(xs[0]) < min(xs[1]) and max(xs[1]) < min(xs[2])  # layers left to right in the first row
+    ns = "{http://www.w3.org/2000/svg}"
+    ys: dict[str, list[float]] = {}
+    for g in ET.fromstring(svg.encode()).iter(f"{ns}g"):
+        if g.get("class", "").startswith("node"):
+            ys.setdefault(g.get("class"), []).extend(float(t.get("y")) for t in g.iter(f"{ns}text"))
+    network = max(ys["node neuron"] + ys["node input"])
+    assert min(ys["node output"]) > network  # the loss sits in the row under the network
+    assert min(ys["node computed continued"]) > network  # and starts with the value carried into that row

@@ -123,7 +123,7 @@ def test_real_mlp_collapses_neurons_then_layers(svg_reader):
     model = nn.MLP(2, [3, 2, 1], activation="tanh", seed=0)
     out = model([0.5, -1.0])
     out.backward()
-    full = len(svg_reader(viz.to_svg(out, legend=False))["node"])
+    full = len(svg_reader(viz.to_svg(out, legend=False, width=None))["node"])  # one row: each node drawn once
     items = svg_reader(viz.to_svg(out, max_nodes=full - 1, legend=False))
     summaries = [n for n in items["node"] if "neuron" in n.classes]
     assert len(summaries) == 6 and len(items["node"]) == 6 + 2  # six neurons and the inputs x1, x2
