@@ -204,7 +204,7 @@ class _Options:
     layer_numbering: LayerNumbering = "slides"
     stacked: bool | None = None  # a value's name, data and δ one above the other (default: when rankdir is TB/BT)
     slots: tuple[tuple[str, tuple[int, ...]], ...] = ()  # per layer cluster: which neuron each emitted slot holds
-    bands: int = 1  # a picture without clusters wrapped into this many rows (ranks folded: rows, then the next)
+    bands: int = 1  # the picture wrapped into this many rows (ranks folded: rows, then the next), when it can
 
     @property
     def rows(self) -> bool:
@@ -755,12 +755,12 @@ def _check(where: str, rankdir: str, precision: int, layer_numbering: str, width
 
 Layout = tuple[str, bool, int]  # rank direction, whether value boxes stack name, data and δ, rows (wrapped)
 WRAPS = (2, 3, 4)
-"""How many rows a left-to-right picture without clusters may be wrapped into, when nothing narrower fits."""
+"""How many rows a left-to-right picture may be wrapped into (breaking between layers), when nothing narrower fits."""
 
 
 def _candidates(rankdir: str) -> tuple[Layout, ...]:
     """Layouts to try in order of preference: left to right (the lecture's way) with wide then stacked boxes,
-    top down, then left to right wrapped into 2, 3, 4 rows (pictures without clusters only)."""
+    top down, then left to right wrapped into 2, 3, 4 rows (between layers, never inside one)."""
     wraps = tuple(("LR", True, rows) for rows in WRAPS)
     if rankdir == "auto":
         return (("LR", False, 1), ("LR", True, 1), ("TB", True, 1), *wraps)
@@ -802,11 +802,11 @@ def draw_graph(
     The picture fits a column ``width`` CSS pixels wide (default 900, a
     notebook column; ``None``: natural size) with text at least 10 px there:
     ``rankdir="auto"`` lays it out left to right, else top to bottom, else
-    (a picture without clusters: ``group="none"`` or no ``nn`` model) left to
-    right wrapped into 2-4 rows like text, each value carried into the next
-    row drawn again, dashed, at its start; the first that keeps the text at
-    10 px wins (needs Graphviz's ``dot``; without it, left to right), and
-    Graphviz scales it down to the width. When none does, the most readable
+    left to right wrapped into 2-4 rows like text (never inside a layer: a
+    network's loss may sit in a row under the network), each value carried
+    into the next row drawn again, dashed, at its start; the first that
+    keeps the text at 10 px wins (needs Graphviz's ``dot``; without it, left
+    to right), and Graphviz scales it down to the width. When none does, the most readable
     is drawn and a :class:`~viz.NarrowWidthWarning` names the width at which
     it would be. Jupyter's display and ``viz.save`` honour it.
     ``rankdir="LR"``/``"TB"``/... forces a direction (``"LR"`` may still wrap).
