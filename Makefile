@@ -30,7 +30,7 @@ demo: $(VENV)/.installed-plot
 
 test: system-deps $(VENV)/.installed-test $(VENV)/.installed-notebooks $(VENV)/.installed-lab
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m mypy autograd nn viz
+	$(BIN)/python -m mypy autograd nn viz benchmarks
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	$(BIN)/python -m pytest -q -p no:cacheprovider --nbmake notebooks
 

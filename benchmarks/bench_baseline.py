@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from . import bench_core
@@ -38,7 +39,7 @@ def measure(mixed_ops: int, mixed_repeats: int, mlp_samples: int, mlp_repeats: i
     engines = {name: bench_core.ENGINES[name]() for name in ("deltagrad", "micrograd")}
     plan = bench_core.mixed_plan(mixed_ops)
     settle()
-    runs = {name: lambda e=engine: bench_core.forward_backward(e, plan) for name, engine in engines.items()}
+    runs = {name: partial(bench_core.forward_backward, engine, plan) for name, engine in engines.items()}
     mixed = {name: median(t) for name, t in time_interleaved(runs, mixed_repeats).items()}
     xs, ys = bench_core.mlp_data(mlp_samples)
     init = bench_core.mlp_init()
@@ -49,7 +50,7 @@ def measure(mixed_ops: int, mixed_repeats: int, mlp_samples: int, mlp_repeats: i
     steps = {name: t.step for name, t in trainers.items()}
     mlp = {name: median(t) for name, t in time_interleaved(steps, mlp_repeats).items()}
     memory = {
-        name: traced_bytes(lambda e=engine: bench_core.forward_backward(e, plan))[0] for name, engine in engines.items()
+        name: traced_bytes(partial(bench_core.forward_backward, engine, plan))[0] for name, engine in engines.items()
     }
     return {
         "deltagrad ns/node": mixed["deltagrad"] / plan.n_nodes * 1e9,

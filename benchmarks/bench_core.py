@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -114,18 +115,23 @@ LABELS = {
 
 
 # --------------------------------------------------------------------------- 1. the mixed add/mul graph
+Step = tuple[Callable[[Any, Any], Any], int, int]  # (op, i, j): node = op(node[i], node[j])
+
+
 class GraphPlan(NamedTuple):
     """A graph as data: leaf values, then steps ``(op, i, j)`` meaning node = op(node[i], node[j])."""
 
     leaves: list[float]
-    steps: list[tuple[Callable[[Any, Any], Any], int, int]]
+    steps: list[Step]
 
     @property
     def n_nodes(self) -> int:
         return len(self.leaves) + len(self.steps)
 
 
-def mixed_plan(n_ops: int = MIXED_OPS, n_leaves: int = MIXED_LEAVES, window: int = MIXED_WINDOW, seed: int = SEED):
+def mixed_plan(
+    n_ops: int = MIXED_OPS, n_leaves: int = MIXED_LEAVES, window: int = MIXED_WINDOW, seed: int = SEED
+) -> GraphPlan:
     """A random add/mul graph in which every node is reachable from the last one.
 
     Step k combines the previous node (so the nodes form one chain through the whole graph) with either a leaf or
@@ -135,7 +141,7 @@ def mixed_plan(n_ops: int = MIXED_OPS, n_leaves: int = MIXED_LEAVES, window: int
     rng = random.Random(seed)
     leaves = [rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 1.0) for _ in range(n_leaves)]
     values = list(leaves)
-    steps = []
+    steps: list[Step] = []
     for _ in range(n_ops):
         a = len(values) - 1
         while True:
@@ -183,6 +189,9 @@ def check_leaf_grads(engines: list[Engine], plan: GraphPlan) -> float:
 
 
 # --------------------------------------------------------------------------- 2. the MLP training step
+MLPInit = list[list[tuple[list[float], float]]]  # layer -> neuron -> (weights, bias)
+
+
 class Trainer(NamedTuple):
     """``loss()`` builds the loss graph over all samples and returns it; ``step()`` does one SGD step."""
 
@@ -197,7 +206,7 @@ def mlp_data(n: int = MLP_SAMPLES, seed: int = SEED) -> tuple[list[list[float]],
     return xs, [1.0 if x0 * x0 + x1 * x1 < 0.5 else -1.0 for x0, x1 in xs]
 
 
-def mlp_init(sizes: tuple[int, ...] = MLP_SIZES, seed: int = SEED) -> list[list[tuple[list[float], float]]]:
+def mlp_init(sizes: tuple[int, ...] = MLP_SIZES, seed: int = SEED) -> MLPInit:
     """Initial parameters as floats, micrograd's scheme: w ~ U(-1, 1), b = 0. Layer → neuron → (w, b)."""
     rng = random.Random(seed)
     return [
@@ -222,7 +231,7 @@ def hinge_loss(scores: list[Any], ys: list[float]) -> Any:
     return sum(losses) * (1.0 / len(losses))
 
 
-def deltagrad_trainer(init, xs, ys, dot_neurons: bool = True) -> Trainer:
+def deltagrad_trainer(init: MLPInit, xs: list[list[float]], ys: list[float], dot_neurons: bool = True) -> Trainer:
     """deltagrad as nn uses it: each neuron's pre-activation is one ``dot`` node, the loss one ``mean`` node.
 
     With ``dot_neurons=False``: micrograd's exact code (sum chains), to compare per node on the same graph.
@@ -258,7 +267,7 @@ def deltagrad_trainer(init, xs, ys, dot_neurons: bool = True) -> Trainer:
     return Trainer(loss, step)
 
 
-def micrograd_trainer(init, xs, ys) -> Trainer:
+def micrograd_trainer(init: MLPInit, xs: list[list[float]], ys: list[float]) -> Trainer:
     """micrograd.nn.MLP, trained as in micrograd's demo notebook."""
     from micrograd.engine import Value
     from micrograd.nn import MLP
@@ -285,7 +294,7 @@ def micrograd_trainer(init, xs, ys) -> Trainer:
     return Trainer(loss, step)
 
 
-def torch_trainer(init, xs, ys) -> Trainer:
+def torch_trainer(init: MLPInit, xs: list[list[float]], ys: list[float]) -> Trainer:
     """The same scalar code on 0-dim float64 tensors (no matrix ops: a scalar engine against scalar engines)."""
     import torch
 
@@ -306,6 +315,8 @@ def torch_trainer(init, xs, ys) -> Trainer:
         out.backward()
         with torch.no_grad():
             for p in params:
+                if p.grad is None:
+                    raise RuntimeError(f"torch's backward left no gradient on parameter {p}")
                 p -= MLP_LR * p.grad
         return out.item()
 
@@ -380,9 +391,9 @@ def attribute_bytes(n: int = MIXED_OPS) -> tuple[float, float]:
     twin = type("Twin", (), {"__slots__": slots})
 
     def nodes(cls: type, attribute: bool = False) -> list[Any]:
-        out = []
+        out: list[Any] = []
         for _ in range(n):
-            v = object.__new__(cls)
+            v: Any = object.__new__(cls)
             for name in slots:
                 setattr(v, name, None)
             if attribute:
@@ -418,7 +429,7 @@ def main() -> None:
     print(f"1. Mixed add/mul graph: {MIXED_OPS:,} ops + {MIXED_LEAVES} leaves = {n:,} nodes, every node reachable")
     print(f"   from the output; build + backward, median of {MIXED_REPEATS}. Leaf grads agree across engines")
     print(f"   (max relative gap {gap:.1e}).")
-    runs = {key: lambda e=engine: forward_backward(e, plan) for key, engine in engines.items()}
+    runs = {key: partial(forward_backward, engine, plan) for key, engine in engines.items()}
     mixed = {key: median(times) for key, times in time_interleaved(runs, MIXED_REPEATS).items()}
     with gc_disabled():
         off = time_interleaved({key: runs[key] for key in ("micrograd", "deltagrad")}, MIXED_REPEATS)
@@ -481,7 +492,7 @@ def main() -> None:
     print(table(["engine", "ms/step", "nodes", "µs/node", "step vs deltagrad"], rows), "\n")
 
     # 3. memory --------------------------------------------------------------------------------------------------
-    traced = {key: traced_bytes(lambda e=engine: forward_backward(e, plan)) for key, engine in engines.items()}
+    traced = {key: traced_bytes(partial(forward_backward, engine, plan)) for key, engine in engines.items()}
     rss = {key: rss_per_node(key, n) for key in engines}
     print(f"3. Memory per node of the graph of 1 after forward+backward ({n:,} nodes). tracemalloc sees Python's")
     print("   allocator only (torch's tensors live in C++, hence its tiny figure); RSS growth in a fresh process")
@@ -529,19 +540,19 @@ def main() -> None:
 
     from autograd import Value as DeltagradValue
 
-    runs = {
+    tanh_runs = {
         "deltagrad, built-in tanh": lambda: tanh_layer(DeltagradValue, DeltagradValue.tanh),
         "deltagrad, closure tanh": lambda: tanh_layer(DeltagradValue, closure_tanh(DeltagradValue)),
         "micrograd, closure tanh": lambda: tanh_layer(MicrogradValue, closure_tanh(MicrogradValue)),
     }
-    grads = {key: [x.grad for x in run()] for key, run in runs.items()}
+    grads = {key: [x.grad for x in run()] for key, run in tanh_runs.items()}
     reference = grads["micrograd, closure tanh"]
     same = all(math.isclose(a, b, rel_tol=1e-12) for gs in grads.values() for a, b in zip(gs, reference))
-    user = {key: median(ts) for key, ts in time_interleaved(runs, CLOSURE_REPEATS).items()}
+    user = {key: median(ts) for key, ts in time_interleaved(tanh_runs, CLOSURE_REPEATS).items()}
     n_chain = 4 * CLOSURE_NODES - 1
     print(f"5. User-op nodes: Σ tanh(0.9·xᵢ + 0.1) over {CLOSURE_NODES:,} leaves ({n_chain:,} ops), build + backward,")
-    agree = "agree" if same else "DIFFER"
-    print(f"   median of {CLOSURE_REPEATS} runs; the leaves' gradients {agree} across the three.")
+    grads_agree = "agree" if same else "DIFFER"
+    print(f"   median of {CLOSURE_REPEATS} runs; the leaves' gradients {grads_agree} across the three.")
     print("   The closure tanh is micrograd's way: Value(t, (x,), 'tanh') and out._backward = closure.")
     base = user["deltagrad, built-in tanh"]
     rows = [[key, f"{t * 1e3:.1f}", _us(t, n_chain), ratio(t / base)] for key, t in user.items()]

@@ -92,8 +92,12 @@ def panel_costs(lab: viz.Lab) -> tuple[list[tuple[str, float]], float, str]:
     def state_sync() -> int:
         return len(json.dumps(lab.get_state(), default=str))
 
+    def train_step() -> None:
+        trainer.step(X[:BATCH], y[:BATCH])
+        trainer.sync()
+
     work = {
-        "train step (compiled, batch 32)": lambda: (trainer.step(X[:BATCH], y[:BATCH]), trainer.sync()),
+        "train step (compiled, batch 32)": train_step,
         "whole-dataset loss (compiled)": lambda: trainer.evaluate(X, y),
         f"boundary {RESOLUTION}x{RESOLUTION} (compiled)": lambda: traced.forward(grid),
         "probe graph: forward, δ, DOT": probe_graph,

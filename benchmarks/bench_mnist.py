@@ -36,7 +36,7 @@ import argparse
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -53,7 +53,17 @@ MOMENTUM = 0.9
 N_TRAIN, N_TEST, N_FEATURES, N_CLASSES = 60_000, 10_000, 784, 10
 HIDDEN = (64, 256)
 ROUNDS = 3
-TIMING = {"timer": time.perf_counter, "collect": False}  # wall clock; CPU time with --threads 1 (module docstring)
+
+
+class Timing(TypedDict):
+    """The keyword arguments of :func:`time_interleaved` that every timing here passes."""
+
+    timer: Callable[[], float]
+    collect: bool
+
+
+# wall clock; CPU time with --threads 1 (module docstring)
+TIMING: Timing = {"timer": time.perf_counter, "collect": False}
 
 
 def synthetic_mnist(n_train: int, n_test: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -176,6 +186,14 @@ class CompiledMLP:
 ENGINES = ["deltagrad f64", "numpy f64", "torch f64", "deltagrad f32", "numpy f32", "torch f32"]
 
 
+def epoch_run(
+    engine: CompiledMLP | NumpyMLP | TorchMLP, X: Any, y: Any, order: Callable[[int], np.ndarray], i: int
+) -> Callable[[], None]:
+    """A call without arguments (what :func:`time_interleaved` times): one epoch of ``engine`` on ``X, y``, in
+    engine ``i``'s next permutation of the samples (drawn when the call runs)."""
+    return lambda: engine.epoch(X, y, order(i))
+
+
 def epoch_times(X: np.ndarray, y: np.ndarray, hidden: int, rounds: int) -> dict[str, float]:
     """Median wall-clock seconds of one epoch for each engine (interleaved rounds, one warm-up epoch each)."""
     import torch
@@ -189,14 +207,12 @@ def epoch_times(X: np.ndarray, y: np.ndarray, hidden: int, rounds: int) -> dict[
     for i, name in enumerate(ENGINES):
         dtype = np.float64 if name.endswith("64") else np.float32
         if name.startswith("deltagrad"):
-            engine: Any = CompiledMLP(hidden, dtype)
-            runs[name] = lambda e=engine, d=dtype, i=i: e.epoch(data[d], y, order(i))
+            runs[name] = epoch_run(CompiledMLP(hidden, dtype), data[dtype], y, order, i)
         elif name.startswith("numpy"):
-            engine = NumpyMLP(model, dtype)
-            runs[name] = lambda e=engine, d=dtype, i=i: e.epoch(data[d], y, order(i))
+            runs[name] = epoch_run(NumpyMLP(model, dtype), data[dtype], y, order, i)
         else:
-            engine = TorchMLP(model, torch.float64 if dtype is np.float64 else torch.float32)
-            runs[name] = lambda e=engine, d=dtype, i=i: e.epoch(tensors[d], labels, order(i))
+            torch_dtype = torch.float64 if dtype is np.float64 else torch.float32
+            runs[name] = epoch_run(TorchMLP(model, torch_dtype), tensors[dtype], labels, order, i)
     times = time_interleaved(runs, repeats=rounds, **TIMING)
     return {name: median(t) for name, t in times.items()}
 

@@ -81,7 +81,7 @@ def forward_costs(plan: Any) -> dict[str, float]:
 
 
 def backward_costs(plan: Any) -> dict[str, float]:
-    graphs = {}
+    graphs: dict[str, Any] = {}  # name -> the graph's output, then f"{name} time" -> its backward's seconds
 
     def run(name: str, lock: Any) -> None:
         out = graphs.pop(name)
@@ -127,7 +127,10 @@ def compiled_costs() -> dict[str, float]:
         graph.parameter_gradients(np.ones((BATCH, n_out)))
 
     graph.forward(X)
-    blocks = list(graph._replay.all_values())  # every value block of the last forward, as forward tests them
+    replay = graph._replay
+    if replay is None:
+        raise RuntimeError("autograd.compile's graph kept no replay of its forward pass")
+    blocks = list(replay.all_values())  # every value block of the last forward, as forward tests them
 
     def isfinite_tests() -> None:
         np.isfinite(X).all()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import graphviz
@@ -116,8 +117,8 @@ def main() -> None:
 
         times = time_interleaved(
             {
-                "cached": lambda root=root, kwargs=kwargs: draw(root, kwargs, True),
-                "uncached": lambda root=root, kwargs=kwargs: draw(root, kwargs, False),
+                "cached": partial(draw, root, kwargs, True),
+                "uncached": partial(draw, root, kwargs, False),
                 "one layout": one_layout,
                 "svg": graph.svg,
             },
