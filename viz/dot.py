@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
@@ -771,9 +772,22 @@ def _candidates(rankdir: str) -> tuple[Layout, ...]:
     return ((rankdir, True, 1),)
 
 
-def _unmeasured(candidates: tuple[Layout, ...]) -> Layout:
-    """The layout taken for a graph too big to lay out several times: top down if allowed, else stacked boxes."""
-    return next((c for c in candidates if c[0] in ("TB", "BT")), candidates[min(1, len(candidates) - 1)])
+def _unmeasured(candidates: tuple[Layout, ...], roots: list[Value]) -> Layout:
+    """The layout taken for a graph too big to lay out once per candidate: its ranks along its longer side.
+
+    A long chain (more levels of computed values than values on one level)
+    is narrowest top down; a network, a few levels deep and many neurons wide,
+    left to right with stacked boxes (measured at 900 px: MLP(4, [16, 16, 1])
+    with ``max_nodes=None`` shows 0.3 px text top down, 6.5 px left to right).
+    """
+    level: dict[Value, int] = {}
+    for v in walk(roots)[::-1]:
+        level[v] = max((level[x] + 1 for x in v.inputs), default=0)
+    computed = Counter(level[v] for v in level if v.inputs)
+    long = len(computed) >= max(computed.values(), default=0)
+    down = next((c for c in candidates if c[0] in ("TB", "BT")), None)
+    across = next((c for c in candidates if c[0] in ("LR", "RL") and c[1] and c[2] == 1), None)
+    return (down if long else across) or down or across or candidates[0]
 
 
 def draw_graph(
@@ -808,7 +822,10 @@ def draw_graph(
     keeps the text at 10 px wins (needs Graphviz's ``dot``; without it, left
     to right), and Graphviz scales it down to the width. When none does, the most readable
     is drawn and a :class:`~viz.NarrowWidthWarning` names the width at which
-    it would be. Jupyter's display and ``viz.save`` honour it.
+    it would be. A graph too big to lay out several times (over 1,500 lines
+    of DOT) is laid out once, left to right when it is a few levels deep
+    and many values wide (a network), else top down, and warned about alike.
+    Jupyter's display and ``viz.save`` honour it.
     ``rankdir="LR"``/``"TB"``/... forces a direction (``"LR"`` may still wrap).
 
     Graphs of ``nn`` models are grouped into neuron clusters inside layer
@@ -842,6 +859,6 @@ def draw_graph(
         options = _Options(direction, show, grouped, max_nodes, precision, legend, layer_numbering, stacked, bands=rows)
         return _in_order(options, lambda o: _Drawing(roots, o).build())
 
-    graph = choose(build, _candidates(rankdir), width, _unmeasured(_candidates(rankdir)))[1]
+    graph = choose(build, _candidates(rankdir), width, _unmeasured(_candidates(rankdir), roots))[1]
     graph.layouts = {choice: functools.partial(build, choice) for choice in _candidates(rankdir)}  # for slides
     return graph

@@ -31,6 +31,7 @@ __all__ = [
     "PX_PER_PT",
     "NarrowWidthWarning",
     "layout",
+    "laid_out",
     "natural_size",
     "choose",
     "fit_to_width",
@@ -43,7 +44,7 @@ MIN_TEXT_PX = 10.0
 PX_PER_PT = 96 / 72
 """CSS pixels per point: an SVG ``width="100pt"`` shows 133 px wide."""
 MEASURE_LIMIT = 1500
-"""DOT lines (about nodes plus edges) above which :func:`choose` takes the narrowest layout without measuring."""
+"""DOT lines (about nodes plus edges) above which :func:`choose` takes one layout (measured only if laid out)."""
 SMALLEST_FONT_PT = 10.0
 """The smallest font size viz draws with (∂ labels, legend); a graph without them tells its own (smallest_font_pt)."""
 
@@ -68,6 +69,11 @@ def layout(graph: graphviz.Digraph) -> dict[str, Any]:
         while len(_LAYOUTS) > LAYOUT_CACHE_SIZE:
             _LAYOUTS.popitem(last=False)
     return json.loads(text)
+
+
+def laid_out(graph: graphviz.Digraph) -> bool:
+    """Whether :func:`layout` has ``graph``'s layout at hand (asking for it costs no ``dot`` run)."""
+    return (graph.engine, graph.source) in _LAYOUTS
 
 
 def natural_size(graph: graphviz.Digraph) -> tuple[float, float]:
@@ -108,22 +114,36 @@ def choose(
     """The first layout choice whose graph ``build(choice)`` fits ``width`` (else the most readable), and that graph.
 
     ``candidates`` lists the choices (rank direction, box shape...) in order of
-    preference; the first is kept when ``dot`` is missing or ``width`` is None,
-    ``unmeasured`` when the graph is too big to lay out several times.
+    preference; the first is kept when ``dot`` is missing or ``width`` is None.
+    A graph too big to lay out several times (over :data:`MEASURE_LIMIT` DOT
+    lines) is drawn as ``unmeasured``, measured only if already laid out, and
+    warned about.
     The graph returned is already scaled to ``width`` (:func:`fit_to_width`).
     """
     first = build(candidates[0])
     if width is None or len(candidates) == 1:
         return candidates[0], fit_to_width(first, width)
-    if first.source.count("\n") > MEASURE_LIMIT:  # laying out thousands of nodes several times takes seconds;
-        return unmeasured, fit_to_width(build(unmeasured), width)  # none of them fits a column anyway
+    lines = first.source.count("\n")
+    tried = list(candidates)
+    if lines > MEASURE_LIMIT:  # laying out thousands of nodes takes seconds: only the layout that suits the graph,
+        tried = [unmeasured]  # measured if dot has laid it out already (checking a network's neuron order), as
+        first = first if unmeasured == candidates[0] else build(unmeasured)  # drawing would double the time
+        if not laid_out(first):  # (18,000 DOT lines: 29 s to lay out, as long again to draw)
+            warnings.warn(
+                f"this graph ({lines} DOT lines) is too big to try several layouts or to measure one before drawing"
+                f" it: at {width:g} px its text is most likely smaller than {MIN_TEXT_PX:g} px (width=None for its"
+                " natural size, max_nodes= to collapse neurons, or a smaller graph)",
+                NarrowWidthWarning,
+                stacklevel=3,
+            )
+            return unmeasured, fit_to_width(first, width)
     best: tuple[float, Choice, Graph, float, float] | None = None
-    for choice in candidates:
-        graph = first if choice == candidates[0] else build(choice)
+    for choice in tried:
+        graph = first if choice == tried[0] else build(choice)
         try:
             natural_width, _ = natural_size(graph)
         except graphviz.ExecutableNotFound:
-            return candidates[0], fit_to_width(first, width)
+            return tried[0], fit_to_width(first, width)
         font = getattr(graph, "smallest_font_pt", SMALLEST_FONT_PT)
         text = text_px(natural_width, width, font)
         if text >= MIN_TEXT_PX:
@@ -135,10 +155,15 @@ def choose(
     needed = math.ceil(natural_width * MIN_TEXT_PX / (font * PX_PER_PT) + PAD_PX)
     while text_px(natural_width, needed, font) < MIN_TEXT_PX:
         needed += 1
-    warnings.warn(
+    what = (
         f"no layout of this graph fits {width:g} px with text of at least {MIN_TEXT_PX:g} px: the most readable one"
-        f" shows {text:.1f} px text there. It needs width={needed} or more (or width=None for its natural size,"
-        " max_nodes= to collapse neurons, or a smaller graph)",
+        if len(tried) > 1
+        else f"this graph ({lines} DOT lines) is too big to try several layouts, and the one drawn does not fit"
+        f" {width:g} px with text of at least {MIN_TEXT_PX:g} px: it"
+    )
+    warnings.warn(
+        f"{what} shows {text:.1f} px text there. It needs width={needed} or more (or width=None for its natural"
+        " size, max_nodes= to collapse neurons, or a smaller graph)",
         NarrowWidthWarning,
         stacklevel=3,
     )

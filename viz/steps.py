@@ -359,7 +359,7 @@ def backward_steps(
     def last_frame(layout: Layout) -> Graph:
         return _in_order(options(layout), lambda o: _Drawing([root], o, deltas=deltas, final=deltas).build())
 
-    last = choose(last_frame, _candidates(rankdir), width, _unmeasured(_candidates(rankdir)))[1]
+    last = choose(last_frame, _candidates(rankdir), width, _unmeasured(_candidates(rankdir), [root]))[1]
     chosen = last.options  # neurons in order in every frame
     try:  # captions wrap to the picture's width, or to the column's when the picture is narrower
         natural = natural_size(last)[0]

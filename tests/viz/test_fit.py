@@ -307,3 +307,20 @@ def test_the_issues_big_network_with_local_derivatives_fits_with_its_loss_folded
     network = max(ys["node neuron"] + ys["node input"])
     assert min(ys["node output"]) > network  # the loss sits in the row under the network
     assert min(ys["node computed continued"]) > network  # and starts with the value carried into that row
+
+
+def test_a_graph_too_big_to_try_every_layout_is_laid_out_once_along_its_longer_side_and_warned_about(geometry):
+    """Over viz.layout.MEASURE_LIMIT DOT lines one layout is drawn: a network left to right (top down its 16 neurons
+    with their parameters side by side showed 0.3 px text at 900 px), measured, and a warning names the width."""
+    import re
+
+    loss = issue_network_loss()
+    with pytest.warns(viz.NarrowWidthWarning, match="too big to try several layouts") as caught:
+        graph = viz.draw_graph(loss, max_nodes=None)
+    assert graph.source.count("\n") > viz.layout.MEASURE_LIMIT
+    assert graph.graph_attr["rankdir"] == "LR"
+    shown = float(re.search(r"shows ([\d.]+) px", str(caught[0].message))[1])
+    assert shown == pytest.approx(geometry(viz.to_svg(graph)).min_text_px, abs=0.2)  # scale written to 2 decimals
+    needed = int(re.search(r"width=(\d+)", str(caught[0].message))[1])
+    geo = geometry(viz.to_svg(viz.layout.fit_to_width(graph, needed)))
+    assert geo.width_px <= needed + 1 and geo.min_text_px >= 10.0
