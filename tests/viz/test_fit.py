@@ -52,6 +52,13 @@ def issue_network_loss():
     return loss
 
 
+def mlp_loss(sizes, nin=3):
+    model = nn.MLP(nin, sizes, seed=1)
+    loss = nn.losses.mse(model([0.1 * (i + 1) for i in range(nin)]), 1.0)
+    loss.backward()
+    return loss
+
+
 FIGURES = {
     "notebook 01 chain, local derivatives": (chain, {"show_local_grads": True}),
     "notebook 01 f4": (f4, {}),
@@ -60,6 +67,8 @@ FIGURES = {
     "demo network": (demo_network, {}),
     "issue's MLP(4, [16, 16, 1]) loss": (issue_network_loss, {}),
     "issue's MLP(4, [16, 16, 1]) loss, local derivatives": (issue_network_loss, {"show_local_grads": True}),
+    "MLP(2, [3, 1]) loss, local derivatives (2 rows)": (lambda: mlp_loss([3, 1], nin=2), {"show_local_grads": True}),
+    "MLP(3, [3, 3, 1]) loss, local derivatives (4 rows)": (lambda: mlp_loss([3, 3, 1]), {"show_local_grads": True}),
 }
 
 
@@ -117,13 +126,6 @@ def notebook02_loss():
     )
     loss = nn.losses.mse(net([1.0]), 1.0)
     loss.label = "J"
-    loss.backward()
-    return loss
-
-
-def mlp_loss(sizes, nin=3):
-    model = nn.MLP(nin, sizes, seed=1)
-    loss = nn.losses.mse(model([0.1 * (i + 1) for i in range(nin)]), 1.0)
     loss.backward()
     return loss
 
