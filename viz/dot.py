@@ -631,6 +631,11 @@ class _Drawing:
                     self._in_a_row(inner, [n for n in map(node_name, neuron.parameters()) if n in drawn])
                 summaries = [node[0] for node in nodes if node[1] == "neuron"]
                 if layer is not None and neuron is None and len(summaries) > 1:  # one column, neurons 1..n in order
+                    if self.o.rankdir in ("TB", "BT"):  # the title's room, right of a_n: edges into the row
+                        room = f"{outer.name}_title"  # come from above and would cross it
+                        width = 12 * sum(0.4 if c in " ,:[]()" else 0.6 for c in s.layer_title(layer)) / 72
+                        outer.node(room, "", shape="box", style="invis", width=f"{width:.2f}", height="0.1")
+                        summaries = [*summaries, room]
                     self._in_a_row(outer, summaries)
                     (root or g).attr(mclimit="0.01")  # fewer crossing-minimisation passes keep the order (measured)
                 if inner is not outer:

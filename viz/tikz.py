@@ -88,11 +88,12 @@ def to_tikz(graph: Graph, standalone: bool = True) -> str:
                 style.append(f"fill={color(obj.get('fillcolor'), 'white')}")
             body.append(rf"\draw[{', '.join(style)}] ({x0:.1f},{y0:.1f}) rectangle ({x1:.1f},{y1:.1f});")
             title = titles.get(obj["name"])
-            if title:
-                body.append(rf"\node[anchor=north west, font={_SMALL}] at ({x0 + 2:.1f},{y1 - 1:.1f}) {{{title}}};")
+            if title:  # in its corner, as Graphviz puts it (a layer's on the right, clear of the edges coming in)
+                corner = ("north east", x1 - 2) if obj.get("labeljust") == "r" else ("north west", x0 + 2)
+                body.append(rf"\node[anchor={corner[0]}, font={_SMALL}] at ({corner[1]:.1f},{y1 - 1:.1f}) {{{title}}};")
     names: dict[int, str] = {}
     for obj in objects:
-        if "pos" not in obj or "bb" in obj:
+        if "pos" not in obj or "bb" in obj or "invis" in obj.get("style", ""):  # clusters; room kept for a title
             continue
         name = obj["name"]
         names[obj["_gvid"]] = name

@@ -326,3 +326,16 @@ def test_a_graph_too_big_to_try_every_layout_is_laid_out_once_along_its_longer_s
     needed = int(re.search(r"width=(\d+)", str(caught[0].message))[1])
     geo = geometry(viz.to_svg(viz.layout.fit_to_width(graph, needed)))
     assert geo.width_px <= needed + 1 and geo.min_text_px >= 10.0
+
+
+@pytest.mark.parametrize("show_local_grads", [False, True])
+def test_the_issues_network_on_a_slide_keeps_its_layer_titles_clear_of_edges(
+    show_local_grads, tmp_path, geometry, problems
+):
+    """A 16:9 slide lays the collapsed network out top down, where edges reach each layer from above: every layer
+    keeps room of its own for its title, right of its last neuron."""
+    loss = issue_network_loss()
+    graph = viz.draw_graph(loss, show_local_grads=show_local_grads)
+    geo = geometry(viz.save(graph, tmp_path / "slide.svg", slide=True).read_text(encoding="utf-8"))
+    assert sum(name.startswith("cluster_layer") for name in geo.cluster_titles) == 2
+    assert problems(geo) == []
