@@ -20,9 +20,10 @@ from typing import Any, Literal
 from autograd import OPS, Value, local_grads
 from autograd.checks import CheckReport, chain_rule_step, node_name
 
-from .dot import DEFAULT_MAX_NODES, _Drawing, _group_option, _Options
+from .dot import DEFAULT_MAX_NODES, Layout, Rankdir, _check, _group_option, _Options
 from .graph import GraphvizNotFoundError
-from .steps import MAX_FRAMES, BackwardSteps, Frame, backward_steps
+from .layout import DEFAULT_WIDTH
+from .steps import MAX_FRAMES, BackwardSteps, Frame, _FrameLayout, backward_steps
 from .text import html_markup
 
 __all__ = ["check_deltas", "DeltaReport", "DeltaResult", "walk_steps"]
@@ -272,9 +273,10 @@ def check_deltas(
 def walk_steps(
     root: Value,
     visits: Iterable[Value],
-    rankdir: str = "LR",
+    rankdir: Rankdir = "auto",
     show_local_grads: bool = True,
     precision: int = 4,
+    width: float | None = DEFAULT_WIDTH,
 ) -> BackwardSteps:
     """Frames of a backward pass that visits nodes in the order ``visits``, right or not.
 
@@ -303,7 +305,15 @@ def walk_steps(
         raise ValueError(f"walk_steps: {node_name(strangers[0])} is not a node of this output's graph")
     if len(visits) > MAX_FRAMES:
         raise ValueError(f"walk_steps: {len(visits)} visits (at most {MAX_FRAMES}); step through a smaller graph")
-    options = _Options(rankdir, bool(show_local_grads), _group_option("auto"), DEFAULT_MAX_NODES, precision, False)
+    _check("walk_steps", rankdir, precision, "slides", width)
+    show = bool(show_local_grads)
+
+    def options(layout: Layout) -> _Options:
+        direction, stacked, rows = layout
+        return _Options(
+            direction, show, _group_option("auto"), DEFAULT_MAX_NODES, precision, False, "slides", stacked, bands=rows
+        )
+
     local = {v: local_grads(v) for v in order}
     final: dict[Value, float] = {}
     for v in order:  # the right δ's, to say when a visit reads an incomplete one
@@ -315,7 +325,7 @@ def walk_steps(
     delta: dict[Value, float | None] = {v: None for v in order}
     delta[root] = 1.0
     seen: set[Value] = set()
-    frames = []
+    steps = []
     for index, v in enumerate(visits):
         now = delta[v] or 0.0
         pushes = []
@@ -335,7 +345,10 @@ def walk_steps(
                     "consumer has added its part"
                 )
         seen.add(v)
-        edges = frozenset((x, v) for x in v.inputs)
-        drawing = _Drawing([root], options, deltas=dict(delta), highlight=v, highlight_edges=edges, final=final)
-        frames.append(Frame(index, v, now, (), caption, drawing.build()))
+        steps.append((v, now, caption, dict(delta)))
+    layout = _FrameLayout.choose(root, options, final, rankdir, width, [caption for _, _, caption, _ in steps])
+    frames = []
+    for index, (v, now, caption, known) in enumerate(steps):
+        graph = layout.draw(root, known, final, v, frozenset((x, v) for x in v.inputs))
+        frames.append(layout.frame(index, v, now, (), caption, graph))
     return BackwardSteps(frames)

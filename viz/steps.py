@@ -15,7 +15,7 @@ import itertools
 import math
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -356,28 +356,77 @@ def backward_steps(
             direction, show, grouped, DEFAULT_MAX_NODES, precision, bool(legend), layer_numbering, stacked, bands=rows
         )
 
-    def last_frame(layout: Layout) -> Graph:
-        return _in_order(options(layout), lambda o: _Drawing([root], o, deltas=deltas, final=deltas).build())
-
-    last = choose(last_frame, _candidates(rankdir), width, _unmeasured(_candidates(rankdir), [root]))[1]
-    chosen = last.options  # neurons in order in every frame
-    try:  # captions wrap to the picture's width, or to the column's when the picture is narrower
-        natural = natural_size(last)[0]
-    except graphviz.ExecutableNotFound:
-        natural = 0.0
-    caption_width = max(natural, width or DEFAULT_WIDTH) / PX_PER_PT
     captions = [_caption(index, v, deltas[v], terms[v], precision) for index, v in enumerate(order)]
-    wrapped = [_caption_lines(caption, caption_width) for caption in captions]
-    lines, table = max(map(len, wrapped)), min(caption_width, max(map(_caption_width, wrapped)))
+    layout = _FrameLayout.choose(root, options, deltas, rankdir, width, captions)
     frames = []
     for index, v in enumerate(order):
         known = {u: deltas[u] for u in order[: index + 1]}
         edges = frozenset((v, c) for c, _, _ in terms[v])
-        drawing = _Drawing([root], chosen, deltas=known, highlight=v, highlight_edges=edges, final=deltas)
-        graph = fit_to_width(drawing.build(), width)
-        frame = Frame(index, v, deltas[v], tuple(terms[v]), captions[index], graph, caption_width, lines, table)
-        frames.append(frame)
+        graph = layout.draw(root, known, deltas, v, edges)
+        frames.append(layout.frame(index, v, deltas[v], tuple(terms[v]), captions[index], graph))
     return BackwardSteps(frames)
+
+
+@dataclass(frozen=True)
+class _FrameLayout:
+    """What every frame of one pass shares: the drawing options, the width, and how captions wrap.
+
+    The layout is chosen as :func:`viz.draw_graph` chooses it, for the last
+    frame (every δ known), so a slider's frames never jump; captions wrap to
+    the picture's width, or to the column's when the picture is narrower.
+    """
+
+    options: _Options
+    width: float | None
+    caption_width: float  # points
+    caption_lines: int
+    caption_table: float
+
+    @classmethod
+    def choose(
+        cls,
+        root: Value,
+        options: Callable[[Layout], _Options],
+        final: Mapping[Value, float],
+        rankdir: Rankdir,
+        width: float | None,
+        captions: list[str],
+    ) -> _FrameLayout:
+        def last_frame(layout: Layout) -> Graph:
+            return _in_order(options(layout), lambda o: _Drawing([root], o, deltas=final, final=final).build())
+
+        last = choose(last_frame, _candidates(rankdir), width, _unmeasured(_candidates(rankdir), [root]))[1]
+        try:
+            natural = natural_size(last)[0]
+        except graphviz.ExecutableNotFound:
+            natural = 0.0
+        caption_width = max(natural, width or DEFAULT_WIDTH) / PX_PER_PT
+        wrapped = [_caption_lines(caption, caption_width) for caption in captions]
+        table = min(caption_width, max(map(_caption_width, wrapped)))
+        return cls(last.options, width, caption_width, max(map(len, wrapped)), table)  # neurons in order everywhere
+
+    def draw(
+        self,
+        root: Value,
+        deltas: Mapping[Value, float | None],
+        final: Mapping[Value, float],
+        highlight: Value,
+        edges: frozenset[tuple[Value, Value]],
+    ) -> Graph:
+        """One frame's picture: ``deltas`` so far, ``highlight`` and its ``edges`` marked, fitted to the width."""
+        drawing = _Drawing([root], self.options, deltas=deltas, highlight=highlight, highlight_edges=edges, final=final)
+        return fit_to_width(drawing.build(), self.width)
+
+    def frame(
+        self,
+        index: int,
+        v: Value,
+        delta: float,
+        terms: tuple[tuple[Value, float, float], ...],
+        caption: str,
+        graph: Graph,
+    ) -> Frame:
+        return Frame(index, v, delta, terms, caption, graph, self.caption_width, self.caption_lines, self.caption_table)
 
 
 def _backward(

@@ -339,3 +339,27 @@ def test_the_issues_network_on_a_slide_keeps_its_layer_titles_clear_of_edges(
     geo = geometry(viz.save(graph, tmp_path / "slide.svg", slide=True).read_text(encoding="utf-8"))
     assert sum(name.startswith("cluster_layer") for name in geo.cluster_titles) == 2
     assert problems(geo) == []
+
+
+def shortcut_diamond():
+    """Notebook 10's L = 2a + tanh(2a): b = 2a is read twice, so a wrong visiting order shows."""
+    a = Value(0.5, label="a")
+    b = 2.0 * a
+    b.label = "b"
+    c = b.tanh()
+    c.label = "c"
+    L = b + c
+    L.label = "L"
+    return L, b, c, a
+
+
+@pytest.mark.parametrize("width", [viz.DEFAULT_WIDTH, 600])
+def test_walk_steps_frames_fit_the_width_with_readable_text(width, geometry, problems):
+    L, b, c, a = shortcut_diamond()
+    steps = viz.walk_steps(L, [L, b, a, c, b, a], width=width)  # depth first: b and a visited twice
+    for frame in steps:
+        geo = geometry(frame.svg(caption=False))
+        assert geo.width_px <= width + 1 and geo.min_text_px >= 10.0, (frame.index, geo.width_px, geo.min_text_px)
+        assert problems(geo) == []
+    natural = geometry(viz.walk_steps(L, L.walk(), rankdir="LR", width=None)[0].svg(caption=False))
+    assert natural.width_px > viz.DEFAULT_WIDTH  # what notebook 10 showed before: it scrolled sideways
