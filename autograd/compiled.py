@@ -47,7 +47,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from itertools import chain, filterfalse
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -579,8 +579,31 @@ def _nodes_and_leaves(outputs: list[Value]) -> tuple[list[Value], list[Value]]:
                     computed.append(x)
                     stack.append(x)
     computed.sort(key=_by_id)
-    leaves = sorted(dict.fromkeys(filterfalse(_inputs, chain.from_iterable(runs))), key=_by_id)
-    return computed, leaves
+    found = list(filterfalse(_inputs, chain.from_iterable(runs)))
+    _, first = np.unique(np.fromiter(map(_by_id, found), dtype=float, count=len(found)), return_index=True)
+    return computed, list(map(found.__getitem__, first.tolist()))  # each leaf once, by creation stamp
+
+
+class _LeafIndex:
+    """Where each leaf sits in the leaf vector, found by its creation stamp: one binary search over the
+    sorted stamps for a whole run of leaves, where a dict of a model's 203,530 weights and a lookup per
+    weight cost tracing a third of its time (bench_mnist, section 3)."""
+
+    def __init__(self, leaf_order: list[Value]) -> None:
+        stamps = np.fromiter(map(_by_id, leaf_order), dtype=float, count=len(leaf_order))
+        if (stamps[1:] > stamps[:-1]).all():  # in creation order already: a graph without constants
+            self.sorter, self.stamps = np.arange(len(stamps)), stamps
+        else:
+            self.sorter = np.argsort(stamps, kind="stable")
+            self.stamps = stamps[self.sorter]
+
+    def positions(self, values: Sequence[Value]) -> np.ndarray:
+        """Each value's position in the leaf vector, or -1 for a value that is not one of its leaves."""
+        wanted = np.fromiter(map(_by_id, values), dtype=float, count=len(values))
+        if not len(self.stamps):
+            return np.full(len(wanted), -1, dtype=np.intp)
+        at = np.minimum(np.searchsorted(self.stamps, wanted), len(self.stamps) - 1)
+        return np.where(self.stamps[at] == wanted, self.sorter[at], -1)
 
 
 class CompiledGraph:
@@ -654,19 +677,21 @@ class CompiledGraph:
             leaf_order = self.parameters + list(filter(_is_constant, leaves))
         else:  # a model's weights: one pass of type() instead of two of isinstance (bench_mnist, section 3)
             self.parameters = leaf_order = leaves
-        leaf_pos = dict(zip(leaf_order, range(len(leaf_order))))
+        index = _LeafIndex(leaf_order)
         self._leaves = np.fromiter(map(_data, leaf_order), dtype=float, count=len(leaf_order))
         self._leaves = self._leaves.astype(self.dtype, copy=False)
         where: dict[Value, tuple[int, int]] = {x: (INPUTS, i) for i, x in enumerate(placeholders)}
-        is_leaf = leaf_pos.__contains__
+        n_parameters = len(self.parameters)
 
-        def weights_and_inputs(v: Value) -> tuple[list[Value], list[Value]] | None:
-            """A dot node's (weights, inputs) when one half is all parameters/constants: a matrix product."""
+        def weights_and_inputs(v: Value) -> tuple[list[Value], list[Value], np.ndarray] | None:
+            """A dot node's (weights, inputs, the weights' leaf positions) when one half is all parameters or
+            constants: a matrix product."""
             p = v.param
-            ws, xs = list(v.inputs[:p]), list(v.inputs[p : 2 * p])
+            ws, xs = v.inputs[:p], v.inputs[p : 2 * p]
             for W, X in ((ws, xs), (xs, ws)):
-                if all(map(is_leaf, W)):
-                    return W, X
+                positions = index.positions(W)
+                if (positions >= 0).all():
+                    return list(W), list(X), positions
             return None
 
         # levels, and the groups of one level run as one numpy operation. The per-node work is kept off
@@ -687,7 +712,7 @@ class CompiledGraph:
 
         shared: dict[tuple[Value, ...], tuple[int, tuple[bool, bool]]] = {}
         groups: dict[tuple[int, Any], list[Any]] = {}  # Values, or fused.Patterns
-        matmul: dict[Value, tuple[list[Value], list[Value]]] = {}
+        matmul: dict[Value, tuple[list[Value], list[Value], np.ndarray]] = {}
         # the softmax family over a sample's outputs: one row-wise kernel per pattern (autograd.fused)
         patterns = fused.find(computed, outputs)
         pattern_of = {o: pattern for pattern in patterns for o in pattern.outs}
@@ -711,14 +736,14 @@ class CompiledGraph:
                 continue
             halves = weights_and_inputs(v) if v.op == "dot" and as_products else None
             if halves is not None:
-                W, X = halves
+                W, X, positions = halves
                 matmul[v] = halves
                 xs_key = tuple(X)
                 if xs_key not in shared:
                     shared[xs_key] = (max(level.get(x, 0) for x in X), combined(X))
                 x_level, x_needs = shared[xs_key]
                 rest = combined(v.inputs[2 * v.param :])
-                w_param = not all(map(_is_constant, W))
+                w_param = bool((positions < n_parameters).any())  # parameters come first in the leaf vector
                 lv = 1 + max(x_level, max((level.get(x, 0) for x in v.inputs[2 * v.param :]), default=0))
                 needs[v] = (w_param or x_needs[0] or rest[0], w_param or x_needs[1] or rest[1])
                 key: Any = ("matmul", xs_key, len(v.inputs) - 2 * v.param)
@@ -738,7 +763,13 @@ class CompiledGraph:
             return tuple(tuple(f[mode] for f in per_group) for mode in (0, 1))
 
         def operand(values: Sequence[Value]) -> _Operand:
-            return _Operand([where[x] if x in where else (LEAVES, leaf_pos[x]) for x in values])
+            places = list(map(where.get, values))
+            missing = [i for i, place in enumerate(places) if place is None]  # leaves
+            if missing:
+                positions = index.positions([values[i] for i in missing]).tolist()
+                for i, position in zip(missing, positions):
+                    places[i] = (LEAVES, position)
+            return _Operand(cast("list[tuple[int, int]]", places))
 
         widths = [len(placeholders)]
         self._steps: list[tuple[int, Any, tuple[tuple[bool, ...], ...]]] = []
@@ -780,10 +811,7 @@ class CompiledGraph:
             widths.append(len(members))
             first = members[0]
             if kind[0] == "matmul":
-                weights = [matmul[v][0] for v in applications[0]]
-                k, p = len(weights), len(weights[0])
-                flat = chain.from_iterable(map(leaf_pos.__getitem__, ws) for ws in weights)
-                positions = np.fromiter(flat, dtype=np.intp, count=k * p).reshape(k, p)
+                positions = np.stack([matmul[v][2] for v in applications[0]])
                 xs = [x for application in applications for x in matmul[application[0]][1]]
                 biases = [v.inputs[-1] for v in members] if kind[2] else []
                 step = _MatMul(
