@@ -579,31 +579,36 @@ def _nodes_and_leaves(outputs: list[Value]) -> tuple[list[Value], list[Value]]:
                     computed.append(x)
                     stack.append(x)
     computed.sort(key=_by_id)
-    found = list(filterfalse(_inputs, chain.from_iterable(runs)))
-    _, first = np.unique(np.fromiter(map(_by_id, found), dtype=float, count=len(found)), return_index=True)
-    return computed, list(map(found.__getitem__, first.tolist()))  # each leaf once, by creation stamp
+    found = list(dict.fromkeys(filterfalse(_inputs, chain.from_iterable(runs))))  # each leaf once
+    order = np.argsort(np.fromiter(map(_by_id, found), dtype=float, count=len(found)), kind="stable")
+    return computed, list(map(found.__getitem__, order.tolist()))  # by creation stamp
 
 
 class _LeafIndex:
     """Where each leaf sits in the leaf vector, found by its creation stamp: one binary search over the
     sorted stamps for a whole run of leaves, where a dict of a model's 203,530 weights and a lookup per
-    weight cost tracing a third of its time (bench_mnist, section 3)."""
+    weight cost tracing a third of its time (bench_mnist, section 3).
+
+    Stamps are unique except between a Value and its copy (``copy.deepcopy(model)`` keeps them, which keeps
+    the copied graph in creation order); with such twins among the leaves, a dict finds them instead.
+    """
 
     def __init__(self, leaf_order: list[Value]) -> None:
         stamps = np.fromiter(map(_by_id, leaf_order), dtype=float, count=len(leaf_order))
-        if (stamps[1:] > stamps[:-1]).all():  # in creation order already: a graph without constants
-            self.sorter, self.stamps = np.arange(len(stamps)), stamps
-        else:
-            self.sorter = np.argsort(stamps, kind="stable")
-            self.stamps = stamps[self.sorter]
+        self.sorter = np.argsort(stamps, kind="stable")  # the identity for a graph without constants
+        self.stamps = stamps[self.sorter]
+        twins = bool((self.stamps[1:] == self.stamps[:-1]).any())
+        self.by_value = dict(zip(leaf_order, range(len(leaf_order)))) if twins else None
 
     def positions(self, values: Sequence[Value]) -> np.ndarray:
         """Each value's position in the leaf vector, or -1 for a value that is not one of its leaves."""
+        if self.by_value is not None:
+            return np.fromiter(map(self.by_value.get, values, [-1] * len(values)), dtype=np.intp, count=len(values))
         wanted = np.fromiter(map(_by_id, values), dtype=float, count=len(values))
         if not len(self.stamps):
             return np.full(len(wanted), -1, dtype=np.intp)
         at = np.minimum(np.searchsorted(self.stamps, wanted), len(self.stamps) - 1)
-        return np.where(self.stamps[at] == wanted, self.sorter[at], -1)
+        return np.where(self.stamps[at] == wanted, self.sorter[at], -1)  # a stamp names one leaf: no twins
 
 
 class CompiledGraph:

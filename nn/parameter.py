@@ -57,7 +57,9 @@ class Parameter(Value):
             while root.parent is not None:
                 root = root.parent
             root._name_parameters()
-        return cast(str, self._name)
+            if self._name is None:  # its module was taken out of the model (model.layers[0] = ...)
+                self._name = ""
+        return self._name
 
     @name.setter
     def name(self, name: str) -> None:

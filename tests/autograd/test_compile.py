@@ -685,3 +685,18 @@ def test_a_replaced_rule_is_replayed_not_its_built_in_fast_path(replaced_op: str
     X = np.random.default_rng(50).normal(size=(6, 2))
     graph = assert_matches_scalar(fn, X, flat(Ws, bs))
     assert ("matrix product" in graph.describe()) == (replaced_op != "dot")
+
+
+def test_a_model_and_its_deep_copy_in_one_graph() -> None:
+    """copy.deepcopy keeps each Value's creation stamp, so the graph holds twins: each keeps its own place."""
+    import copy
+
+    import nn
+
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    twin = copy.deepcopy(model)
+    for p in twin.parameters():
+        p.data += 0.5
+    assert twin.parameters()[0]._id == model.parameters()[0]._id
+    X = np.random.default_rng(51).normal(size=(4, 2))
+    assert_matches_scalar(lambda xs: model(xs) + 2.0 * twin(xs), X, model.parameters() + twin.parameters())

@@ -267,3 +267,11 @@ def test_a_deep_copied_model_is_its_own(model: nn.MLP) -> None:
     assert twin.state_dict() != model.state_dict()
     X = np.random.default_rng(0).normal(size=(4, 3))
     np.testing.assert_allclose(nn.predict(twin, X, compiled=True), nn.predict(twin, X), rtol=1e-12, atol=1e-12)
+
+
+def test_a_parameter_of_a_module_taken_out_of_the_model_has_a_name() -> None:
+    model = nn.MLP(2, [3, 1], seed=0)
+    old = model.layers[1].neurons[0].w[0]  # never named yet: names are given on first read
+    model.layers[1] = nn.Layer(3, 1, None, seed=1, layer=2)
+    assert old.name == ""
+    assert model.layers[1].neurons[0].w[0].name == "layers.1.neurons.0.w.0"
