@@ -691,8 +691,7 @@ class CompiledGraph:
         def weights_and_inputs(v: Value) -> tuple[list[Value], list[Value], np.ndarray] | None:
             """A dot node's (weights, inputs, the weights' leaf positions) when one half is all parameters or
             constants: a matrix product."""
-            p = v.param
-            ws, xs = v.inputs[:p], v.inputs[p : 2 * p]
+            ws, xs, _ = _input_runs(v)
             for W, X in ((ws, xs), (xs, ws)):
                 positions = index.positions(W)
                 if (positions >= 0).all():
@@ -822,7 +821,7 @@ class CompiledGraph:
                 step = _MatMul(
                     _Weights(positions), operand(xs), operand(biases) if biases else None, out, len(applications)
                 )
-                w_param = bool((positions < len(self.parameters)).any())  # parameters come first in leaf_order
+                w_param = bool((positions < n_parameters).any())  # parameters come first in the leaf vector
                 wanted = want(xs, biases)
                 wanted = tuple((w_param, *flags_) for flags_ in wanted)
             elif kind[0] == "elementwise":
