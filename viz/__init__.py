@@ -21,6 +21,7 @@ del _util, _Path, _check, _module
 from typing import Any
 
 from .checks import DeltaReport, check_deltas, walk_steps
+from .derivation import Derivation, Term, derivation, derivations, display_names, edge_name
 from .dot import DEFAULT_MAX_NODES, STYLES, derivative_node_name, draw_graph, node_kind, node_name, op_node_name
 from .graph import INSTALL_HINT, Graph, GraphvizNotFoundError
 from .layout import DEFAULT_WIDTH, NarrowWidthWarning
@@ -75,4 +76,10 @@ __all__ = [
     "check_deltas",
     "DeltaReport",
     "walk_steps",
+    "derivation",
+    "derivations",
+    "Derivation",
+    "Term",
+    "display_names",
+    "edge_name",
 ]

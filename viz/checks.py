@@ -20,6 +20,7 @@ from typing import Any, Literal
 from autograd import OPS, Value, local_grads
 from autograd.checks import CheckReport, chain_rule_step, node_name
 
+from .derivation import display_names
 from .dot import DEFAULT_MAX_NODES, Layout, Rankdir, _check, _group_option, _Options
 from .graph import GraphvizNotFoundError
 from .layout import DEFAULT_WIDTH
@@ -324,6 +325,7 @@ def walk_steps(
             final[x] = final.get(x, 0.0) + final[v] * d
     delta: dict[Value, float | None] = {v: None for v in order}
     delta[root] = 1.0
+    names = display_names(root)  # distinct names: two unlabelled products read mul_1 and mul_2
     seen: set[Value] = set()
     steps = []
     for index, v in enumerate(visits):
@@ -331,17 +333,17 @@ def walk_steps(
         pushes = []
         for x, d in zip(v.inputs, local[v]):
             delta[x] = (delta[x] or 0.0) + now * d
-            pushes.append(f"δ({node_name(x)}) += {now:.6g}·{d:.6g} → {delta[x]:.6g}")
-        caption = f"visit {index + 1}: {node_name(v)}"
+            pushes.append(f"δ({names[x]}) += {now:.6g}·{d:.6g} → {delta[x]:.6g}")
+        caption = f"visit {index + 1}: {names[v]}"
         if not v.inputs:
             caption += f", a leaf: nothing to pass on (δ = {now:.6g})"
         else:
             caption += f" passes on δ = {now:.6g}: {'; '.join(pushes)}"
             if v in seen:
-                caption += f". DOUBLE-COUNTED: {node_name(v)} was visited before, its δ is added again"
+                caption += f". DOUBLE-COUNTED: {names[v]} was visited before, its δ is added again"
             elif not math.isclose(now, final[v], rel_tol=1e-12, abs_tol=1e-15):
                 caption += (
-                    f". READ BEFORE COMPLETE: δ({node_name(v)}) is {now:.6g} now but {final[v]:.6g} once every "
+                    f". READ BEFORE COMPLETE: δ({names[v]}) is {now:.6g} now but {final[v]:.6g} once every "
                     "consumer has added its part"
                 )
         seen.add(v)

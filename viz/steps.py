@@ -23,8 +23,9 @@ from typing import Any, overload
 
 import graphviz
 
-from autograd import Constant, Value, local_grads
+from autograd import Value, local_grads
 
+from .derivation import display_names
 from .dot import (
     DEFAULT_MAX_NODES,
     Group,
@@ -83,26 +84,24 @@ class Frame:
         return {"text/html": page, "image/svg+xml": self.svg(), "text/plain": self.caption}
 
 
-def _name(v: Value, precision: int) -> str:
-    """How a caption names a node: its label, else what it is."""
-    if v.label:
-        return v.label
-    if isinstance(v, Constant):
-        return f"const {format_number(v.data, precision)}"
-    return f"{v.op} node" if v.op else "input"
-
-
-def _caption(index: int, v: Value, delta: float, terms: list[tuple[Value, float, float]], precision: int) -> str:
-    """``δ(x) = δ(c)·∂c/∂x + ... = numbers = result`` for the node just finished."""
+def _caption(
+    index: int,
+    v: Value,
+    delta: float,
+    terms: list[tuple[Value, float, float]],
+    precision: int,
+    names: Mapping[Value, str],
+) -> str:
+    """``δ(x) = δ(c)·∂c/∂x + ... = numbers = result`` for the node just finished, nodes named by ``names``."""
     f = lambda x: format_number(x, precision) if x >= 0 else f"({format_number(x, precision)})"
     wrap = lambda n: n if n.replace("_", "").replace("^", "").isalnum() else f"({n})"
-    name = _name(v, precision)
+    name = names[v]
     head = f"step {index + 1}: δ({name})"
     if not terms:
         why = "the seed, ∂output/∂output" if index == 0 else "no path to the output"
         return f"{head} = {format_number(delta, precision)} ({why})"
-    names = [_name(c, precision) for c, _, _ in terms]
-    symbols = " + ".join(f"δ({c})·∂{wrap(c)}/∂{wrap(name)}" for c in names)
+    readers = [names[c] for c, _, _ in terms]
+    symbols = " + ".join(f"δ({c})·∂{wrap(c)}/∂{wrap(name)}" for c in readers)
     numbers = " + ".join(f"{f(d)}·{f(g)}" for _, d, g in terms)
     return f"{head} = {symbols} = {numbers} = {format_number(delta, precision)}"
 
@@ -356,7 +355,8 @@ def backward_steps(
             direction, show, grouped, DEFAULT_MAX_NODES, precision, bool(legend), layer_numbering, stacked, bands=rows
         )
 
-    captions = [_caption(index, v, deltas[v], terms[v], precision) for index, v in enumerate(order)]
+    names = display_names(root)  # no two nodes read the same (mul_1, mul_2), however many are unlabelled
+    captions = [_caption(index, v, deltas[v], terms[v], precision, names) for index, v in enumerate(order)]
     layout = _FrameLayout.choose(root, options, deltas, rankdir, width, captions)
     frames = []
     for index, v in enumerate(order):
