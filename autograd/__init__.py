@@ -18,6 +18,7 @@ _install_check.check_install(__file__)  # another project's files in this folder
 from .checks import check_backward, check_op
 from .compiled import compile as compile  # by name only: not in __all__, so * keeps the builtin
 from .errors import DivisionByZeroError, DomainError, FloatOverflowError, OutOfDomainError
+from .forward import jacobian, jvp
 from .functional import dot, grad, hessian, log_softmax, logsumexp, mean, softmax, value_and_grad
 from .functional import sum as sum  # by name only: not in __all__, so * keeps the builtin
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
@@ -40,6 +41,8 @@ __all__ = [
     "grad",
     "value_and_grad",
     "hessian",
+    "jvp",
+    "jacobian",
     "gradcheck",
     "GradcheckError",
     "local_grads",

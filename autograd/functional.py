@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, overload
 
 import numpy as np
 
-from .grad_mode import enable_grad
+from .grad_mode import differentiating, is_differentiating
 from .maths import FLOAT
 from .ops import OPS, Op
 from .value import PASS_LOCK, Constant, Number, Value, _operand, backprop, seed_of
@@ -138,22 +136,6 @@ def softmax(values: Iterable[Scalar]) -> list[Value]:
 
 
 # ------------------------------------------------------------------ functional API
-_inside_grad: ContextVar[bool] = ContextVar("deltagrad_inside_grad", default=False)
-
-
-@contextmanager
-def _differentiating() -> Iterator[None]:
-    """Evaluate a function being differentiated: the graph is recorded (even under ``no_grad``), and
-    ``grad`` calls inside it return differentiable Values, so an outer ``grad`` sees through them
-    (mixed partials ``grad(grad(f, 0), 1)``, closures over outer arguments)."""
-    token = _inside_grad.set(True)
-    try:
-        with enable_grad():
-            yield
-    finally:
-        _inside_grad.reset(token)
-
-
 def _is_sequence(x: Any) -> bool:
     return isinstance(x, (list, tuple, np.ndarray))
 
@@ -194,7 +176,7 @@ def _grad_and_value(f: Callable[..., Any], argnums: int | Sequence[int], where: 
             if not -len(args) <= i < len(args):
                 raise IndexError(f"{where}: argnums {i} is out of range for {len(args)} argument(s)")
         argv = list(args)
-        groups, sequences, nested = [], [], _inside_grad.get()
+        groups, sequences, nested = [], [], is_differentiating()
         for i in nums:
             is_sequence = _is_sequence(argv[i])
             pairs = [_leaf(x, where) for x in (argv[i] if is_sequence else [argv[i]])]
@@ -203,7 +185,7 @@ def _grad_and_value(f: Callable[..., Any], argnums: int | Sequence[int], where: 
             groups.append(leaves)
             sequences.append(is_sequence)
             argv[i] = leaves if is_sequence else leaves[0]
-        with _differentiating():
+        with differentiating():
             out = f(*argv)
         deltas = _deltas(out, [leaf for leaves in groups for leaf in leaves], nested, where)
         grads, start = [], 0
@@ -350,7 +332,7 @@ def hessian(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
         as_list = len(args) == 1 and _is_sequence(args[0])
         xs = list(args[0]) if as_list else list(args)
         leaves = [Value(float(x)) for x in xs]
-        with _differentiating():
+        with differentiating():
             out = f(leaves) if as_list else f(*leaves)
         first = _deltas(out, leaves, True, "hessian")
         return np.array([_deltas(g, leaves, False, "hessian") for g in first], dtype=float)

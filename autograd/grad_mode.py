@@ -1,4 +1,5 @@
-"""Switching graph recording on and off: ``no_grad`` and ``enable_grad``.
+"""Switching graph recording on and off: ``no_grad`` and ``enable_grad``; and ``differentiating``, the mode
+in which the functional transforms (``grad``, ``jvp``, ``jacobian`` ...) evaluate the function they differentiate.
 
 The switch lives in a :class:`contextvars.ContextVar`, so each thread (and each
 asyncio task) has its own: ``no_grad()`` in one thread never disables
@@ -15,11 +16,11 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
-from collections.abc import AsyncGenerator, Callable, Generator
-from contextlib import ContextDecorator
+from collections.abc import AsyncGenerator, Callable, Generator, Iterator
+from contextlib import ContextDecorator, contextmanager
 from typing import Any
 
-__all__ = ["no_grad", "enable_grad", "is_grad_enabled"]
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "differentiating", "is_differentiating"]
 
 _grad_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("deltagrad_grad_enabled", default=True)
 
@@ -149,3 +150,25 @@ class enable_grad(_GradMode):
     """Context manager (and decorator) that turns recording back on inside ``no_grad``."""
 
     _enabled = True
+
+
+_differentiating: contextvars.ContextVar[bool] = contextvars.ContextVar("deltagrad_differentiating", default=False)
+
+
+@contextmanager
+def differentiating() -> Iterator[None]:
+    """Evaluate a function being differentiated: the graph is recorded (even under ``no_grad``), and the
+    transforms called inside it (``grad``, ``jvp``, ``jacobian``) return differentiable Values, so an outer
+    transform sees through them (mixed partials ``grad(grad(f, 0), 1)``, ``jvp`` of ``grad``, closures over
+    outer arguments)."""
+    token = _differentiating.set(True)
+    try:
+        with enable_grad():
+            yield
+    finally:
+        _differentiating.reset(token)
+
+
+def is_differentiating() -> bool:
+    """True inside :func:`differentiating`: a transform's results must then stay in the graph (Values)."""
+    return _differentiating.get()

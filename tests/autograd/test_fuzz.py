@@ -7,7 +7,9 @@ nodes nothing else read. The same program runs on deltagrad Values and on torch 
 * first order: ``backward()`` against ``torch.autograd``;
 * second order: ``autograd.hessian`` against ``torch.autograd.functional.hessian``;
 * compiled vs scalar: ``autograd.compile`` replayed over a random batch against the scalar engine,
-  outputs and parameter and input gradients.
+  outputs and parameter and input gradients;
+* forward mode: ``autograd.jvp`` against ``torch.func.jvp`` and ``autograd.jacobian`` (both modes) against
+  ``torch.autograd.functional.jacobian``, first order and second (``jvp`` of ``grad``, Jacobians of Jacobians).
 
 The examples are derandomized (a fixed seed: CI sees the same graphs every run) and bounded; set
 ``DELTAGRAD_FUZZ_EXAMPLES`` to a larger number for a deeper local run.
@@ -140,6 +142,15 @@ class Program:
         sinks = [node for i, node in enumerate(nodes) if i not in read and i >= self.n_leaves]
         return m.sum([w * s for w, s in zip(self.weights, sinks)]) if len(sinks) > 1 else sinks[0] * self.weights[0]
 
+    def outputs(self, m: Any, leaves: Sequence[Any]) -> list[Any]:
+        """A vector-valued version: every computed node, each times its weight (for Jacobians)."""
+        nodes = list(leaves)
+        for step in self.steps:
+            args = [nodes[i] for i in step.operands]
+            op = UNARY.get(step.op) or BINARY.get(step.op)
+            nodes.append(op(m, *args) if op is not None else NARY[step.op](m, args))
+        return [w * v for w, v in zip(self.weights, nodes[self.n_leaves :])]
+
 
 @st.composite
 def programs(draw: st.DrawFn, ops: Sequence[str], max_leaves: int = 4, max_steps: int = 10) -> Program:
@@ -246,6 +257,56 @@ def test_compiled_random_graphs_match_the_scalar_engine(program: Program, data: 
     input_grad = graph.backward(np.array(seeds), input_grads=True)
     close([p.grad for p in params], expected_param_grad, f"compiled parameter gradients of {program}")
     close(input_grad, expected_input_grad, f"compiled input gradients of {program}")
+
+
+# ------------------------------------------------------------------ forward mode vs torch
+TANGENTS = st.floats(-1.5, 1.5)
+
+
+def _tensors(xs: Sequence[float]) -> tuple[Any, ...]:
+    return tuple(torch.tensor(x, dtype=torch.float64) for x in xs)
+
+
+@fuzz(200)
+@given(program=programs(ALL_OPS), data=st.data())
+def test_random_graphs_forward_mode_matches_torch(program: Program, data: st.DataObject) -> None:
+    """jvp against torch.func.jvp; the vector-valued program's Jacobian, forward and reverse, against torch's."""
+    n = program.n_leaves
+    xs = data.draw(st.lists(INPUTS, min_size=n, max_size=n), label="xs")
+    ts = data.draw(st.lists(TANGENTS, min_size=n, max_size=n), label="tangents")
+    ours(program, xs)  # rejects kinks and huge values first
+    out, tangent = autograd.jvp(lambda *leaves: program.run(OURS, leaves), tuple(xs), tuple(ts))
+    expected_out, expected_tangent = torch.func.jvp(lambda *t: program.run(TORCH, t), _tensors(xs), _tensors(ts))
+    close(out, expected_out.item(), f"jvp primal of {program}")
+    close(tangent, expected_tangent.item(), f"jvp tangent of {program}")
+    expected = torch.autograd.functional.jacobian(
+        lambda t: torch.stack(program.outputs(TORCH, list(t.unbind()))), torch.tensor(xs, dtype=torch.float64)
+    ).numpy()
+    for mode in autograd.forward.MODES:
+        J = autograd.jacobian(lambda leaves: program.outputs(OURS, leaves), mode=mode)(xs)
+        close(J, expected, f"{mode} jacobian of {program}")
+
+
+@fuzz(200)
+@given(program=programs(ALL_OPS, max_leaves=3, max_steps=8), data=st.data())
+def test_random_graphs_second_order_forward_mode_matches_torch(program: Program, data: st.DataObject) -> None:
+    """Forward over reverse (jvp of grad: H·t) against torch.func's; Jacobians of Jacobians against torch's Hessian."""
+    n = program.n_leaves
+    xs = data.draw(st.lists(INPUTS, min_size=n, max_size=n), label="xs")
+    ts = data.draw(st.lists(TANGENTS, min_size=n, max_size=n), label="tangents")
+    ours(program, xs, integer_exponents=False)  # rejects kinks and huge values first
+    f = lambda leaves: program.run(OURS, leaves)  # noqa: E731
+    g, Ht = autograd.jvp(autograd.grad(f), (xs,), (ts,))
+    x = torch.tensor(xs, dtype=torch.float64)
+    f_torch = lambda t: program.run(TORCH, list(t.unbind()))  # noqa: E731
+    expected_g, expected_Ht = torch.func.jvp(torch.func.grad(f_torch), (x,), (torch.tensor(ts, dtype=torch.float64),))
+    close(g, expected_g.numpy(), f"grad of {program}")
+    close(Ht, expected_Ht.numpy(), f"jvp of grad (H·t) of {program}")
+    expected_H = torch.autograd.functional.hessian(f_torch, x).numpy()
+    forward_over_forward = autograd.jacobian(autograd.jacobian(f, mode="forward"), mode="forward")(xs)
+    reverse_over_forward = autograd.jacobian(autograd.jacobian(f, mode="forward"), mode="reverse")(xs)
+    close(forward_over_forward, expected_H, f"forward-over-forward Hessian of {program}")
+    close(reverse_over_forward, expected_H, f"reverse-over-forward Hessian of {program}")
 
 
 def test_the_menu_covers_every_op_in_the_table() -> None:
