@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import math
+import numbers
 import os
 import shutil
 import struct
@@ -23,11 +24,15 @@ import urllib.request
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from .numpy_support import numpy_or_none, require_numpy
 from .seeding import Seed, rng_from
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = numpy_or_none()  # None in a Python without numpy: the toy sets are then lists (see _toy_lists)
 
 __all__ = [
     "xor",
@@ -47,7 +52,9 @@ __all__ = [
 
 # ---------------------------------------------------------------------------- toy sets
 def xor() -> tuple[np.ndarray, np.ndarray]:
-    """The four XOR points: y = x₁ XOR x₂."""
+    """The four XOR points: y = x₁ XOR x₂ (without numpy: a list of rows and a list of labels)."""
+    if np is None:
+        return [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0]  # type: ignore[return-value]
     X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     return X, np.array([0, 1, 1, 0])
 
@@ -67,8 +74,24 @@ def _two_classes(
     return _shuffled(X, y, rng)
 
 
+def _spaced(start: float, stop: float, n: int, endpoint: bool = True) -> list[float]:
+    """``n`` evenly spaced numbers from ``start`` to ``stop`` (numpy's ``linspace``, for the list path)."""
+    steps = (n - 1 if endpoint else n) or 1
+    return [start + (stop - start) * i / steps for i in range(n)]
+
+
+def _toy_lists(outer: list[list[float]], inner: list[list[float]], noise: float, rng: Any) -> Any:
+    """:func:`_two_classes` on lists, where numpy is missing: noisy points of classes 0 and 1, shuffled."""
+    rows = outer + inner
+    noises = rng.normal(0.0, noise, (len(rows), 2))
+    X = [[a + e for a, e in zip(row, row_noise)] for row, row_noise in zip(rows, noises)]
+    y = [0] * len(outer) + [1] * len(inner)
+    order = rng.permutation(len(y))
+    return [X[i] for i in order], [y[i] for i in order]
+
+
 def _count(n: Any, where: str, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < minimum:
         raise ValueError(f"{where}: n must be an int >= {minimum}, got {n!r}")
     return int(n)
 
@@ -77,6 +100,10 @@ def moons(n: int = 100, noise: float = 0.1, seed: Seed = None) -> tuple[np.ndarr
     """Two interleaving half circles (as scikit-learn's ``make_moons``), Gaussian noise of std ``noise``."""
     n = _count(n, "moons", 2)
     rng = rng_from(seed)
+    if np is None:
+        outer_t, inner_t = _spaced(0.0, math.pi, n // 2), _spaced(0.0, math.pi, n - n // 2)
+        outer_rows = [[math.cos(t), math.sin(t)] for t in outer_t]
+        return _toy_lists(outer_rows, [[1.0 - math.cos(t), 0.5 - math.sin(t)] for t in inner_t], noise, rng)
     n_outer = n // 2
     n_inner = n - n_outer
     t_outer = np.linspace(0.0, np.pi, n_outer)
@@ -92,6 +119,11 @@ def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: Seed =
     if not 0.0 < factor < 1.0:
         raise ValueError(f"circles: factor must lie in (0, 1), got {factor}")
     rng = rng_from(seed)
+    if np is None:
+        outer_t = _spaced(0.0, 2 * math.pi, n // 2, endpoint=False)
+        inner_t = _spaced(0.0, 2 * math.pi, n - n // 2, endpoint=False)
+        outer_rows = [[math.cos(t), math.sin(t)] for t in outer_t]
+        return _toy_lists(outer_rows, [[factor * math.cos(t), factor * math.sin(t)] for t in inner_t], noise, rng)
     n_outer = n // 2
     n_inner = n - n_outer
     t_outer = np.linspace(0.0, 2 * np.pi, n_outer, endpoint=False)
@@ -110,6 +142,15 @@ def spiral(n: int = 300, classes: int = 3, noise: float = 0.2, seed: Seed = None
     classes = _count(classes, "spiral: classes", 2)
     rng = rng_from(seed)
     sizes = [n // classes + (k < n % classes) for k in range(classes)]
+    if np is None:
+        rows, labels = [], []
+        for k, size in enumerate(sizes):
+            noises = rng.normal(0.0, noise, size)
+            for r, t, e in zip(_spaced(0.0, 1.0, size), _spaced(4.0 * k, 4.0 * (k + 1), size), noises):
+                rows.append([r * math.sin(t + e), r * math.cos(t + e)])
+                labels.append(k)
+        order = rng.permutation(len(labels))
+        return [rows[i] for i in order], [labels[i] for i in order]  # type: ignore[return-value]
     X, y = [], []
     for k, size in enumerate(sizes):
         r = np.linspace(0.0, 1.0, size)
@@ -142,10 +183,7 @@ MNIST_FILES = {
 
 MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://yann.lecun.com/exdb/mnist/")
 
-_IDX_TYPES: dict[int, np.dtype[Any]] = {
-    code: np.dtype(kind)
-    for code, kind in ((0x08, "u1"), (0x09, "i1"), (0x0B, ">i2"), (0x0C, ">i4"), (0x0D, ">f4"), (0x0E, ">f8"))
-}
+_IDX_TYPES: dict[int, str] = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
@@ -157,6 +195,7 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     chunks, so a small hostile file cannot make it inflate gigabytes. Raises
     ValueError naming the file when it is truncated, too long or malformed.
     """
+    require_numpy("nn.data.read_idx")
     path = Path(path)
     where = f"read_idx: {str(path)!r}"
     try:
@@ -182,7 +221,7 @@ def _read_idx(f: Any, where: str) -> np.ndarray:
     if ndim == 0 or len(sizes) < 4 * ndim:
         raise ValueError(f"{where} has a truncated header ({ndim} dimensions)")
     shape = struct.unpack(f">{ndim}I", sizes)
-    dtype = _IDX_TYPES[magic[2]]
+    dtype = np.dtype(_IDX_TYPES[magic[2]])
     expected = math.prod(shape) * dtype.itemsize  # a Python int: no overflow
     if expected > np.iinfo(np.intp).max:
         raise ValueError(
@@ -243,6 +282,7 @@ def mnist(
     labels as ints 0..9. Missing files raise FileNotFoundError naming the
     folder; with ``download=True`` they are fetched first and their MD5 checked.
     """
+    require_numpy("nn.data.mnist")
     folder = Path(path)
     found = {}
     for key, (base, md5) in MNIST_FILES.items():
@@ -275,6 +315,10 @@ def mnist(
 
 # ---------------------------------------------------------------------------- helpers
 def _check_pair(X: Any, y: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
+    if np is None:
+        if not isinstance(X, (list, tuple)) or not isinstance(y, (list, tuple)) or len(X) != len(y):
+            raise ValueError(f"{where}: X and y need the same number of samples (lists), got {X!r:.60} and {y!r:.60}")
+        return X, y  # type: ignore[return-value]
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
         raise ValueError(f"{where}: X and y need the same number of samples, got shapes {X.shape} and {y.shape}")
@@ -292,6 +336,7 @@ def train_test_split(
     >>> len(X_tr), len(X_te), sorted(np.concatenate([y_tr, y_te]).tolist()) == list(range(10))
     (8, 2, True)
     """
+    require_numpy("nn.data.train_test_split")
     X, y = _check_pair(X, y, "train_test_split")
     n = len(y)
     if isinstance(test_size, float) and 0.0 < test_size < 1.0:
@@ -323,6 +368,12 @@ def batches(
     size = n if batch_size is None else int(batch_size)
     if size < 1:
         raise ValueError(f"batches: batch_size must be >= 1, got {batch_size}")
+    if np is None:
+        order = rng_from(seed).permutation(n) if shuffle else list(range(n))
+        for start in range(0, n, size):
+            idx = order[start : start + size]
+            yield [X[i] for i in idx], [y[i] for i in idx]  # type: ignore[misc]
+        return
     order = rng_from(seed).permutation(n) if shuffle else np.arange(n)
     for start in range(0, n, size):
         idx = order[start : start + size]
@@ -331,6 +382,7 @@ def batches(
 
 def one_hot(y: Any, num_classes: int | None = None) -> np.ndarray:
     """Class indices (n,) → rows of zeros with a single 1: shape (n, num_classes), float."""
+    require_numpy("nn.data.one_hot")
     y = np.asarray(y)
     if y.ndim != 1 or (y.size and not np.issubdtype(y.dtype, np.integer)):
         raise ValueError(f"one_hot: expected a 1-D array of integer class indices, got {y.dtype} {y.shape}")

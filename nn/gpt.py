@@ -23,19 +23,25 @@ True
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 import autograd
 from autograd import Value, logsumexp, mean, softmax
-from autograd.compiled import CompiledGraph
 from autograd.functional import dot_values
 
 from .module import Module
+from .numpy_support import numpy_or_none
 from .parameter import Parameter
 from .seeding import Seed, rng_from
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from autograd.compiled import CompiledGraph
+else:
+    np = numpy_or_none()  # None without numpy: the compiled training step needs it, the scalar model does not
 
 __all__ = ["MicroGPT", "GPTTrainer", "char_documents", "one_hot_rows"]
 
@@ -45,7 +51,8 @@ class _Matrix(Module):
 
     def __init__(self, rows: int, cols: int, std: float, rng: np.random.Generator, label: str) -> None:
         self.rows, self.cols = rows, cols
-        values = rng.normal(0.0, std, rows * cols).tolist()
+        drawn = rng.normal(0.0, std, rows * cols)
+        values = drawn.tolist() if hasattr(drawn, "tolist") else drawn
         self.w = [Parameter(v, label=f"{label}_{i // cols},{i % cols}") for i, v in enumerate(values)]
 
     def row(self, i: int) -> list[Parameter]:
@@ -163,11 +170,11 @@ class MicroGPT(Module):
         return mean(losses)
 
     def _rows(self, seq: Sequence[Any]) -> Sequence[Sequence[Any]]:
-        if all(isinstance(t, (int, np.integer)) and not isinstance(t, bool) for t in seq):
+        if all(isinstance(t, numbers.Integral) and not isinstance(t, bool) for t in seq):
             return one_hot_rows([int(t) for t in seq], self.vocab_size)
         return seq
 
-    def compiled_loss(self, n: int, dtype: Any = np.float64) -> CompiledGraph:
+    def compiled_loss(self, n: int, dtype: Any = "float64") -> CompiledGraph:
         """:meth:`loss` of a sequence of ``n`` tokens, traced once per length by :func:`autograd.compile`.
 
         The graph's inputs are the n one-hot token rows then the n one-hot target

@@ -1,6 +1,7 @@
 """Weight initialisers: each draws a layer's weight matrix W of shape (fan_out, fan_in).
 
-Every initialiser takes a :class:`numpy.random.Generator`, so a seed makes a
+Every initialiser takes a random generator (:func:`nn.seeding.rng_from`: a numpy
+Generator, or without numpy a :class:`~nn.seeding.ScalarRandom`), so a seed makes a
 model reproducible. Biases always start at 0, as in the lectures.
 
 * ``zeros()`` and ``constant(c)``: every weight equal. All neurons of a layer
@@ -24,9 +25,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
-import numpy as np
+from .numpy_support import numpy_or_none
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Initializer", "InitLike", "zeros", "constant", "normal", "uniform", "xavier", "he", "get"]
 
@@ -36,13 +40,21 @@ class Initializer:
     """A named rule drawing W (fan_out × fan_in) from a random generator."""
 
     name: str
-    draw: Callable[[int, int, np.random.Generator], np.ndarray] = field(repr=False)
+    draw: Callable[[int, int, Any], Any] = field(repr=False)
     options: dict[str, float] = field(default_factory=dict)
 
-    def __call__(self, fan_in: int, fan_out: int, rng: np.random.Generator) -> np.ndarray:
-        W = np.asarray(self.draw(fan_in, fan_out, rng), dtype=float)
-        if W.shape != (fan_out, fan_in):
-            raise ValueError(f"init {self.name}: drew shape {W.shape}, expected {(fan_out, fan_in)}")
+    def __call__(self, fan_in: int, fan_out: int, rng: Any) -> Any:
+        """W of shape (fan_out, fan_in): a numpy array, or without numpy a list of rows of floats."""
+        drawn = self.draw(fan_in, fan_out, rng)
+        np = numpy_or_none()
+        if np is None:
+            W = [[float(w) for w in row] for row in drawn]
+            shape = (len(W), len(W[0]) if W and all(len(row) == len(W[0]) for row in W) else -1)
+        else:
+            W = np.asarray(drawn, dtype=float)
+            shape = W.shape
+        if shape != (fan_out, fan_in):
+            raise ValueError(f"init {self.name}: drew shape {shape}, expected {(fan_out, fan_in)}")
         return W
 
 
@@ -54,7 +66,7 @@ def zeros() -> Initializer:
 def constant(value: float, name: str = "constant") -> Initializer:
     """Every weight equal to ``value``."""
     value = float(value)
-    return Initializer(name, lambda fan_in, fan_out, rng: np.full((fan_out, fan_in), value), {"value": value})
+    return Initializer(name, lambda fan_in, fan_out, rng: [[value] * fan_in for _ in range(fan_out)], {"value": value})
 
 
 def normal(std: float = 0.01, mean: float = 0.0) -> Initializer:
@@ -98,9 +110,9 @@ _FACTORIES: dict[str, Callable[[], Initializer]] = {
 }
 
 
-InitFunction = Callable[[int, int, np.random.Generator], np.ndarray]
+InitFunction: TypeAlias = "Callable[[int, int, Any], np.ndarray]"
 #: What ``init=`` accepts: a name, an :class:`Initializer` or any ``(fan_in, fan_out, rng) -> array``, or a factory.
-InitLike = str | InitFunction | Callable[[], Initializer]
+InitLike: TypeAlias = "str | InitFunction | Callable[[], Initializer]"
 
 
 def get(init: InitLike) -> InitFunction:

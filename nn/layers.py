@@ -23,9 +23,7 @@ import functools
 import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from autograd import Value, collector
 from autograd.functional import dot_values
@@ -33,15 +31,19 @@ from autograd.functional import dot_values
 from . import init as initializers
 from .activations import activation as _activation
 from .module import HeldList, Module, register
+from .numpy_support import numpy_or_none
 from .parameter import Parameter
 from .seeding import Seed, rng_from
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Neuron", "Layer", "MLP", "as_inputs"]
 
 
 def as_inputs(x: Any, n: int, where: str) -> list[Value]:
     """One sample as ``n`` Values: numbers become leaves labelled ``x1..xn``, Values pass through."""
-    if isinstance(x, np.ndarray):
+    if hasattr(x, "ndim") and hasattr(x, "tolist"):  # a numpy array (no numpy import for the scalar path)
         if x.ndim > 1:
             raise ValueError(f"{where}: expected one sample (a 1-D array of {n}), got an array of shape {x.shape}")
         x = x.reshape(-1).tolist()
@@ -95,8 +97,14 @@ def _weight_labels(layer: int, unit: int, nin: int) -> list[str]:
     return [tight + j for j in js[:9]] + [loose + j for j in js[9:]]
 
 
-def _weights_matrix(W: Any, shape: tuple[int, int], where: str) -> np.ndarray:
-    """``W`` as a float array of ``shape``, checked finite once for the whole layer."""
+def _weights_matrix(W: Any, shape: tuple[int, int], where: str) -> Any:
+    """``W`` as a float array of ``shape`` (without numpy: a list of rows), checked finite once for the whole layer."""
+    np = numpy_or_none()
+    if np is None:
+        flat = [_finite(w, f"{where}: each initial weight") for w in _flatten(W)]
+        if len(flat) != shape[0] * shape[1]:
+            raise ValueError(f"{where}: expected {shape[1]} weights per neuron, got {len(flat) // max(shape[0], 1)}")
+        return [flat[i * shape[1] : (i + 1) * shape[1]] for i in range(shape[0])]
     W = np.asarray(W, dtype=float)
     if W.size != shape[0] * shape[1]:
         raise ValueError(f"{where}: expected {shape[1]} weights per neuron, got {W.size // max(shape[0], 1)}")
@@ -104,6 +112,18 @@ def _weights_matrix(W: Any, shape: tuple[int, int], where: str) -> np.ndarray:
         bad = float(W[~np.isfinite(W)][0])
         raise ValueError(f"{where}: the initial weights must be finite, got {bad!r}")
     return W.reshape(shape)
+
+
+def _as_list(row: Any) -> list[float]:
+    """A row of weights as Python floats (a numpy row's ``tolist``)."""
+    return row.tolist() if hasattr(row, "tolist") else list(row)
+
+
+def _flatten(W: Any) -> list[Any]:
+    """The numbers of a (nested) list in row order."""
+    if isinstance(W, (list, tuple)):
+        return [w for row in W for w in _flatten(row)]
+    return [W]
 
 
 @register
@@ -150,9 +170,10 @@ class Neuron(Module):
         activation = _nonlin_activation(activation, nonlin, "Neuron")
         if weights is None:
             weights = initializers.get(init)(nin, 1, rng_from(seed))[0]
-        weights = np.asarray(weights, dtype=float).reshape(-1)
-        if weights.shape != (nin,):
-            raise ValueError(f"Neuron: expected {nin} weights, got {weights.size}")
+        flat = _flatten(weights.tolist() if hasattr(weights, "tolist") else weights)
+        if len(flat) != nin:
+            raise ValueError(f"Neuron: expected {nin} weights, got {len(flat)}")
+        weights = flat
         with collector.paused():
             self._build(nin, activation, _weights_matrix(weights, (1, nin), "Neuron")[0], bias, layer, unit)
 
@@ -170,7 +191,7 @@ class Neuron(Module):
         setattr_(self, "layer", _positive_int(layer, "Neuron: layer"))
         setattr_(self, "unit", _positive_int(unit, "Neuron: unit"))
         weight_labels = _weight_labels(self.layer, self.unit, nin)
-        setattr_(self, "w", HeldList(Parameter._owned(weights.tolist(), weight_labels, self), self))
+        setattr_(self, "w", HeldList(Parameter._owned(_as_list(weights), weight_labels, self), self))
         bias = _finite(bias, "Neuron: bias")
         setattr_(self, "b", Parameter._owned([bias], [f"b^[{self.layer}]_{self.unit}"], self)[0])
         setattr_(self, "_z_label", f"z^[{self.layer + 1}]_{self.unit}")

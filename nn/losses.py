@@ -45,8 +45,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, Literal, overload
 
-import numpy as np
-
 from autograd import Value, dot, logsumexp, mean, no_grad
 from autograd import sum as value_sum
 
@@ -158,10 +156,8 @@ def _is_number(t: Any) -> bool:
 
 def _as_list(x: Any) -> Any:
     """numpy arrays and scalars as (nested) lists and Python numbers; everything else unchanged."""
-    if isinstance(x, np.ndarray):
+    if hasattr(x, "tolist") and hasattr(x, "ndim"):  # a numpy array or scalar, seen without importing numpy
         return x.tolist()
-    if isinstance(x, np.generic):
-        return x.item()
     return x
 
 
@@ -466,28 +462,38 @@ def decision_threshold(spec: LossSpec | None, y: Any) -> float:
     0.5 for probabilities), else midway between the two label values."""
     if spec is not None and spec.threshold is not None:
         return spec.threshold
-    y = np.asarray(y, dtype=float)
-    return float((y.min() + y.max()) / 2) if y.size else 0.0
+    values = [float(v) for v in _flat_labels(y)]
+    return (min(values) + max(values)) / 2 if values else 0.0
+
+
+def _flat_labels(y: Any) -> list[Any]:
+    """Every label of ``y`` (a number, a list, or a list of rows; numpy arrays too), in order."""
+    y = _as_list(y)
+    if not isinstance(y, (list, tuple)):
+        return [y]
+    return [v for item in y for v in _flat_labels(item)]
 
 
 def check_targets(spec: LossSpec | None, y: Any, n_outputs: int) -> None:
     """Fail early, naming the loss, when the labels ``y`` cannot be its targets (see :class:`LossSpec`)."""
     if spec is None:
         return
-    y = np.asarray(y)
-    if spec.target == "sign" and not np.isin(y, (-1, 1)).all():
-        raise ValueError(
-            f"{spec.name}: labels must be -1 or +1, got values {np.unique(y)[:5]} (use 2*y - 1 for 0/1 labels)"
-        )
-    if spec.target == "probability" and not ((y >= 0) & (y <= 1)).all():
-        raise ValueError(f"{spec.name}: labels must lie in [0, 1], got values {np.unique(y)[:5]}")
+    y = _as_list(y)
+    rows = [r for r in y if isinstance(r, (list, tuple))] if isinstance(y, (list, tuple)) else []
+    one_hot = bool(rows) and len(rows) == len(y)
+    values = _flat_labels(y)
+    seen = sorted(set(values))[:5]
+    if spec.target == "sign" and any(v not in (-1, 1) for v in values):
+        raise ValueError(f"{spec.name}: labels must be -1 or +1, got values {seen} (use 2*y - 1 for 0/1 labels)")
+    if spec.target == "probability" and not all(0 <= v <= 1 for v in values):
+        raise ValueError(f"{spec.name}: labels must lie in [0, 1], got values {seen}")
     if spec.target == "class":
-        if y.ndim == 1 and (not np.all(y == np.round(y)) or y.min() < 0 or y.max() >= n_outputs):
-            raise ValueError(f"{spec.name}: labels must be class indices 0..{n_outputs - 1}, got {np.unique(y)[:5]}")
-        if y.ndim == 2 and y.shape[1] != n_outputs:
-            raise ValueError(f"{spec.name}: one-hot labels need {n_outputs} columns, got {y.shape[1]}")
-        if y.ndim == 2 and len(y) and np.abs(y.sum(axis=1) - 1.0).max() > 1e-9:
-            row = int(np.abs(y.sum(axis=1) - 1.0).argmax())
-            raise ValueError(
-                f"{spec.name}: target row {row} sums to {float(y[row].sum())!r}, not 1 (one-hot or probabilities)"
-            )
+        if not one_hot and any(v != round(v) or not 0 <= v < n_outputs for v in values):
+            raise ValueError(f"{spec.name}: labels must be class indices 0..{n_outputs - 1}, got {seen}")
+        if one_hot and len(rows[0]) != n_outputs:
+            raise ValueError(f"{spec.name}: one-hot labels need {n_outputs} columns, got {len(rows[0])}")
+        for row, r in enumerate(rows if one_hot else []):
+            if abs(sum(r) - 1.0) > 1e-9:
+                raise ValueError(
+                    f"{spec.name}: target row {row} sums to {float(sum(r))!r}, not 1 (one-hot or probabilities)"
+                )

@@ -8,7 +8,8 @@ trajectory can be checked step by step against PyTorch. Each optimiser reads
 Each rule is written once, in :meth:`Optimizer.update`, over numpy arrays of all
 the parameters: :meth:`Optimizer.step` gathers the Values into arrays and writes
 the result back, and the compiled trainer (:class:`nn.CompiledTrainer`) calls
-``update`` on arrays it keeps between steps.
+``update`` on arrays it keeps between steps. Without numpy (a browser's Python) the
+same rules run on :class:`nn.vectors.Vector` s, with the same numbers.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterable
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from autograd import Value
 
+from . import vectors
 from .parameter import clear_grads
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Optimizer", "SGD", "Adam", "LRScheduler", "LambdaLR", "StepLR"]
 
@@ -67,9 +70,14 @@ class Optimizer:
 
     def step(self) -> None:
         """One update of every parameter's ``.data`` from its ``.grad``."""
-        n = len(self.params)
-        data = np.fromiter((p.data for p in self.params), dtype=float, count=n)
-        grad = np.fromiter((p.grad for p in self.params), dtype=float, count=n)
+        n, arrays = len(self.params), vectors.namespace()
+        data: Any
+        grad: Any
+        if arrays is vectors:
+            data, grad = vectors.array(p.data for p in self.params), vectors.array(p.grad for p in self.params)
+        else:
+            data = arrays.fromiter((p.data for p in self.params), dtype=float, count=n)
+            grad = arrays.fromiter((p.grad for p in self.params), dtype=float, count=n)
         for p, x in zip(self.params, self.update(data, grad).tolist()):
             p.data = x
 
@@ -129,7 +137,7 @@ class SGD(Optimizer):
             return data
         g = grad + lam * data if lam else grad
         if self.velocity is None:
-            self.velocity = np.array(g)
+            self.velocity = vectors.namespace().array(g)
         else:
             self.velocity *= mu
             self.velocity += g
@@ -144,7 +152,7 @@ class SGD(Optimizer):
         if velocity is not None and len(velocity) != len(self.params):
             raise ValueError(f"SGD.load_state_dict: {len(velocity)} velocities for {len(self.params)} parameters")
         super().load_state_dict(state)
-        self.velocity = None if velocity is None else np.array(velocity, dtype=float)
+        self.velocity = None if velocity is None else vectors.namespace().array(velocity, dtype=float)
 
 
 class Adam(Optimizer):
@@ -170,21 +178,21 @@ class Adam(Optimizer):
         self.eps = _nonnegative(eps, "Adam: eps")
         self.weight_decay = _nonnegative(weight_decay, "Adam: weight_decay")
         self.t = 0
-        self.m = np.zeros(len(self.params))
-        self.v = np.zeros(len(self.params))
+        self.m = vectors.namespace().zeros(len(self.params))
+        self.v = vectors.namespace().zeros(len(self.params))
 
     def update(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
         self.t += 1
         beta1, beta2 = self.betas
         lam, eps = self.weight_decay, self.eps
         step_size = self.lr / (1.0 - beta1**self.t)
-        root_correction = np.sqrt(1.0 - beta2**self.t)
+        root_correction = math.sqrt(1.0 - beta2**self.t)
         g = grad + lam * data if lam else grad
         self.m *= beta1
         self.m += (1.0 - beta1) * g
         self.v *= beta2
         self.v += (1.0 - beta2) * g * g
-        denominator = np.sqrt(self.v)
+        denominator = vectors.namespace().sqrt(self.v)
         denominator /= root_correction
         denominator += eps
         data -= step_size * self.m / denominator
@@ -198,8 +206,8 @@ class Adam(Optimizer):
             raise ValueError(f"Adam.load_state_dict: moment buffers do not match {len(self.params)} parameters")
         super().load_state_dict(state)
         self.t = int(state["t"])
-        self.m = np.array(state["m"], dtype=float)
-        self.v = np.array(state["v"], dtype=float)
+        self.m = vectors.namespace().array(state["m"], dtype=float)
+        self.v = vectors.namespace().array(state["v"], dtype=float)
 
 
 class LRScheduler:

@@ -13,27 +13,33 @@ class indices (or one-hot rows). Inference runs under :func:`autograd.no_grad`.
 from __future__ import annotations
 
 import importlib.util
+import math
 import numbers
 import time
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-from numpy.typing import ArrayLike
+from typing import TYPE_CHECKING, Any
 
 import autograd
 from autograd import Value, no_grad
-from autograd.compiled import CompiledGraph
 from autograd.errors import NonFiniteError
 
 from . import losses
 from .data import batches, one_hot
 from .losses import Loss, LossSpec
 from .module import Module
+from .numpy_support import numpy_or_none, require_numpy
 from .optim import SGD, LRScheduler, Optimizer
 from .seeding import Seed, rng_from
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike
+
+    from autograd.compiled import CompiledGraph
+else:
+    np = numpy_or_none()  # None without numpy: the scalar path then works on lists (the _list_* helpers)
 
 __all__ = ["History", "fit", "predict", "accuracy", "evaluate"]
 
@@ -59,6 +65,8 @@ class History:
 # ---------------------------------------------------------------------------- checked inputs
 def _features(X: ArrayLike, where: str) -> np.ndarray:
     """``X`` as a float matrix (samples × features) of finite numbers; errors name the row and column."""
+    if np is None:
+        return _list_features(X, where)  # type: ignore[return-value]
     try:
         X = np.asarray(X, dtype=float)
     except (TypeError, ValueError) as e:
@@ -71,6 +79,8 @@ def _features(X: ArrayLike, where: str) -> np.ndarray:
 
 def _labels(y: ArrayLike, n: int, where: str) -> np.ndarray:
     """``y`` as a numeric array with one finite label (or target row) per row of X."""
+    if np is None:
+        return _list_labels(y, n, where)  # type: ignore[return-value]
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
         example = y.flat[0] if y.size else None
@@ -95,8 +105,73 @@ def _finite(a: np.ndarray, where: str, name: str) -> None:
         raise NonFiniteError.entry(where, at, a[index])
 
 
+# ---------------------------------------------------------------------------- the same checks on lists (no numpy)
+def _list_features(X: Any, where: str) -> list[list[float]]:
+    """``X`` as a list of rows of finite floats, where numpy is missing; errors name the row and column."""
+    if hasattr(X, "tolist"):
+        X = X.tolist()
+    if not isinstance(X, (list, tuple)) or not X or not all(isinstance(r, (list, tuple)) for r in X):
+        raise ValueError(f"{where}: X must be a list of rows (samples × features) with at least one row")
+    width = len(X[0])
+    rows = []
+    for i, row in enumerate(X):
+        if len(row) != width:
+            raise ValueError(f"{where}: X's rows must have one length, row 0 has {width}, row {i} has {len(row)}")
+        for j, v in enumerate(row):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise TypeError(f"{where}: X must be a matrix of numbers, X[{i}][{j}] is {v!r}")
+            if not math.isfinite(v):
+                raise NonFiniteError.entry(where, f"X[{i}, {j}] (row {i}, column {j})", float(v))
+        rows.append([float(v) for v in row])
+    return rows
+
+
+def _list_labels(y: Any, n: int, where: str) -> list[Any]:
+    """``y`` as a list of finite labels (or target rows), one per row of X, where numpy is missing."""
+    if hasattr(y, "tolist"):
+        y = y.tolist()
+    if not isinstance(y, (list, tuple)) or len(y) != n:
+        raise ValueError(f"{where}: X has {n} rows but y is {y!r:.60}: one label per row is needed")
+    for i, label in enumerate(y):
+        for v in label if isinstance(label, (list, tuple)) else [label]:
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise TypeError(
+                    f"{where}: labels must be numbers (class indices 0..k-1, 0/1, or target values), "
+                    f"got {v!r}; encode classes as integers first"
+                )
+            if not math.isfinite(v):
+                raise NonFiniteError.entry(where, f"y[{i}]", float(v))
+    return list(y)
+
+
+def _list_is_classification(y: list[Any], n_outputs: int) -> bool:
+    rows = bool(y) and isinstance(y[0], (list, tuple))
+    whole = all(float(v) == round(v) for label in y for v in (label if isinstance(label, (list, tuple)) else [label]))
+    if n_outputs > 1:
+        return rows or whole
+    return not rows and len(set(y)) <= 2 and whole
+
+
+def _list_accuracy(outputs: list[Any], y: list[Any], threshold: float) -> float:
+    if outputs and isinstance(outputs[0], list):
+        argmax = lambda row: max(range(len(row)), key=row.__getitem__)  # the first largest, as numpy's argmax
+        truth = [argmax(t) if isinstance(t, (list, tuple)) else t for t in y]
+        return sum(argmax(o) == t for o, t in zip(outputs, truth)) / len(outputs)
+    return sum((o > threshold) == (t > 0) for o, t in zip(outputs, y)) / len(outputs)
+
+
+def _list_sample_targets(y: list[Any]) -> list[Any]:
+    if y and isinstance(y[0], (list, tuple)):
+        return [[float(v) for v in row] for row in y]
+    if all(float(v) == round(v) for v in y):
+        return [int(v) for v in y]
+    return [float(v) for v in y]
+
+
 # ---------------------------------------------------------------------------- inference
 def _outputs_array(outs: list[Value | list[Value]]) -> np.ndarray:
+    if np is None:
+        return [o.data if isinstance(o, Value) else [v.data for v in o] for o in outs]  # type: ignore[return-value]
     return np.array([o.data if isinstance(o, Value) else [v.data for v in o] for o in outs])
 
 
@@ -120,7 +195,7 @@ def _traced_model(model: Module, n_features: int, dtype: Any) -> CompiledGraph:
     return graph
 
 
-def predict(model: Module, X: ArrayLike, compiled: bool = False, dtype: Any = np.float64) -> np.ndarray:
+def predict(model: Module, X: ArrayLike, compiled: bool = False, dtype: Any = "float64") -> np.ndarray:
     """The model's outputs for every row of ``X``: shape (n,) for one output, else (n, k).
 
     With ``compiled=True`` the model is traced by :func:`autograd.compile` (once per
@@ -130,8 +205,9 @@ def predict(model: Module, X: ArrayLike, compiled: bool = False, dtype: Any = np
     """
     X = _features(X, "predict")
     if compiled:
+        require_numpy("predict(compiled=True)")
         return _traced_model(model, X.shape[1], dtype).forward(X)
-    if np.dtype(dtype) != np.float64:
+    if np is not None and np.dtype(dtype) != np.float64:
         raise ValueError(
             f"predict: dtype={np.dtype(dtype)} needs compiled=True (the scalar engine computes in float64)"
         )
@@ -140,6 +216,8 @@ def predict(model: Module, X: ArrayLike, compiled: bool = False, dtype: Any = np
 
 
 def _is_classification(y: np.ndarray, n_outputs: int) -> bool:
+    if np is None:
+        return _list_is_classification(y, n_outputs)
     if n_outputs > 1:
         return y.ndim == 2 or np.issubdtype(y.dtype, np.integer) or bool(np.all(y == np.round(y)))
     return y.ndim == 1 and len(np.unique(y)) <= 2 and bool(np.all(y == np.round(y)))
@@ -147,6 +225,8 @@ def _is_classification(y: np.ndarray, n_outputs: int) -> bool:
 
 def _accuracy(outputs: np.ndarray, y: np.ndarray, threshold: float) -> float:
     """Fraction of rows whose predicted class equals the label (argmax, or output > threshold vs y > 0)."""
+    if np is None:
+        return _list_accuracy(outputs, y, threshold)
     if outputs.ndim == 2:
         truth = y.argmax(axis=1) if y.ndim == 2 else y
         return float(np.mean(outputs.argmax(axis=1) == truth))
@@ -182,6 +262,7 @@ def evaluate(
     n_out, spec = _describe(model, loss, X, y)
     losses.check_targets(spec, y, n_out)
     if compiled:
+        require_numpy("evaluate(compiled=True)")
         outputs, per_sample = _CompiledLoss(model, loss, X, y)(X, y)
         result = {"loss": float(per_sample.mean())}
     else:
@@ -196,8 +277,24 @@ def evaluate(
 
 
 # ---------------------------------------------------------------------------- training
+class _NoBar:
+    """What fit uses for a progress bar where tqdm is not installed (a browser's Python): the epochs, no bar."""
+
+    def __init__(self, iterable: Iterable[int], **options: Any) -> None:
+        self.iterable = iterable
+
+    def __iter__(self) -> Any:
+        return iter(self.iterable)
+
+    def set_postfix(self, values: dict[str, float]) -> None:
+        """Nothing to show."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
 def _progress_bar() -> Any:
-    """tqdm.auto's bar (a widget in Jupyter) when ipywidgets is installed, else the text bar.
+    """tqdm.auto's bar (a widget in Jupyter) when ipywidgets is installed, else the text bar; without tqdm, none.
 
     tqdm.auto in Jupyter without ipywidgets warns "IProgress not found" and falls back to text:
     falling back here, quietly, is the same bar without the warning.
@@ -206,15 +303,20 @@ def _progress_bar() -> Any:
         widgets = importlib.util.find_spec("ipywidgets") is not None
     except (ImportError, ValueError):  # ValueError: sys.modules["ipywidgets"] is None or has no spec
         widgets = False
-    if widgets:
-        from tqdm.auto import tqdm
-    else:
-        from tqdm.std import tqdm
+    try:
+        if widgets:
+            from tqdm.auto import tqdm
+        else:
+            from tqdm.std import tqdm
+    except ImportError:
+        return _NoBar
     return tqdm
 
 
 def _sample_targets(y: np.ndarray) -> list[Any]:
     """Per-sample targets: rows as lists of floats; whole-number labels as ints (class indices), else floats."""
+    if np is None:
+        return _list_sample_targets(y)
     if y.ndim == 2:
         return y.astype(float).tolist()
     if np.issubdtype(y.dtype, np.integer) or (np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y))):
@@ -246,7 +348,7 @@ class _CompiledLoss:
     joined; the Parameters' current values are used.
     """
 
-    def __init__(self, model: Module, loss: str | Loss, X: ArrayLike, y: ArrayLike, dtype: Any = np.float64) -> None:
+    def __init__(self, model: Module, loss: str | Loss, X: ArrayLike, y: ArrayLike, dtype: Any = "float64") -> None:
         self.loss = losses.get(loss)
         X = np.asarray(X, dtype=float)
         n_features = X.shape[1]
@@ -300,7 +402,7 @@ class CompiledTrainer:
         optimizer: Optimizer,
         X: ArrayLike,
         y: ArrayLike,
-        dtype: Any = np.float64,
+        dtype: Any = "float64",
     ) -> None:
         self.optimizer = optimizer
         self._loss = _CompiledLoss(model, loss, X, y, dtype)
@@ -404,7 +506,7 @@ def fit(
     shuffle: bool = True,
     seed: Seed = None,
     threshold: float | None = None,
-    dtype: Any = np.float64,
+    dtype: Any = "float64",
 ) -> History:
     """Train ``model`` on ``X, y`` by mini-batch gradient descent; returns a :class:`History`.
 
@@ -448,13 +550,17 @@ def fit(
     cut = losses.decision_threshold(spec, y) if threshold is None else threshold
     optimizer = SGD(model.parameters(), lr=0.1) if optimizer is None else optimizer
     rng = rng_from(seed)
-    if not compiled and np.dtype(dtype) != np.float64:
+    if compiled:
+        require_numpy("fit(compiled=True)")
+    if not compiled and np is not None and np.dtype(dtype) != np.float64:
         raise ValueError(f"fit: dtype={np.dtype(dtype)} needs compiled=True (the scalar engine computes in float64)")
     trainer = CompiledTrainer(model, loss, optimizer, X[:1], y[:1], dtype) if compiled else None
-    with np.errstate(over="ignore"):
-        X_batches = X if trainer is None else X.astype(trainer.dtype, copy=False)
-    if X_batches.dtype != X.dtype:
-        _finite(X_batches, f"fit (X in {X_batches.dtype})", "X")  # beyond float32's range: inf
+    X_batches = X
+    if trainer is not None:
+        with np.errstate(over="ignore"):
+            X_batches = X.astype(trainer.dtype, copy=False)
+        if X_batches.dtype != X.dtype:
+            _finite(X_batches, f"fit (X in {X_batches.dtype})", "X")  # beyond float32's range: inf
 
     callbacks = list(callbacks)
     history = History()
@@ -481,7 +587,10 @@ def fit(
                 labels.append(yb)
             logs = {"loss": total / len(y), "lr": optimizer.lr}
             if classify:
-                logs["accuracy"] = _accuracy(np.concatenate(outputs), np.concatenate(labels), cut)
+                if np is None:
+                    logs["accuracy"] = _accuracy(sum(outputs, []), sum(labels, []), cut)
+                else:
+                    logs["accuracy"] = _accuracy(np.concatenate(outputs), np.concatenate(labels), cut)
             if validate:
                 if trainer is None:
                     logs.update({f"val_{k}": v for k, v in evaluate(model, X_val, y_val, loss, cut).items()})
