@@ -72,3 +72,38 @@ def test_the_sdist_can_run_its_own_checks(dists) -> None:
         }
     assert needed - sdist == set()
     assert any(n.startswith("notebooks/") and n.endswith(".ipynb") for n in sdist)
+
+
+def _core_closure(requirements: list[str]) -> set[str]:
+    """The distributions a plain ``pip install`` of these requirements brings, read from what is installed here."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    seen: set[str] = set()
+    todo = [Requirement(r) for r in requirements]
+    while todo:
+        req = todo.pop()
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue  # another platform's or an extra's requirement
+        name = canonicalize_name(req.name)
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            todo.extend(Requirement(r) for r in requires(name) or [])
+        except PackageNotFoundError:  # pragma: no cover - every core dependency is installed for the tests
+            raise AssertionError(f"{name} is a core requirement but is not installed in the test environment") from None
+    return seen
+
+
+def test_the_core_requirements_do_not_pull_ipython_or_the_lab(dists) -> None:
+    """A plain `pip install deltagrad` is the engine and the static pictures: the lab's Jupyter stack is an extra."""
+    _, _, metadata = dists
+    requires_dist = [line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist: ")]
+    core = [r for r in requires_dist if "extra ==" not in r]
+    assert {r.split(">")[0].split("=")[0].strip() for r in core} == {"numpy", "graphviz", "tqdm"}
+    closure = _core_closure(core)
+    assert closure.isdisjoint({"ipython", "anywidget", "ipywidgets", "jedi", "traitlets", "jupyterlab"}), closure
+    assert any(r.startswith("anywidget") and 'extra == "lab"' in r for r in requires_dist), requires_dist

@@ -18,6 +18,7 @@ _check.loader.exec_module(_module := _util.module_from_spec(_check))  # type: ig
 _module.check_install(__file__, ("autograd", "nn"))
 del _util, _Path, _check, _module
 
+from importlib.util import find_spec as _find_spec
 from typing import Any
 
 from .checks import DeltaReport, check_deltas, walk_steps
@@ -30,11 +31,14 @@ from .render import save, to_svg
 from .steps import BackwardSteps, Frame, backward_steps
 from .text import escape_label, format_number, html_markup, label_markup, tex_markup
 
-_LAB = frozenset({"explore", "Explorer", "Lab", "GraphView"})
+_LAB = ("explore", "Explorer", "Lab", "GraphView")
 
 
 def __getattr__(name: str) -> Any:
-    """The live lab's widgets load on first use: anywidget brings IPython, too slow for every ``import viz``."""
+    """The live lab's widgets load on first use: anywidget brings IPython, too slow for every ``import viz``.
+
+    Without the ``lab`` extra they raise ModuleNotFoundError naming it (``pip install 'deltagrad[lab]'``).
+    """
     if name in _LAB:
         from . import lab
 
@@ -43,10 +47,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "explore",
-    "Explorer",
-    "Lab",
-    "GraphView",
     "draw_graph",
     "save",
     "to_svg",
@@ -83,3 +83,5 @@ __all__ = [
     "display_names",
     "edge_name",
 ]
+if _find_spec("anywidget") is not None:  # `from viz import *` works without the `lab` extra
+    __all__ += _LAB

@@ -78,12 +78,16 @@ class Graph(graphviz.Digraph):
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> Any:
         """Jupyter's display: static SVG rendered by ``dot``; without ``dot``, a :class:`viz.lab.GraphView`
-        widget that lays the graph out in the browser with Graphviz compiled to WebAssembly."""
+        widget that lays the graph out in the browser with Graphviz compiled to WebAssembly; without either
+        (no ``dot``, no ``lab`` extra), the DOT source as text with what to install."""
         try:
             return super()._repr_mimebundle_(include, exclude, **kwargs)
         except graphviz.ExecutableNotFound:
-            from .lab import GraphView  # the widget layer, needed only here
-
+            try:
+                from .lab import GraphView  # the widget layer, needed only here
+            except ModuleNotFoundError as missing:
+                hint = f"Graphviz's `dot` is missing, so is the lab's widget ({missing}). {INSTALL_HINT}"
+                return {"text/plain": f"{hint}\n\n{self.source}"}
             return GraphView(self.source)._repr_mimebundle_(**kwargs)
 
     def save_as(self, path: str | Path) -> Path:

@@ -42,10 +42,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import anywidget
 import numpy as np
-import traitlets
-from ipywidgets import widget_serialization  # type: ignore[import-untyped]
+
+try:
+    import anywidget
+    import traitlets
+    from ipywidgets import widget_serialization  # type: ignore[import-untyped]
+except ModuleNotFoundError as missing:  # the `lab` extra: the engine and the static pictures need none of it
+    raise ModuleNotFoundError(
+        f"viz's live lab (explore, Lab, GraphView) needs anywidget and its Jupyter stack ({missing.name} is missing): "
+        "pip install 'deltagrad[lab]'",
+        name=missing.name,
+    ) from missing
 
 import autograd
 import nn
