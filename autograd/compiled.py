@@ -851,6 +851,10 @@ class CompiledGraph:
                 step.weights.exclusive = bool(readers[step.weights.positions].max() == 1)
         self.n_levels = max(level.values(), default=0)
         self.n_nodes = len(level) + len(replaced)
+        # where each traced node's values and δ live, for node_values / node_deltas (and the fused kernels' inner
+        # nodes, which live nowhere): the traced graph's computed nodes stay alive with the compiled graph
+        self._places = where
+        self._fused_inner = {x: pattern.kind for pattern in patterns for x in pattern.inner}
 
     # -------------------------------------------------------------- run time
     def _input_batch(self, X: Any) -> tuple[Any, int]:
@@ -927,6 +931,12 @@ class CompiledGraph:
         """Σ_batch seed·∂out/∂p for every parameter (in :attr:`parameters` order), touching no ``.grad``."""
         return self._backward(seed, False)[0]
 
+    def gradients(self, seed: Any = None, input_grads: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`backward`'s results, touching no ``.grad``: (Σ_batch seed·∂out/∂p for every parameter, in
+        :attr:`parameters` order; seed·∂out/∂X, batch × n_inputs, with ``input_grads=True``, else None)."""
+        parameter_grads, input_grad = self._backward(seed, input_grads)
+        return parameter_grads.copy(), input_grad
+
     def _backward(self, seed: Any, input_grads: bool) -> tuple[np.ndarray, np.ndarray | None]:
         r = self._replay
         if r is None:
@@ -968,6 +978,62 @@ class CompiledGraph:
                     raise type(e)(f"compiled {phase} of {step.name} (level {lv}): {e}") from e
 
     # -------------------------------------------------------------- inspection
+    def _by_block(self, nodes: Sequence[Value], where: str) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """For each block holding some of ``nodes``: (their positions in ``nodes``, their columns there)."""
+        found: dict[int, tuple[list[int], list[int]]] = {}
+        for j, (block, column) in enumerate(self._columns(nodes, where)):
+            at, columns = found.setdefault(block, ([], []))
+            at.append(j)
+            columns.append(column)
+        return {
+            block: (np.array(at, dtype=np.intp), np.array(columns, dtype=np.intp))
+            for block, (at, columns) in found.items()
+        }
+
+    def _columns(self, nodes: Sequence[Value], where: str) -> list[tuple[int, int]]:
+        places = []
+        for i, v in enumerate(nodes):
+            place = self._places.get(v)
+            if place is None:
+                kind = self._fused_inner.get(v)
+                if kind is not None:
+                    raise ValueError(
+                        f"{where}: node {i} ({v!r}) is computed inside the fused {kind} kernel, which keeps no "
+                        "block for it; ask for the kernel's inputs or result instead"
+                    )
+                raise ValueError(
+                    f"{where}: node {i} ({v!r}) is not a computed node or an input of this graph (a parameter's "
+                    "gradient is in parameter_gradients, a node of another graph is not here)"
+                )
+            places.append(place)
+        return places
+
+    def node_values(self, nodes: Sequence[Value]) -> np.ndarray:
+        """The values of traced ``nodes`` (the Values ``fn`` built while tracing) at every row of the last
+        :meth:`forward`: shape (batch, len(nodes)). Placeholders give their input columns.
+        """
+        r = self._replay
+        if r is None:
+            raise RuntimeError("node_values: call forward(X) first")
+        out = np.empty((r.batch, len(nodes)), dtype=self.dtype)
+        for block, (at, columns) in self._by_block(nodes, "node_values").items():
+            out[:, at] = r.blocks[block][:, columns]
+        return out
+
+    def node_deltas(self, nodes: Sequence[Value]) -> np.ndarray:
+        """δ of traced ``nodes`` at every row of the last :meth:`backward`, Σ seed·∂out/∂node per sample:
+        shape (batch, len(nodes)), 0 where no δ reached. δ of placeholders needs ``backward(input_grads=True)``.
+        """
+        r = self._replay
+        if r is None or not r.grads:
+            raise RuntimeError("node_deltas: call forward(X) and backward() first")
+        out = np.zeros((r.batch, len(nodes)), dtype=self.dtype)
+        for block, (at, columns) in self._by_block(nodes, "node_deltas").items():
+            g = r.grads[block]
+            if g is not None:
+                out[:, at] = g[:, columns]
+        return out
+
     def describe(self) -> str:
         """The compiled program, one line per level: which numpy operations run there."""
         lines = [repr(self)]

@@ -22,6 +22,7 @@ del _util, _Path, _check, _module
 from . import data, init, losses, optim
 from .activations import ACTIVATIONS, activation
 from .data import batches, circles, digits, mnist, moons, one_hot, spiral, train_test_split, xor
+from .deltas import LayerDeltas, layer_deltas
 from .gpt import MicroGPT
 from .layers import MLP, Layer, Neuron
 from .losses import (
@@ -83,4 +84,6 @@ __all__ = [
     "predict",
     "accuracy",
     "evaluate",
+    "layer_deltas",
+    "LayerDeltas",
 ]
