@@ -56,7 +56,7 @@ from .errors import NonFiniteError
 from .grad_mode import enable_grad
 from .maths import NUMPY, NumpyMath
 from .ops import BINARY, CLOSURE, OPS, UNARY, Op, array_rule_error, is_built_in
-from .value import Constant, Value, _by_id
+from .value import Constant, Value, creation_stamp
 
 __all__ = ["compile", "CompiledGraph", "NumpyMath", "NUMPY", "ROWWISE", "UFUNCS"]
 
@@ -578,9 +578,9 @@ def _nodes_and_leaves(outputs: list[Value]) -> tuple[list[Value], list[Value]]:
                     seen.add(x)
                     computed.append(x)
                     stack.append(x)
-    computed.sort(key=_by_id)
+    computed.sort(key=creation_stamp)
     found = list(dict.fromkeys(filterfalse(_inputs, chain.from_iterable(runs))))  # each leaf once
-    order = np.argsort(np.fromiter(map(_by_id, found), dtype=float, count=len(found)), kind="stable")
+    order = np.argsort(np.fromiter(map(creation_stamp, found), dtype=float, count=len(found)), kind="stable")
     return computed, list(map(found.__getitem__, order.tolist()))  # by creation stamp
 
 
@@ -594,7 +594,7 @@ class _LeafIndex:
     """
 
     def __init__(self, leaf_order: list[Value]) -> None:
-        stamps = np.fromiter(map(_by_id, leaf_order), dtype=float, count=len(leaf_order))
+        stamps = np.fromiter(map(creation_stamp, leaf_order), dtype=float, count=len(leaf_order))
         self.sorter = np.argsort(stamps, kind="stable")  # the identity for a graph without constants
         self.stamps = stamps[self.sorter]
         twins = bool((self.stamps[1:] == self.stamps[:-1]).any())
@@ -604,7 +604,7 @@ class _LeafIndex:
         """Each value's position in the leaf vector, or -1 for a value that is not one of its leaves."""
         if self.by_value is not None:
             return np.fromiter(map(self.by_value.get, values, [-1] * len(values)), dtype=np.intp, count=len(values))
-        wanted = np.fromiter(map(_by_id, values), dtype=float, count=len(values))
+        wanted = np.fromiter(map(creation_stamp, values), dtype=float, count=len(values))
         if not len(self.stamps):
             return np.full(len(wanted), -1, dtype=np.intp)
         at = np.minimum(np.searchsorted(self.stamps, wanted), len(self.stamps) - 1)

@@ -10,7 +10,7 @@ import numpy as np
 from .grad_mode import differentiating, is_differentiating
 from .maths import FLOAT
 from .ops import OPS, Op
-from .value import PASS_LOCK, Constant, Number, Value, _operand, backprop, seed_of
+from .value import PASS_LOCK, Constant, Number, Value, as_operand, backprop, seed_of
 
 __all__ = [
     "sum",
@@ -39,7 +39,7 @@ def _as_values(values: Iterable[Scalar], where: str) -> list[Value]:
 
 
 def _number(x: Any, where: str) -> Value:
-    v = _operand(x)
+    v = as_operand(x)
     if v is None:
         raise TypeError(f"{where}: expected Values or numbers, got {type(x).__name__} {x!r}")
     return v
@@ -83,7 +83,7 @@ def dot(ws: Iterable[Scalar], xs: Iterable[Scalar], bias: Scalar | None = None) 
         raise ValueError(f"dot: length mismatch, {len(ws)} weights and {len(xs)} inputs")
     inputs = ws + xs
     if bias is not None:
-        b = _operand(bias)
+        b = as_operand(bias)
         if b is None:
             raise TypeError(f"dot: bias must be a Value or a number, got {type(bias).__name__}")
         inputs.append(b)
@@ -144,7 +144,7 @@ def _leaf(x: Any, where: str) -> tuple[Value, bool]:
     """``x`` as a Value to differentiate with respect to; True if it was already a Value."""
     if isinstance(x, Value):
         return x, True
-    v = _operand(x)
+    v = as_operand(x)
     if v is None:
         raise TypeError(f"{where}: can only differentiate with respect to numbers or Values, got {type(x).__name__}")
     return Value(v.data), False
@@ -154,7 +154,7 @@ def _deltas(out: Any, leaves: list[Value], create_graph: bool, where: str) -> li
     """∂out/∂leaf for each leaf: floats, or Values when ``create_graph``."""
     zero: Any = Constant(0.0) if create_graph else 0.0
     if not isinstance(out, Value):
-        if _operand(out) is None:
+        if as_operand(out) is None:
             raise TypeError(f"{where}: the function must return a Value (or a number), got {type(out).__name__}")
         return [zero for _ in leaves]
     with PASS_LOCK:

@@ -22,21 +22,22 @@ from typing import Any
 
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "differentiating", "is_differentiating"]
 
-_grad_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("deltagrad_grad_enabled", default=True)
+GRAD_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("deltagrad_grad_enabled", default=True)
+"""Whether operations record their inputs (per thread and task); the hot path reads it with ``.get()``."""
 
 
 def is_grad_enabled() -> bool:
     """True when operations record a graph (the default)."""
-    return _grad_enabled.get()
+    return GRAD_ENABLED.get()
 
 
 def _in_mode(enabled: bool, step: Callable[..., Any], *args: Any) -> Any:
     """``step(*args)`` with recording set to ``enabled``, the previous mode restored after it."""
-    token = _grad_enabled.set(enabled)
+    token = GRAD_ENABLED.set(enabled)
     try:
         return step(*args)
     finally:
-        _grad_enabled.reset(token)
+        GRAD_ENABLED.reset(token)
 
 
 class _GradMode(ContextDecorator):
@@ -86,11 +87,11 @@ class _GradMode(ContextDecorator):
         enabled = self._enabled
 
         async def step(awaitable: Any) -> Any:
-            token = _grad_enabled.set(enabled)
+            token = GRAD_ENABLED.set(enabled)
             try:
                 return await awaitable
             finally:
-                _grad_enabled.reset(token)
+                GRAD_ENABLED.reset(token)
 
         @functools.wraps(func)
         async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
@@ -124,10 +125,10 @@ class _GradMode(ContextDecorator):
         return type(self)()  # a fresh instance per decorated call: safe across threads
 
     def __enter__(self) -> None:
-        self._token = _grad_enabled.set(self._enabled)
+        self._token = GRAD_ENABLED.set(self._enabled)
 
     def __exit__(self, *exc: object) -> None:
-        _grad_enabled.reset(self._token)
+        GRAD_ENABLED.reset(self._token)
 
 
 class no_grad(_GradMode):

@@ -8,7 +8,7 @@ from typing import Any
 
 from .maths import VALUE
 from .ops import BINARY, FLOAT, OPS, UNARY, Op, register
-from .value import Value, _operand, values_only
+from .value import Value, as_operand, values_only
 
 __all__ = ["register_op"]
 
@@ -104,7 +104,7 @@ def register_op(
             raise TypeError(f"{name}: takes {arity} operand(s), got {len(operands)}")
         values = []
         for x in operands:
-            v = _operand(x)
+            v = as_operand(x)
             if v is None:
                 raise TypeError(f"{name}: expected Values or numbers, got {type(x).__name__} {x!r}")
             values.append(v)

@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import Any
 
 from .errors import DomainError, NonFiniteError
-from .grad_mode import _grad_enabled, enable_grad
+from .grad_mode import GRAD_ENABLED, enable_grad
 from .maths import FLOAT, VALUE
 from .ops import BINARY, CLOSURE, CLOSURE_ARITY, OPS, UNARY, Op
 
@@ -26,7 +26,8 @@ Number = int | float
 _ids = itertools.count(0.0)
 _new = object.__new__
 _MAX = sys.float_info.max
-_by_id = attrgetter("_id")
+creation_stamp = attrgetter("_id")
+"""A Value's creation stamp (a counter): sorting by it in reverse is a topological order of any graph."""
 
 
 def _real(x: Any, where: str) -> float:
@@ -86,7 +87,7 @@ def _binary_operator(name: str, reflected: bool = False) -> Callable[[Value, Any
 
     def operator(self: Value, other: Any) -> Value:
         if type(other) is not Value:
-            other = _operand(other)
+            other = as_operand(other)
             if other is None:
                 return NotImplemented
         data = forward(FLOAT, self.data, other.data, None)
@@ -97,7 +98,7 @@ def _binary_operator(name: str, reflected: bool = False) -> Callable[[Value, Any
         v = _new(Value)
         v.data = data
         v.grad = 0.0
-        v.inputs = (self, other) if _grad_enabled.get() else ()
+        v.inputs = (self, other) if GRAD_ENABLED.get() else ()
         v.op = name
         v.label = ""
         v.param = None
@@ -106,7 +107,7 @@ def _binary_operator(name: str, reflected: bool = False) -> Callable[[Value, Any
         return v
 
     def reflected_operator(self: Value, other: Any) -> Value:
-        operand = _operand(other)
+        operand = as_operand(other)
         return NotImplemented if operand is None else operator(operand, self)
 
     method = reflected_operator if reflected else operator
@@ -212,7 +213,7 @@ class Value:
         v = _new(cls)
         v.data = data
         v.grad = 0.0
-        v.inputs = inputs if _grad_enabled.get() else ()
+        v.inputs = inputs if GRAD_ENABLED.get() else ()
         v.op = op
         v.label = ""
         v.param = param
@@ -418,19 +419,19 @@ class Value:
         return f"{type(self).__name__}(data={self.data:.4g}, grad={self.grad:.4g}{label})"
 
     def __lt__(self, other: Value | Number) -> bool:
-        operand = _operand(other)
+        operand = as_operand(other)
         return NotImplemented if operand is None else self.data < operand.data
 
     def __le__(self, other: Value | Number) -> bool:
-        operand = _operand(other)
+        operand = as_operand(other)
         return NotImplemented if operand is None else self.data <= operand.data
 
     def __gt__(self, other: Value | Number) -> bool:
-        operand = _operand(other)
+        operand = as_operand(other)
         return NotImplemented if operand is None else self.data > operand.data
 
     def __ge__(self, other: Value | Number) -> bool:
-        operand = _operand(other)
+        operand = as_operand(other)
         return NotImplemented if operand is None else self.data >= operand.data
 
     __hash__ = object.__hash__  # identity: a node is a place in the graph, not a number
@@ -454,7 +455,7 @@ def walk(roots: list[Value]) -> list[Value]:
             if x not in seen:
                 add(x)
                 push(x)
-    order.sort(key=_by_id, reverse=True)
+    order.sort(key=creation_stamp, reverse=True)
     return order
 
 
@@ -477,7 +478,7 @@ def _pass_order(roots: Sequence[Value]) -> list[Value]:
             if x._delta is not mark:
                 x._delta = mark
                 push(x)
-    order.sort(key=_by_id, reverse=True)
+    order.sort(key=creation_stamp, reverse=True)
     return order
 
 
@@ -487,7 +488,7 @@ class Constant(Value):
     __slots__ = ()
 
 
-def _operand(x: Any) -> Value | None:
+def as_operand(x: Any) -> Value | None:
     """``x`` as a Value (numbers become Constants), or None for an unsupported type."""
     if type(x) is float and x == x:
         return _constant(x)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 import autograd
+import autograd.grad_mode as grad_mode
 import autograd.value as value_module
 from autograd import OPS, Value
 from autograd.maths import FLOAT
@@ -40,7 +41,7 @@ def _unchecked_node(cls: type[Value], data: float, op: str, inputs: tuple[Value,
     v = object.__new__(cls)
     v.data = data
     v.grad = 0.0
-    v.inputs = inputs if value_module._grad_enabled.get() else ()
+    v.inputs = inputs if grad_mode.GRAD_ENABLED.get() else ()
     v.op = op
     v.label = ""
     v.param = param
