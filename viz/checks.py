@@ -21,10 +21,10 @@ from autograd import OPS, Value, local_grads
 from autograd.checks import CheckReport, chain_rule_step, node_name
 
 from .derivation import display_names
-from .dot import DEFAULT_MAX_NODES, Layout, Rankdir, _check, _group_option, _Options
 from .graph import GraphvizNotFoundError
 from .layout import DEFAULT_WIDTH
-from .steps import MAX_FRAMES, BackwardSteps, Frame, _FrameLayout, backward_steps
+from .options import DEFAULT_MAX_NODES, DrawOptions, Layout, Rankdir, check_options, group_flag
+from .steps import MAX_FRAMES, BackwardSteps, Frame, FrameLayout, backward_steps
 from .text import html_markup
 
 __all__ = ["check_deltas", "DeltaReport", "DeltaResult", "walk_steps"]
@@ -306,13 +306,13 @@ def walk_steps(
         raise ValueError(f"walk_steps: {node_name(strangers[0])} is not a node of this output's graph")
     if len(visits) > MAX_FRAMES:
         raise ValueError(f"walk_steps: {len(visits)} visits (at most {MAX_FRAMES}); step through a smaller graph")
-    _check("walk_steps", rankdir, precision, "slides", width)
+    check_options("walk_steps", rankdir, precision, "slides", width)
     show = bool(show_local_grads)
 
-    def options(layout: Layout) -> _Options:
+    def options(layout: Layout) -> DrawOptions:
         direction, stacked, rows = layout
-        return _Options(
-            direction, show, _group_option("auto"), DEFAULT_MAX_NODES, precision, False, "slides", stacked, bands=rows
+        return DrawOptions(
+            direction, show, group_flag("auto"), DEFAULT_MAX_NODES, precision, False, "slides", stacked, bands=rows
         )
 
     local = {v: local_grads(v) for v in order}
@@ -348,7 +348,7 @@ def walk_steps(
                 )
         seen.add(v)
         steps.append((v, now, caption, dict(delta)))
-    layout = _FrameLayout.choose(root, options, final, rankdir, width, [caption for _, _, caption, _ in steps])
+    layout = FrameLayout.choose(root, options, final, rankdir, width, [caption for _, _, caption, _ in steps])
     frames = []
     for index, (v, now, caption, known) in enumerate(steps):
         graph = layout.draw(root, known, final, v, frozenset((x, v) for x in v.inputs))

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
@@ -29,6 +28,19 @@ from nn import ACTIVATIONS, Layer, Module, Parameter
 
 from .graph import Graph
 from .layout import DEFAULT_WIDTH, choose, layout
+from .options import (
+    DEFAULT_MAX_NODES,
+    DrawOptions,
+    Group,
+    LayerNumbering,
+    Layout,
+    Rankdir,
+    check_options,
+    group_flag,
+    layout_candidates,
+    roots_of,
+    unmeasured_layout,
+)
 from .text import escape_label, escaped_tooltip, format_number, label_markup, shorten, tex_escape, tex_markup
 
 __all__ = [
@@ -43,16 +55,14 @@ __all__ = [
     "STYLES",
     "DEFAULT_MAX_NODES",
     "LayerNumbering",
+    "Drawing",
+    "in_reading_order",
 ]
-
-DEFAULT_MAX_NODES = 150
-"""Above this many drawn nodes (values plus ops), whole neurons collapse into summary nodes."""
 
 FONT = "Helvetica,Arial,sans-serif"
 _TIGHT = {"fontsize": "10", "width": "0", "height": "0", "margin": "0.02,0.01"}  # a ∂ label's box hugs its text,
 # so its edges reach the text instead of stopping in mid-air
 _ROUGH_WIDTH = {"op": 54.0, "derivative": 50.0}  # points; a value's stacked box is about 80 (wrapping's estimate)
-Group = Literal["auto", "none"] | bool
 Kind = Literal["parameter", "input", "constant", "computed", "output", "op", "neuron", "layer"]
 
 
@@ -113,9 +123,6 @@ def derivative_node_name(v: Value, i: int) -> str:
 
 
 # ---------------------------------------------------------------------------- nn structure
-LayerNumbering = Literal["slides", "index"]
-
-
 def _position(module: Module) -> int:
     """Where ``module`` sits among its parent's sub-modules (0 for the outermost)."""
     parent = module.parent
@@ -194,48 +201,21 @@ _Place = dict[tuple[Module | None, Module | None], list[_Placed]]  # the nodes b
 _Edge = tuple[str, str, dict[str, str]]  # tail, head, attributes
 
 
-@dataclass(frozen=True)
-class _Options:
-    rankdir: str
-    show_local_grads: bool
-    group: bool
-    max_nodes: int | None
-    precision: int
-    legend: bool
-    layer_numbering: LayerNumbering = "slides"
-    stacked: bool | None = None  # a value's name, data and δ one above the other (default: when rankdir is TB/BT)
-    slots: tuple[tuple[str, tuple[int, ...]], ...] = ()  # per layer cluster: which neuron each emitted slot holds
-    bands: int = 1  # the picture wrapped into this many rows (ranks folded: rows, then the next), when it can
+class Drawing:
+    """Builds the Graph of ``roots`` with ``options``: :func:`draw_graph`, every backward frame and the lab use it.
 
-    @property
-    def rows(self) -> bool:
-        return self.rankdir in ("TB", "BT") if self.stacked is None else self.stacked
-
-
-def _roots(root: Value | Iterable[Value]) -> list[Value]:
-    roots = [root] if isinstance(root, Value) else list(root) if isinstance(root, Iterable) else None
-    if not roots or not all(isinstance(r, Value) for r in roots):
-        raise TypeError(f"draw_graph: expected a Value or a non-empty list of Values, got {type(root).__name__}")
-    return roots
-
-
-def _group_option(group: Group) -> bool:
-    if group in ("auto", True):
-        return True
-    if group in ("none", False, None):
-        return False
-    raise ValueError(f"draw_graph: group must be 'auto' or 'none', got {group!r}")
-
-
-class _Drawing:
-    """Builds one Graph. ``deltas`` (optional) replaces each node's shown δ; missing or None shows '?'."""
+    ``deltas`` (optional) replaces each node's shown δ (missing or None shows
+    '?'); ``highlight`` and ``highlight_edges`` mark the node and edges of a
+    backward step; ``final`` (each node's last δ) sizes every δ cell for its
+    final text, so frames of one pass keep one layout. :meth:`build` returns the Graph.
+    """
 
     recorded: tuple[dict[str, tuple[str, dict[str, str]]], list[_Edge]]  # while set: every node and edge drawn
 
     def __init__(
         self,
         roots: list[Value],
-        options: _Options,
+        options: DrawOptions,
         deltas: Mapping[Value, float | None] | None = None,
         highlight: Value | None = None,
         highlight_edges: frozenset[tuple[Value, Value]] = frozenset(),
@@ -607,7 +587,7 @@ class _Drawing:
         for layer, neurons in by_layer.items():
             outer = g if layer is None else Graph(name=f"cluster_layer_{s.slug(layer)}")
             clustered = sorted((n for n in neurons if n is not None), key=_position)
-            if layer is not None and len(clustered) > 1:  # neuron clusters: dot's order is checked by _in_order
+            if layer is not None and len(clustered) > 1:  # neuron clusters: dot's order is checked by in_reading_order
                 self.ordered_clusters[outer.name] = [f"cluster_neuron_{s.slug(n)}" for n in clustered]
                 emitted = [clustered[i] for i in slots.get(outer.name, range(len(clustered)))]
                 neurons = [n for n in neurons if n is None] + emitted
@@ -711,7 +691,7 @@ def _placement(graph: Graph, doc: Mapping[str, Any]) -> dict[str, list[int]]:
     return placed
 
 
-def _in_order(options: _Options, draw: Callable[[_Options], Graph]) -> Graph:
+def in_reading_order(options: DrawOptions, draw: Callable[[DrawOptions], Graph]) -> Graph:
     """``draw(options)``, with each layer's neuron clusters where they belong: neurons 1..n in reading order.
 
     Graphviz's crossing minimisation places the clusters of interchangeable
@@ -743,56 +723,6 @@ def _in_order(options: _Options, draw: Callable[[_Options], Graph]) -> Graph:
             slots[layer] = tuple(fixed)
         graph = draw(replace(graph.options, slots=tuple(sorted(slots.items()))))
     return graph
-
-
-Rankdir = Literal["auto", "LR", "RL", "TB", "BT"]
-
-
-def _check(where: str, rankdir: str, precision: int, layer_numbering: str, width: float | None) -> None:
-    if not isinstance(precision, int) or not 0 <= precision <= 17:
-        raise ValueError(f"{where}: precision must be an int between 0 and 17, got {precision!r}")
-    if rankdir not in ("auto", "LR", "RL", "TB", "BT"):
-        raise ValueError(f"{where}: rankdir must be 'auto', 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
-    if layer_numbering not in ("slides", "index"):
-        raise ValueError(f"{where}: layer_numbering must be 'slides' or 'index', got {layer_numbering!r}")
-    if width is not None and (isinstance(width, bool) or not isinstance(width, (int, float)) or not width > 0):
-        raise ValueError(f"{where}: width must be a positive number of pixels or None, got {width!r}")
-
-
-Layout = tuple[str, bool, int]  # rank direction, whether value boxes stack name, data and δ, rows (wrapped)
-WRAPS = (2, 3, 4)
-"""How many rows a left-to-right picture may be wrapped into (breaking between layers), when nothing narrower fits."""
-
-
-def _candidates(rankdir: str) -> tuple[Layout, ...]:
-    """Layouts to try in order of preference: left to right (the lecture's way) with wide then stacked boxes,
-    top down, then left to right wrapped into 2, 3, 4 rows (between layers, never inside one)."""
-    wraps = tuple(("LR", True, rows) for rows in WRAPS)
-    if rankdir == "auto":
-        return (("LR", False, 1), ("LR", True, 1), ("TB", True, 1), *wraps)
-    if rankdir == "LR":
-        return (("LR", False, 1), ("LR", True, 1), *wraps)
-    if rankdir == "RL":
-        return (("RL", False, 1), ("RL", True, 1))
-    return ((rankdir, True, 1),)
-
-
-def _unmeasured(candidates: tuple[Layout, ...], roots: list[Value]) -> Layout:
-    """The layout taken for a graph too big to lay out once per candidate: its ranks along its longer side.
-
-    A long chain (more levels of computed values than values on one level)
-    is narrowest top down; a network, a few levels deep and many neurons wide,
-    left to right with stacked boxes (measured at 900 px: MLP(4, [16, 16, 1])
-    with ``max_nodes=None`` shows 0.3 px text top down, 6.5 px left to right).
-    """
-    level: dict[Value, int] = {}
-    for v in walk(roots)[::-1]:
-        level[v] = max((level[x] + 1 for x in v.inputs), default=0)
-    computed = Counter(level[v] for v in level if v.inputs)
-    long = len(computed) >= max(computed.values(), default=0)
-    down = next((c for c in candidates if c[0] in ("TB", "BT")), None)
-    across = next((c for c in candidates if c[0] in ("LR", "RL") and c[1] and c[2] == 1), None)
-    return (down if long else across) or down or across or candidates[0]
 
 
 def draw_graph(
@@ -853,17 +783,19 @@ def draw_graph(
     >>> g.source.count("->"), "data 2.0000" in g.source  # x→*, x→*, *→x², x²→tanh, tanh→y
     (5, True)
     """
-    _check("draw_graph", rankdir, precision, layer_numbering, width)
+    check_options("draw_graph", rankdir, precision, layer_numbering, width)
     if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
         raise ValueError(f"draw_graph: max_nodes must be a positive int or None, got {max_nodes!r}")
-    roots, grouped = _roots(root), _group_option(group)
+    roots, grouped = roots_of(root), group_flag(group)
     show, legend = bool(show_local_grads), bool(legend)
 
     def build(choice: Layout) -> Graph:
         direction, stacked, rows = choice
-        options = _Options(direction, show, grouped, max_nodes, precision, legend, layer_numbering, stacked, bands=rows)
-        return _in_order(options, lambda o: _Drawing(roots, o).build())
+        options = DrawOptions(
+            direction, show, grouped, max_nodes, precision, legend, layer_numbering, stacked, bands=rows
+        )
+        return in_reading_order(options, lambda o: Drawing(roots, o).build())
 
-    graph = choose(build, _candidates(rankdir), width, _unmeasured(_candidates(rankdir), roots))[1]
-    graph.layouts = {choice: functools.partial(build, choice) for choice in _candidates(rankdir)}  # for slides
+    graph = choose(build, layout_candidates(rankdir), width, unmeasured_layout(layout_candidates(rankdir), roots))[1]
+    graph.layouts = {choice: functools.partial(build, choice) for choice in layout_candidates(rankdir)}  # for slides
     return graph

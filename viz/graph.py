@@ -3,8 +3,10 @@
 A ``Graph`` is a ``graphviz.Digraph``: its DOT source needs nothing else;
 rendering it (SVG in Jupyter, files) needs the Graphviz ``dot`` program, and
 without it every rendering call raises :class:`GraphvizNotFoundError`, which
-says how to install it. Both :mod:`viz.dot` (which builds graphs) and
-:mod:`viz.render` (which writes them) import this module, never each other.
+says how to install it (:func:`needs_dot`), and Jupyter's display falls back to
+:class:`viz.widget.GraphView`, laid out in the browser. Both :mod:`viz.dot`
+(which builds graphs) and :mod:`viz.render` (which writes them) import this
+module, never each other.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, cast
 
 import graphviz
 
-__all__ = ["Graph", "GraphvizNotFoundError", "INSTALL_HINT"]
+__all__ = ["Graph", "GraphvizNotFoundError", "INSTALL_HINT", "needs_dot", "write"]
 
 INSTALL_HINT = (
     "Install Graphviz, which provides it: `sudo apt-get install graphviz` (Debian/Ubuntu), "
@@ -33,7 +35,8 @@ class GraphvizNotFoundError(graphviz.ExecutableNotFound):
 
 
 @contextmanager
-def _needs_dot(what: str) -> Iterator[None]:
+def needs_dot(what: str) -> Iterator[None]:
+    """Within it, a missing ``dot`` raises :class:`GraphvizNotFoundError` naming ``what`` and how to install it."""
     try:
         yield
     except graphviz.ExecutableNotFound as e:
@@ -65,11 +68,15 @@ class Graph(graphviz.Digraph):
     """The layouts ``draw_graph`` chose among (rank direction, box shape); :func:`viz.tikz.slide` picks again."""
 
     def pipe(self, *args: Any, **kwargs: Any) -> bytes | str:
-        with _needs_dot("rendering a graph"):
+        """``graphviz.Digraph.pipe`` (the rendered output as bytes, or text with ``encoding=``), raising
+        :class:`GraphvizNotFoundError` when ``dot`` is missing."""
+        with needs_dot("rendering a graph"):
             return super().pipe(*args, **kwargs)
 
     def render(self, *args: Any, **kwargs: Any) -> str:
-        with _needs_dot("rendering a graph"):
+        """``graphviz.Digraph.render`` (writes the source and its rendering, returns the rendered file's path),
+        raising :class:`GraphvizNotFoundError` when ``dot`` is missing."""
+        with needs_dot("rendering a graph"):
             return super().render(*args, **kwargs)
 
     def svg(self) -> str:
@@ -77,14 +84,14 @@ class Graph(graphviz.Digraph):
         return cast(str, self.pipe(format="svg", encoding="utf-8"))  # text, as an encoding is given
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> Any:
-        """Jupyter's display: static SVG rendered by ``dot``; without ``dot``, a :class:`viz.lab.GraphView`
+        """Jupyter's display: static SVG rendered by ``dot``; without ``dot``, a :class:`viz.widget.GraphView`
         widget that lays the graph out in the browser with Graphviz compiled to WebAssembly; without either
         (no ``dot``, no ``lab`` extra), the DOT source as text with what to install."""
         try:
             return super()._repr_mimebundle_(include, exclude, **kwargs)
         except graphviz.ExecutableNotFound:
             try:
-                from .lab import GraphView  # the widget layer, needed only here
+                from .widget import GraphView  # the widget layer (the `lab` extra), needed only here
             except ModuleNotFoundError as missing:
                 hint = f"Graphviz's `dot` is missing, so is the lab's widget ({missing}). {INSTALL_HINT}"
                 return {"text/plain": f"{hint}\n\n{self.source}"}
@@ -113,7 +120,7 @@ def write(graph: graphviz.Digraph, path: str | Path) -> Path:
     if fmt in SOURCE_SUFFIXES:
         path.write_text(graph.source, encoding="utf-8")
         return path
-    with _needs_dot(f"save({str(path)!r})"):
+    with needs_dot(f"save({str(path)!r})"):
         data = graph.pipe(format=fmt)
     path.write_bytes(data)
     return path

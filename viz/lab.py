@@ -11,14 +11,13 @@ sample, type a new value for a parameter or a leaf.
 * :class:`Lab` ``(model, X, y, loss=..., optimizer=..., batch_size=...)``: a
   network training live, with the loss graph of one probe sample, the data and
   decision boundary, loss and accuracy curves and the optimiser's table.
-* :class:`GraphView`: a DOT graph drawn in the browser; ``draw_graph``'s
-  notebook display uses it when the Graphviz ``dot`` program is missing.
+* :class:`GraphView` (from :mod:`viz.widget`): a DOT graph drawn in the browser;
+  ``draw_graph``'s notebook display uses it when the Graphviz ``dot`` program is missing.
 
 Graphs are laid out in the browser by Graphviz compiled to WebAssembly
-(``static/viz.js``, @viz-js/viz, vendored by ``make viz-js``). It travels to
-the page once per kernel, in one hidden :class:`GraphvizWasm` model that every
-widget refers to, never inside each output. ``save_html`` writes one page that
-replays the recorded frames with the same module, without a kernel.
+(``static/viz.js``, @viz-js/viz, vendored by ``make viz-js``), sent once per
+kernel (:mod:`viz.widget`). ``save_html`` writes one page that replays the
+recorded frames with the same module, without a kernel (:mod:`viz.page`).
 
 Without a browser attached (a notebook run by nbmake, a script) the widgets
 work all the same: their state is plain Python, and the methods that the
@@ -28,32 +27,20 @@ can be called directly.
 
 from __future__ import annotations
 
-import base64
-import gzip
-import html
 import inspect
-import json
 import math
 import numbers
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 try:
-    import anywidget
     import traitlets
-    from ipywidgets import widget_serialization  # type: ignore[import-untyped]
-except ModuleNotFoundError as missing:  # the `lab` extra: the engine and the static pictures need none of it
-    raise ModuleNotFoundError(
-        f"viz's live lab (explore, Lab, GraphView) needs anywidget and its Jupyter stack ({missing.name} is missing): "
-        "pip install 'deltagrad[lab]'",
-        name=missing.name,
-    ) from missing
+except ModuleNotFoundError:  # no `lab` extra (traitlets comes with anywidget): viz.widget's error names it
+    from . import widget  # noqa: F401
+
+    raise
 
 import autograd
 import nn
@@ -61,156 +48,13 @@ from autograd import Value
 from autograd.value import walk
 from nn import losses as nn_losses
 
-from .dot import DEFAULT_MAX_NODES, _Drawing, _Options, draw_graph, node_name
-from .steps import MAX_FRAMES, _backward, backward_steps
+from .dot import Drawing, draw_graph, node_name
+from .options import DEFAULT_MAX_NODES, DrawOptions
+from .page import STATIC
+from .steps import MAX_FRAMES, backward_deltas, backward_steps
+from .widget import GraphView, GraphvizWasm, LabWidget
 
 __all__ = ["explore", "Explorer", "Lab", "GraphView", "GraphvizWasm", "STATIC"]
-
-STATIC = Path(__file__).parent / "static"
-"""The widget's files: ``lab.js`` (its one ES module), ``lab.css``, and ``viz.js`` (Graphviz in WebAssembly)."""
-
-
-def _gzip_base64(data: bytes) -> str:
-    """``data`` gzipped, as base64 text: what the page gunzips with the browser's DecompressionStream."""
-    return base64.b64encode(gzip.compress(data, mtime=0)).decode("ascii")
-
-
-@cache
-def _viz_js() -> str:
-    """The vendored @viz-js/viz module, gzipped and base64-encoded (624 kB instead of 1.2 MB).
-
-    Its WASM is inlined as a string of raw bytes (NULs included), which neither
-    HTML text nor JSON would carry compactly: base64 carries anything.
-    """
-    return _gzip_base64((STATIC / "viz.js").read_bytes())
-
-
-class GraphvizWasm(anywidget.AnyWidget):  # type: ignore[misc]
-    """A hidden model carrying Graphviz-in-WebAssembly to the page, once per kernel (see :func:`graphviz_wasm`)."""
-
-    _esm = "export default {};"
-    source_gzip_base64 = traitlets.Unicode("").tag(sync=True)
-
-
-_wasm: GraphvizWasm | None = None
-
-
-def graphviz_wasm() -> GraphvizWasm:
-    """The kernel's one :class:`GraphvizWasm` model, created on first use (again if it was closed)."""
-    global _wasm
-    if _wasm is None or _wasm.comm is None:
-        _wasm = GraphvizWasm(source_gzip_base64=_viz_js())
-    return _wasm
-
-
-class _Widget(anywidget.AnyWidget):  # type: ignore[misc]
-    """What every lab widget shares: the ES module, the stylesheet, the renderer and the view's name."""
-
-    _esm = STATIC / "lab.js"
-    _css = STATIC / "lab.css"
-    renderer = traitlets.Instance(GraphvizWasm).tag(sync=True, **widget_serialization)
-    view = traitlets.Unicode("graph").tag(sync=True)
-    error = traitlets.Unicode("").tag(sync=True)
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(renderer=graphviz_wasm(), **kwargs)
-        self.on_msg(self._on_action)
-
-    def _on_action(self, _: Any, content: Any, buffers: Any) -> None:
-        if not isinstance(content, dict) or "action" not in content:
-            return
-        try:
-            self.error = ""
-            self._act(content)
-        except (TypeError, ValueError, ArithmeticError) as e:  # a learner's bad input: shown, never a crash
-            self.error = str(e)
-
-    def _act(self, message: dict[str, Any]) -> None:
-        raise ValueError(f"{type(self).__name__}: unknown action {message.get('action')!r}")
-
-    def _snapshot(self) -> dict[str, Any]:
-        """The state a replay needs (every synced trait but the renderer and anywidget's own)."""
-        skip = {"renderer", "layout", "tabbable", "tooltip", "comm"}
-        return {
-            k: getattr(self, k)
-            for k in self.trait_names(sync=True)
-            if not k.startswith("_") and k not in skip and k not in _DOM_TRAITS
-        }
-
-    def _replay(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def save_html(self, path: str | os.PathLike[str], title: str = "deltagrad lab") -> Path:
-        """Write one self-contained HTML page replaying the recorded frames: no server, no kernel needed.
-
-        The page holds this widget's ES module, Graphviz-in-WebAssembly and the
-        recorded frames inline (gzipped; each frame stores only what changed), so it
-        opens from disk or from any static web host. Written atomically; returns the path.
-        """
-        record = self._replay()
-        frames: list[dict[str, Any]] = []
-        previous: dict[str, Any] = {}
-        for frame in record["frames"]:
-            frames.append({k: v for k, v in frame.items() if previous.get(k, _MISSING) != v})
-            previous = frame
-        record["frames"] = _rounded(frames)
-        page = _PAGE.format(
-            title=html.escape(title),
-            css=(STATIC / "lab.css").read_text(encoding="utf-8"),
-            viz=_viz_js(),
-            module=base64.b64encode((STATIC / "lab.js").read_bytes()).decode("ascii"),
-            record=_gzip_base64(json.dumps(record, allow_nan=False, separators=(",", ":")).encode("utf-8")),
-        )
-        return _write_atomically(Path(path), page)
-
-
-_MISSING = object()
-
-
-def _rounded(data: Any) -> Any:
-    """``data`` with every float to 6 significant digits (more than any panel shows): a saved page half the size."""
-    if isinstance(data, float):
-        return float(f"{data:.6g}")
-    if isinstance(data, dict):
-        return {k: _rounded(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_rounded(v) for v in data]
-    return data
-
-
-_DOM_TRAITS = frozenset(anywidget.AnyWidget().trait_names(sync=True)) - {"_esm", "_css"}
-
-
-def _write_atomically(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # a page to publish, not a private temporary file
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
-
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title><link rel="icon" href="data:,">
-<style>{css}</style></head>
-<body>
-<div id="deltagrad-lab" class="deltagrad-page"></div>
-<script type="text/plain" id="deltagrad-record">{record}</script>
-<script type="text/plain" id="deltagrad-viz">{viz}</script>
-<script type="text/plain" id="deltagrad-module">{module}</script>
-<script type="module">
-const text = (id) => document.getElementById(id).textContent.trim();
-const bytes = Uint8Array.from(atob(text("deltagrad-module")), (c) => c.charCodeAt(0));
-const lab = await import(URL.createObjectURL(new Blob([bytes], {{ type: "text/javascript" }})));
-await lab.replay(document.getElementById("deltagrad-lab"), text("deltagrad-record"), text("deltagrad-viz"));
-</script>
-</body></html>
-"""
 
 
 def _finite(x: float, what: str) -> float:
@@ -220,29 +64,6 @@ def _finite(x: float, what: str) -> float:
     if not math.isfinite(x):
         raise ValueError(f"{what}: the value must be finite, got {x!r}")
     return x
-
-
-# ---------------------------------------------------------------------------- a DOT graph
-class GraphView(_Widget):
-    """One DOT graph (``source``) laid out and drawn in the browser by Graphviz-in-WebAssembly.
-
-    >>> import viz
-    >>> from autograd import Value
-    >>> view = GraphView(viz.draw_graph(Value(2.0, label="x") * 3).source)
-    >>> "data 6.0000" in view.dot
-    True
-    """
-
-    dot = traitlets.Unicode("").tag(sync=True)
-
-    def __init__(self, dot: str) -> None:
-        super().__init__(view="graph", dot=dot)
-
-    def _replay(self) -> dict[str, Any]:
-        return {"view": "graph", "frames": [self._snapshot()]}
-
-    def __repr__(self) -> str:
-        return f"<GraphView: a graph of {self.dot.count('->')} edges, laid out in the browser by Graphviz-WASM>"
 
 
 # ---------------------------------------------------------------------------- explore
@@ -259,7 +80,7 @@ def _leaf_spec(name: str, spec: Any) -> dict[str, Any]:
     return {"name": name, "value": value, "min": low, "max": high, "step": (high - low) / 400}
 
 
-class Explorer(_Widget):
+class Explorer(LabWidget):
     """An expression's graph, live: a slider (and a number box) per leaf, and backward node by node.
 
     Made by :func:`explore`. Every change recomputes forward and backward in
@@ -387,7 +208,7 @@ def _zero_line_parameters(model: nn.Module, n_features: int) -> list[tuple[Value
     return lines[::-1]  # walk is reverse creation order: the first neuron first
 
 
-class Lab(_Widget):
+class Lab(LabWidget):
     """A network training live: probe graph, data and boundary, curves and the optimiser's state.
 
     ``model`` (an :class:`nn.Module`) is trained on ``X, y`` with ``loss`` (a name
@@ -608,14 +429,14 @@ class Lab(_Widget):
         L = self.loss(self.model(x), _sample_target(self.y, self.probe))
         L.label = "L"
         order = L.walk()
-        deltas, _ = _backward(L, order, 1.0)
+        deltas, _ = backward_deltas(L, order, 1.0)
         return L, deltas
 
     def _refresh(self) -> None:
         """Recompute every panel from the engine's current state, and record the frame."""
         L, deltas = self._probe_graph()
-        options = _Options("LR", False, True, DEFAULT_MAX_NODES, 4, False)
-        dot = _Drawing([L], options, deltas=deltas).build().source
+        options = DrawOptions("LR", False, True, DEFAULT_MAX_NODES, 4, False)
+        dot = Drawing([L], options, deltas=deltas).build().source
         outputs, per_sample = self._trainer.evaluate(self.X, self.y)
         loss_value = float(per_sample.mean())
         accuracy = self._accuracy(outputs) if self._classify else -1.0

@@ -14,7 +14,7 @@ from typing import Any
 import graphviz
 
 from .dot import draw_graph
-from .graph import _needs_dot, write
+from .graph import needs_dot, write
 from .tikz import slide as make_slide
 from .tikz import to_tikz
 
@@ -32,7 +32,7 @@ def _graph(graph_or_root: Any, draw_kwargs: dict[str, Any], where: str) -> graph
 def to_svg(graph_or_root: Any, **draw_kwargs: Any) -> str:
     """The SVG text of a graph, or of ``draw_graph(root, **draw_kwargs)`` for a Value."""
     graph = _graph(graph_or_root, draw_kwargs, "to_svg")
-    with _needs_dot("to_svg"):
+    with needs_dot("to_svg"):
         return graph.pipe(format="svg", encoding="utf-8")
 
 
@@ -52,12 +52,12 @@ def save(
     graph = _graph(graph_or_root, draw_kwargs, "save")
     if format in ("tikz", "tex") or (format is None and path.suffix.lower() == ".tex"):
         path.parent.mkdir(parents=True, exist_ok=True)
-        with _needs_dot(f"save({str(path)!r})"):
+        with needs_dot(f"save({str(path)!r})"):
             path.write_text(to_tikz(graph), encoding="utf-8")
         return path
     if format is not None and path.suffix.lower().lstrip(".") != format.lower():
         raise ValueError(f"save: format {format!r} does not match the suffix of {str(path)!r}")
     if slide:
-        with _needs_dot(f"save({str(path)!r}, slide=True)"):
+        with needs_dot(f"save({str(path)!r}, slide=True)"):
             graph = make_slide(graph, raster=path.suffix.lower() in (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp"))
     return write(graph, path)

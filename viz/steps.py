@@ -26,26 +26,25 @@ import graphviz
 from autograd import Value, local_grads
 
 from .derivation import display_names
-from .dot import (
+from .dot import Drawing, in_reading_order
+from .graph import Graph
+from .layout import DEFAULT_WIDTH, PX_PER_PT, choose, fit_to_width, natural_size
+from .options import (
     DEFAULT_MAX_NODES,
+    DrawOptions,
     Group,
     LayerNumbering,
     Layout,
     Rankdir,
-    _candidates,
-    _check,
-    _Drawing,
-    _group_option,
-    _in_order,
-    _Options,
-    _roots,
-    _unmeasured,
+    check_options,
+    group_flag,
+    layout_candidates,
+    roots_of,
+    unmeasured_layout,
 )
-from .graph import Graph
-from .layout import DEFAULT_WIDTH, PX_PER_PT, choose, fit_to_width, natural_size
 from .text import format_number, html_markup, label_markup
 
-__all__ = ["backward_steps", "BackwardSteps", "Frame"]
+__all__ = ["backward_steps", "BackwardSteps", "Frame", "FrameLayout", "backward_deltas", "MAX_FRAMES"]
 
 MAX_FRAMES = 200
 """More nodes than this make a slide show nobody can follow; backward_steps refuses them."""
@@ -338,26 +337,26 @@ def backward_steps(
     >>> x.grad
     0.0
     """
-    (root,) = _roots(root)
-    _check("backward_steps", rankdir, precision, layer_numbering, width)
+    (root,) = roots_of(root)
+    check_options("backward_steps", rankdir, precision, layer_numbering, width)
     order = root.walk()
     if len(order) > MAX_FRAMES:
         raise ValueError(
             f"backward_steps: the graph has {len(order)} nodes (at most {MAX_FRAMES}); "
             "step through a smaller example and use viz.draw_graph for the big picture"
         )
-    deltas, terms = _backward(root, order, float(gradient))
-    grouped, show = _group_option(group), bool(show_local_grads)
+    deltas, terms = backward_deltas(root, order, float(gradient))
+    grouped, show = group_flag(group), bool(show_local_grads)
 
-    def options(layout: Layout) -> _Options:
+    def options(layout: Layout) -> DrawOptions:
         direction, stacked, rows = layout
-        return _Options(
+        return DrawOptions(
             direction, show, grouped, DEFAULT_MAX_NODES, precision, bool(legend), layer_numbering, stacked, bands=rows
         )
 
     names = display_names(root)  # no two nodes read the same (mul_1, mul_2), however many are unlabelled
     captions = [_caption(index, v, deltas[v], terms[v], precision, names) for index, v in enumerate(order)]
-    layout = _FrameLayout.choose(root, options, deltas, rankdir, width, captions)
+    layout = FrameLayout.choose(root, options, deltas, rankdir, width, captions)
     frames = []
     for index, v in enumerate(order):
         known = {u: deltas[u] for u in order[: index + 1]}
@@ -368,7 +367,7 @@ def backward_steps(
 
 
 @dataclass(frozen=True)
-class _FrameLayout:
+class FrameLayout:
     """What every frame of one pass shares: the drawing options, the width, and how captions wrap.
 
     The layout is chosen as :func:`viz.draw_graph` chooses it, for the last
@@ -376,7 +375,7 @@ class _FrameLayout:
     the picture's width, or to the column's when the picture is narrower.
     """
 
-    options: _Options
+    options: DrawOptions
     width: float | None
     caption_width: float  # points
     caption_lines: int
@@ -386,16 +385,17 @@ class _FrameLayout:
     def choose(
         cls,
         root: Value,
-        options: Callable[[Layout], _Options],
+        options: Callable[[Layout], DrawOptions],
         final: Mapping[Value, float],
         rankdir: Rankdir,
         width: float | None,
         captions: list[str],
-    ) -> _FrameLayout:
+    ) -> FrameLayout:
         def last_frame(layout: Layout) -> Graph:
-            return _in_order(options(layout), lambda o: _Drawing([root], o, deltas=final, final=final).build())
+            return in_reading_order(options(layout), lambda o: Drawing([root], o, deltas=final, final=final).build())
 
-        last = choose(last_frame, _candidates(rankdir), width, _unmeasured(_candidates(rankdir), [root]))[1]
+        candidates = layout_candidates(rankdir)
+        last = choose(last_frame, candidates, width, unmeasured_layout(candidates, [root]))[1]
         try:
             natural = natural_size(last)[0]
         except graphviz.ExecutableNotFound:
@@ -414,7 +414,7 @@ class _FrameLayout:
         edges: frozenset[tuple[Value, Value]],
     ) -> Graph:
         """One frame's picture: ``deltas`` so far, ``highlight`` and its ``edges`` marked, fitted to the width."""
-        drawing = _Drawing([root], self.options, deltas=deltas, highlight=highlight, highlight_edges=edges, final=final)
+        drawing = Drawing([root], self.options, deltas=deltas, highlight=highlight, highlight_edges=edges, final=final)
         return fit_to_width(drawing.build(), self.width)
 
     def frame(
@@ -426,13 +426,15 @@ class _FrameLayout:
         caption: str,
         graph: Graph,
     ) -> Frame:
+        """The :class:`Frame` of step ``index`` (node ``v``, its δ, terms and caption), wrapped as every frame is."""
         return Frame(index, v, delta, terms, caption, graph, self.caption_width, self.caption_lines, self.caption_table)
 
 
-def _backward(
+def backward_deltas(
     root: Value, order: list[Value], seed: float
 ) -> tuple[dict[Value, float], dict[Value, list[tuple[Value, float, float]]]]:
-    """δ of every node and the terms δ_c·∂c/∂x it was summed from, in the order backward adds them.
+    """δ of every node (from ``seed`` at ``root``, over ``order``: :meth:`~autograd.Value.walk`'s) and the terms
+    δ_c·∂c/∂x it was summed from, in the order backward adds them: δ_x = Σ over consumers c of δ_c · ∂c/∂x.
 
     Mirrors :func:`autograd.value.backprop`: a node whose δ is 0 passes
     nothing on, so its local derivatives are not evaluated (they may be undefined there).

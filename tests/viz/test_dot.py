@@ -142,10 +142,10 @@ def test_op_parameters_are_shown():
 
 
 def test_deltas_override_and_unknown_show_a_question_mark(neuron):
-    from viz.dot import _Drawing, _Options
+    from viz.dot import Drawing, DrawOptions
 
-    options = _Options("LR", False, True, None, 4, False)
-    g = parse(_Drawing([neuron.o], options, deltas={neuron.o: 1.0}).build())
+    options = DrawOptions("LR", False, True, None, 4, False)
+    g = parse(Drawing([neuron.o], options, deltas={neuron.o: 1.0}).build())
     nodes = by_name(g)
     assert "δ 1.0000" in nodes[viz.node_name(neuron.o)].get_label()
     assert "δ ?" in nodes[viz.node_name(neuron.n)].get_label()

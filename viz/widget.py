@@ -1,0 +1,125 @@
+"""The lab's widget machinery: Graphviz-in-WebAssembly sent once per kernel, the widgets' common base, GraphView.
+
+Python holds the truth; a widget (anywidget: state in traitlets, one ES
+module, ``static/lab.js``) only draws it and sends back the learner's actions
+as custom messages (``{"action": ...}``), which :class:`LabWidget` dispatches
+to its subclass and whose bad input it shows instead of crashing. Graphs are
+laid out in the browser by Graphviz compiled to WebAssembly, which travels to
+the page once per kernel in one hidden :class:`GraphvizWasm` model that every
+widget refers to, never inside each output. :class:`GraphView` is one DOT
+graph drawn that way: ``draw_graph``'s notebook display without ``dot``.
+The widgets of :mod:`viz.lab` (``explore``, ``Lab``) build on :class:`LabWidget`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+try:
+    import anywidget
+    import traitlets
+    from ipywidgets import widget_serialization  # type: ignore[import-untyped]
+except ModuleNotFoundError as missing:  # the `lab` extra: the engine and the static pictures need none of it
+    raise ModuleNotFoundError(
+        f"viz's live lab (explore, Lab, GraphView) needs anywidget and its Jupyter stack ({missing.name} is missing): "
+        "pip install 'deltagrad[lab]'",
+        name=missing.name,
+    ) from missing
+
+from .page import STATIC, replay_page, wasm_renderer, write_atomically
+
+__all__ = ["GraphvizWasm", "graphviz_wasm", "LabWidget", "GraphView"]
+
+
+class GraphvizWasm(anywidget.AnyWidget):  # type: ignore[misc]
+    """A hidden model carrying Graphviz-in-WebAssembly to the page, once per kernel (see :func:`graphviz_wasm`)."""
+
+    _esm = "export default {};"
+    source_gzip_base64 = traitlets.Unicode("").tag(sync=True)
+
+
+_wasm: GraphvizWasm | None = None
+
+
+def graphviz_wasm() -> GraphvizWasm:
+    """The kernel's one :class:`GraphvizWasm` model, created on first use (again if it was closed)."""
+    global _wasm
+    if _wasm is None or _wasm.comm is None:
+        _wasm = GraphvizWasm(source_gzip_base64=wasm_renderer())
+    return _wasm
+
+
+class LabWidget(anywidget.AnyWidget):  # type: ignore[misc]
+    """What every lab widget shares: the ES module, the stylesheet, the renderer and the view's name."""
+
+    _esm = STATIC / "lab.js"
+    _css = STATIC / "lab.css"
+    renderer = traitlets.Instance(GraphvizWasm).tag(sync=True, **widget_serialization)
+    view = traitlets.Unicode("graph").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(renderer=graphviz_wasm(), **kwargs)
+        self.on_msg(self._on_action)
+
+    def _on_action(self, _: Any, content: Any, buffers: Any) -> None:
+        if not isinstance(content, dict) or "action" not in content:
+            return
+        try:
+            self.error = ""
+            self._act(content)
+        except (TypeError, ValueError, ArithmeticError) as e:  # a learner's bad input: shown, never a crash
+            self.error = str(e)
+
+    def _act(self, message: dict[str, Any]) -> None:
+        raise ValueError(f"{type(self).__name__}: unknown action {message.get('action')!r}")
+
+    def _snapshot(self) -> dict[str, Any]:
+        """The state a replay needs (every synced trait but the renderer and anywidget's own)."""
+        skip = {"renderer", "layout", "tabbable", "tooltip", "comm"}
+        return {
+            k: getattr(self, k)
+            for k in self.trait_names(sync=True)
+            if not k.startswith("_") and k not in skip and k not in _DOM_TRAITS
+        }
+
+    def _replay(self) -> dict[str, Any]:
+        """The record :meth:`save_html` writes: ``{"view": ..., "frames": [state, ...]}`` (each widget's own)."""
+        raise NotImplementedError
+
+    def save_html(self, path: str | os.PathLike[str], title: str = "deltagrad lab") -> Path:
+        """Write one self-contained HTML page replaying the recorded frames: no server, no kernel needed.
+
+        The page holds this widget's ES module, Graphviz-in-WebAssembly and the
+        recorded frames inline (gzipped; each frame stores only what changed), so it
+        opens from disk or from any static web host. Written atomically; returns the path.
+        """
+        return write_atomically(Path(path), replay_page(self._replay(), title))
+
+
+_DOM_TRAITS = frozenset(anywidget.AnyWidget().trait_names(sync=True)) - {"_esm", "_css"}
+
+
+# ---------------------------------------------------------------------------- a DOT graph
+class GraphView(LabWidget):
+    """One DOT graph (``source``) laid out and drawn in the browser by Graphviz-in-WebAssembly.
+
+    >>> import viz
+    >>> from autograd import Value
+    >>> view = GraphView(viz.draw_graph(Value(2.0, label="x") * 3).source)
+    >>> "data 6.0000" in view.dot
+    True
+    """
+
+    dot = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, dot: str) -> None:
+        super().__init__(view="graph", dot=dot)
+
+    def _replay(self) -> dict[str, Any]:
+        return {"view": "graph", "frames": [self._snapshot()]}
+
+    def __repr__(self) -> str:
+        return f"<GraphView: a graph of {self.dot.count('->')} edges, laid out in the browser by Graphviz-WASM>"
