@@ -26,8 +26,8 @@ def test_readme_block_runs(index: int, capsys: pytest.CaptureFixture[str]) -> No
     printed = capsys.readouterr().out
     if "register_op" in BLOCKS[index]:
         assert [float(t) for t in printed.split()] == pytest.approx([0.8, -0.64])
-    elif index == 0:
-        x_grad, w_grad = (float(t) for t in printed.split())
-        assert x_grad == pytest.approx(-1.5029, abs=1e-4) and w_grad == pytest.approx(1.0019, abs=1e-4)
+    elif index == 0:  # the lecture's neuron: o = 1/√2, δx1 = w1·(1 - o²), δw1 = x1·(1 - o²), δx2, δw2
+        assert [float(t) for t in printed.split()] == pytest.approx([2**-0.5, -1.5, 1.0, 0.5, 0.0], abs=1e-4)
+        assert f"# {printed.strip()}  " in BLOCKS[index]  # the comment under the print says what it prints
     else:
         assert float(printed) >= 0.97
