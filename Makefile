@@ -1,50 +1,71 @@
 # One-command set-up on a fresh Debian/Ubuntu machine with Python 3.11+:
-#   make demo   create .venv, install deltagrad, train a small net and draw its graph
-#   make test   create .venv, install the test extra, run the whole test suite
-#   make lab    install JupyterLab into .venv and open it on the notebooks
-PYTHON ?= python3
-VENV   ?= .venv
-BIN    := $(VENV)/bin
-SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+#   make demo   create .venv, install deltagrad (with Graphviz and matplotlib), train a small net and draw its graph
+#   make test   also install Chromium, TeX and poppler and the test extras, run every check, end with a summary
+#   make lab    install JupyterLab into .venv and start it on the notebooks: make lab ARGS="--no-browser --port 8899"
+# Every stage prints a line as it starts and one with its time as it ends (tools/stage.py).
+PYTHON  ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+ARGS    ?=
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+STAGE   := $(PYTHON) tools/stage.py run
+REPORTS := build/test-reports
+export DELTAGRAD_MAKE_START := $(shell date +%s)
 
-.PHONY: demo test notebooks lab bench readme-figure viz-js system-deps clean
+# $(call apt,CHECK,PACKAGES[,OPTIONS]): unless the shell command CHECK succeeds, apt-get install the Debian PACKAGES
+apt = $(1) >/dev/null 2>&1 || $(STAGE) "apt-get install $(2)" -- sh -c '$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(3) $(2)'
 
-system-deps:
+.PHONY: demo test notebooks lab bench readme-figure viz-js venv-deps graphviz-deps system-deps clean
+
+# what every target needs: Python 3.11+ and its venv module
+venv-deps:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "deltagrad needs Python 3.11+; $(PYTHON) is $$($(PYTHON) --version)"; exit 1; }
-	@command -v dot >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq graphviz; }
-	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; } \
-		|| echo "chromium could not be installed: the browser tests will skip (and fail under CI)"
-	@kpsewhich tikz.sty >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends texlive-latex-base texlive-pictures; }
-	@command -v pdftoppm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq poppler-utils; }
-	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
+	@$(call apt,$(PYTHON) -c 'import ensurepip',python3-venv)
 
-$(BIN)/python: | system-deps
-	$(PYTHON) -m venv $(VENV)
+# Graphviz's dot: the demo's and the notebooks' pictures
+graphviz-deps:
+	@$(call apt,command -v dot,graphviz)
+
+# and for the tests: Chromium (browser tests), TeX with TikZ and poppler (compiling and checking .tex pictures)
+system-deps: venv-deps graphviz-deps
+	@$(call apt,command -v chromium,chromium) || echo "chromium could not be installed: the browser tests will skip (and fail under CI)"
+	@$(call apt,kpsewhich tikz.sty,texlive-latex-base texlive-pictures,--no-install-recommends)
+	@$(call apt,command -v pdftoppm,poppler-utils)
+
+$(BIN)/python: | venv-deps
+	@$(STAGE) "create $(VENV)" -- $(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[$*]'
+	@$(STAGE) "pip install -e .[$*]" -- $(BIN)/python -m pip install -e '.[$*]'
 	@touch $@
 
-demo: $(VENV)/.installed-plot
-	$(BIN)/python -m viz.demo
+demo: graphviz-deps $(VENV)/.installed-plot
+	@$(STAGE) "demo (python -m viz.demo)" -- $(BIN)/python -m viz.demo
 
 test: system-deps $(VENV)/.installed-test $(VENV)/.installed-notebooks $(VENV)/.installed-lab
-	$(BIN)/python -m ruff check .
-	$(BIN)/python -m mypy autograd nn viz benchmarks
-	$(BIN)/python -m pytest -q -p no:cacheprovider
-	$(BIN)/python -m pytest -q -p no:cacheprovider --nbmake notebooks
+	@rm -rf $(REPORTS)
+	@$(STAGE) --record $(REPORTS) "lint (ruff)" -- $(BIN)/python -m ruff check .
+	@$(STAGE) --record $(REPORTS) "types (mypy)" -- $(BIN)/python -m mypy autograd nn viz benchmarks
+	@$(STAGE) --record $(REPORTS) "unit tests and doctests (pytest)" -- \
+		$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/browser --junitxml=$(REPORTS)/tests.xml
+	@$(STAGE) --record $(REPORTS) "browser tests (pytest, headless Chromium)" -- \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser --junitxml=$(REPORTS)/browser.xml
+	@$(STAGE) --record $(REPORTS) "notebooks (pytest --nbmake)" -- \
+		$(BIN)/python -m pytest -q -p no:cacheprovider --nbmake notebooks --junitxml=$(REPORTS)/notebooks.xml
+	@$(PYTHON) tools/stage.py summary $(REPORTS)
 
-notebooks: $(VENV)/.installed-notebooks
-	$(BIN)/python -m pytest -q -p no:cacheprovider --nbmake notebooks
+notebooks: graphviz-deps $(VENV)/.installed-notebooks
+	@$(STAGE) "notebooks (pytest --nbmake)" -- $(BIN)/python -m pytest -q -p no:cacheprovider --nbmake notebooks
 
-lab: $(VENV)/.installed-lab
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+lab: graphviz-deps $(VENV)/.installed-lab
+	@$(STAGE) "JupyterLab on notebooks/ (Ctrl-C stops it)" -- \
+		$(BIN)/python tools/lab.py --notebook-dir=notebooks $(shell [ "$$(id -u)" = 0 ] && echo --allow-root) $(ARGS)
 
-bench: $(VENV)/.installed-bench
-	$(BIN)/python -m benchmarks
+bench: system-deps $(VENV)/.installed-bench
+	@$(STAGE) "benchmarks (python -m benchmarks)" -- $(BIN)/python -m benchmarks
 
-readme-figure: $(VENV)/.installed-plot
-	$(BIN)/python -m viz.readme_figure
+readme-figure: graphviz-deps $(VENV)/.installed-plot
+	@$(STAGE) "README figure (python -m viz.readme_figure)" -- $(BIN)/python -m viz.readme_figure
 
 # Graphviz compiled to WebAssembly, for the lab's widgets and draw_graph without `dot`: vendored from npm into
 # viz/static (the package never fetches it at run time). Refresh with `make viz-js VIZ_JS_VERSION=x.y.z`.

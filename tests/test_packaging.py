@@ -62,7 +62,7 @@ def test_the_sdist_can_run_its_own_checks(dists) -> None:
     """Every test, notebook, benchmark and the Makefile and CI entry point: the sdist's `make test` has its inputs."""
     sdist, _, _ = dists
     needed = {"LICENSE", "Makefile", "pyproject.toml", "README.md", ".ci/run"}
-    for folder in ("tests", "notebooks", "benchmarks", *PACKAGES):
+    for folder in ("tests", "notebooks", "benchmarks", "tools", *PACKAGES):
         needed |= {
             p.relative_to(ROOT).as_posix()
             for p in (ROOT / folder).rglob("*")
