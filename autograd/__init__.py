@@ -7,24 +7,27 @@
 >>> x.grad
 8.0
 
-``autograd.sum`` and ``autograd.compile`` are importable by name but left out of
-``__all__``, so ``from autograd import *`` keeps Python's own ``sum`` and ``compile``.
+The scalar engine needs nothing but Python: numpy is imported only by :func:`autograd.compile` (and
+:func:`hessian` returns a numpy array when numpy is installed). ``autograd.sum`` and
+``autograd.compile`` are importable by name but left out of ``__all__``, so ``from autograd import *``
+keeps Python's own ``sum`` and ``compile``.
 """
 
 from . import _install_check
 
 _install_check.check_install(__file__)  # another project's files in this folder: stop, naming them and the fix
 
+from . import ops as ops  # the built-in ops, declared into OPS
 from .checks import check_backward, check_op
-from .compiled import compile as compile  # by name only: not in __all__, so * keeps the builtin
+from .declare import register_op
 from .errors import DivisionByZeroError, DomainError, FloatOverflowError, OutOfDomainError
 from .forward import jacobian, jvp
 from .functional import dot, grad, hessian, log_softmax, logsumexp, mean, softmax, value_and_grad
 from .functional import sum as sum  # by name only: not in __all__, so * keeps the builtin
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
-from .ops import OPS, Op
-from .registry import register_op
+from .lazy_compile import compile as compile  # by name only: not in __all__, so * keeps the builtin
+from .registry import OPS, Op
 from .value import Constant, Value, local_grads, op_of
 
 __all__ = [

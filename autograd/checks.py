@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from .ops import BINARY, CLOSURE, FLOAT, OPS, UNARY
+from .registry import BINARY, CLOSURE, OPS, UNARY
 from .value import Constant, Value, local_grads
 
 __all__ = [
@@ -578,8 +578,12 @@ def _registered(name: str) -> _Reference:
     op = OPS[name]
     if op.arity not in (UNARY, BINARY):
         raise ValueError(f"check_op: op {name!r} takes a list of inputs; check_op compares unary and binary ops")
+    if op.param is not None:
+        raise ValueError(
+            f"check_op: op {name!r} needs a parameter; pass a callable reference, e.g. lambda x: x.{name}(0.1)"
+        )
     try:
-        op.forward(FLOAT, *(1.0,) * op.arity, None)
+        op.forward(*(1.0,) * op.arity)
     except TypeError:
         raise ValueError(
             f"check_op: op {name!r} needs a parameter; pass a callable reference, e.g. lambda x: x.{name}(0.1)"
@@ -588,19 +592,19 @@ def _registered(name: str) -> _Reference:
         pass
 
     def forward(xs: tuple[float, ...]) -> float:
-        return float(op.forward(FLOAT, *xs, None))
+        return float(op.forward(*xs))
 
     def derivative(xs: tuple[float, ...], out: float) -> tuple[float, ...]:
-        d = op.derivative(FLOAT, *xs, out, None)
+        d = op.derivative(*xs, out)
         return tuple(float(g) for g in (d if op.arity == BINARY else (d,)))
 
     ref = _Reference(name, op.arity, f"{op.name}: {op.doc}", forward, derivative)
     if op.arity == UNARY:
-        ref.swapped = lambda xs, out: (float(op.derivative(FLOAT, out, xs[0], None)),)
+        ref.swapped = lambda xs, out: (float(op.derivative(out, xs[0])),)
         probe = 0.3
         try:
-            base = op.forward(FLOAT, probe, None)
-            ref.uses_output = op.derivative(FLOAT, probe, base, None) != op.derivative(FLOAT, probe, base + 0.1, None)
+            base = op.forward(probe)
+            ref.uses_output = op.derivative(probe, base) != op.derivative(probe, base + 0.1)
         except (ArithmeticError, ValueError):
             ref.uses_output = False
     return ref

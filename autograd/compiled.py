@@ -7,10 +7,12 @@ nodes of one level never depend on each other. Within a level, the nodes of
 one op run as ONE numpy operation over a (nodes × batch) block, gathered from a
 (rows × batch) array of values by index arrays:
 
-* unary and binary ops evaluate the op table's own rules on whole blocks,
-  through :data:`NUMPY`, a math namespace over arrays;
+* unary and binary ops evaluate the op table's own rules on whole blocks: the
+  op's ``array_forward`` / ``array_derivative`` where it declares them, else
+  its float rules, which then must accept arrays (checked at compile time);
 * n-ary ``sum``, ``mean``, ``logsumexp`` (and a ``dot`` whose weights are
-  computed) are reductions over an (inputs × nodes × batch) block;
+  computed) are reductions over a (batch × nodes × inputs) block, by the op's
+  array forms;
 * ``dot`` nodes whose weights are parameters and which share one input tuple
   (the neurons of a layer) are one matrix product Z = W·X + b, W gathered from
   the parameters' current ``.data`` at every forward;
@@ -54,11 +56,11 @@ import numpy as np
 from . import collector, fused
 from .errors import NonFiniteError
 from .grad_mode import enable_grad
-from .maths import NUMPY, NumpyMath
-from .ops import BINARY, CLOSURE, OPS, UNARY, Op, array_rule_error, is_built_in
+from .ops import is_built_in
+from .registry import BINARY, CLOSURE, OPS, UNARY, Op
 from .value import Constant, Value, creation_stamp
 
-__all__ = ["compile", "CompiledGraph", "NumpyMath", "NUMPY", "ROWWISE", "UFUNCS"]
+__all__ = ["compile", "CompiledGraph", "array_rule_error"]
 
 _data = attrgetter("data")
 _inputs = attrgetter("inputs")
@@ -69,6 +71,52 @@ _UNSUPPORTED = {
     "pow": "Value ** Value (op 'pow') is not supported in compiled mode: its rule for the exponent's derivative "
     "branches on one float base at a time; use x ** c with a number c (op 'powc'), or (y * x.log()).exp()",
 }
+
+
+def array_rule_error(op: Op, operands: Sequence[float], param: Any) -> str | None:
+    """Why ``op``'s rules cannot run elementwise on numpy arrays, or None when they can.
+
+    Called at compile time: the array rules (``array_forward`` / ``array_derivative``, else the float
+    rules) are tried on (2 × 2) blocks filled with one traced node's operands and compared with the float
+    rules on the same numbers, so a rule written with ``math.*`` is reported before any batch runs. Unary
+    and binary ops only (the n-ary ops are reductions with their own array forms).
+    """
+    if op.arity not in (UNARY, BINARY):
+        return None
+    blocks = [np.full((2, 2), float(x)) for x in operands]
+    extra = () if op.param is None else (param,)
+
+    def mismatch(got: Any, expected: Any) -> bool:
+        try:
+            got = np.broadcast_to(np.asarray(got, dtype=float), (2, 2))
+        except (TypeError, ValueError):
+            return True
+        return not np.allclose(got, expected, rtol=1e-9, atol=1e-12, equal_nan=True)
+
+    def failure(rule: str, e: Exception) -> str:
+        return f"its {rule} does not accept numpy arrays ({type(e).__name__}: {e}); give register_op an array_{rule}"
+
+    with np.errstate(all="ignore"):
+        try:
+            out = (op.array_forward or op.forward)(*blocks, *extra)
+        except Exception as e:  # any failure here means the rule does not take arrays
+            return failure("forward", e)
+        expected = op.apply(operands, param)
+        if mismatch(out, expected):
+            return f"its forward is not elementwise on numpy arrays (gives {out!r}, each entry should be {expected!r})"
+        try:
+            partials = (op.array_derivative or op.derivative)(*blocks, np.full((2, 2), expected), *extra)
+        except Exception as e:
+            return failure("derivative", e)
+        try:
+            expected_partials = op.partials(operands, expected, param)
+        except (ArithmeticError, ValueError):
+            return None  # undefined at this point in float too: nothing to compare
+        if op.arity == UNARY:
+            partials = (partials,)
+        if len(partials) != len(expected_partials) or any(map(mismatch, partials, expected_partials)):
+            return f"its derivative is not elementwise on numpy arrays (gives {partials!r})"
+    return None
 
 
 # ------------------------------------------------------------------ where a value lives
@@ -308,16 +356,18 @@ class _Elementwise:
         self.op, self.param, self.operands, self.out = op, param, operands, out
         self.name = op.name
         self.k = operands[0].k
-        self.rules = UFUNCS[op.name] if op.name in UFUNCS and is_built_in(op) else op  # the table's rules, or ufuncs
+        self.extra = () if op.param is None else (param,)  # the op's number, passed after the operands
+        self.forward_rule = op.array_forward or op.forward
+        self.derivative_rule = op.array_derivative or op.derivative
 
     def forward(self, r: _Replay) -> None:
         args = r.saved[self.out] = [o.read(r) for o in self.operands]  # kept for backward: no second gather
-        r.store(self.out, self.rules.forward(NUMPY, *args, self.param))
+        r.store(self.out, np.asarray(self.forward_rule(*args, *self.extra)))
 
     def backward(self, r: _Replay, want: tuple[bool, ...]) -> None:
         g = r.grads[self.out]
         args = r.saved[self.out]
-        partials = self.rules.derivative(NUMPY, *args, r.blocks[self.out], self.param)
+        partials = self.derivative_rule(*args, r.blocks[self.out], *self.extra)
         if self.op.arity == UNARY:
             partials = (partials,)
         for o, d, wanted in zip(self.operands, partials, want):
@@ -328,79 +378,6 @@ class _Elementwise:
         return f"{self.name}×{self.k}"
 
 
-class _ReluUfuncs:
-    """relu as single ufuncs: max(x, 0), and the mask x > 0 as its derivative (multiplied in as booleans); the
-    table's ``where`` forms cost a 784-256-10 step twice the passes (bench_mnist). Checked against the table's
-    rules in tests/autograd/test_compile.py."""
-
-    @staticmethod
-    def forward(F: Any, x: np.ndarray, p: Any) -> np.ndarray:
-        return np.maximum(x, 0.0)
-
-    @staticmethod
-    def derivative(F: Any, x: np.ndarray, out: np.ndarray, p: Any) -> np.ndarray:
-        return x > 0.0
-
-
-UFUNCS: dict[str, Any] = {"relu": _ReluUfuncs()}
-"""Elementwise ops run as plain ufuncs, by op name, while the table holds their built-in rules."""
-
-
-# Row-wise kernels: an n-ary op's two rules over the last axis of a (batch × k × n) block, each in one
-# pass instead of the table's per-input form (2n small numpy operations per pass for a sample's softmax
-# or cross-entropy, measured in benchmarks/bench_mnist.py). tests/autograd/test_compile.py checks each
-# against the table's own rules.
-class _LogSumExpRows:
-    """logsumexp(x) = m + log Σ exp(x − m) with m = max x; derivative softmax(x) = exp(x − out)."""
-
-    @staticmethod
-    def forward(xs: np.ndarray, p: Any) -> np.ndarray:
-        m = xs.max(axis=-1, keepdims=True)
-        return (m + np.log(np.exp(xs - m).sum(axis=-1, keepdims=True)))[..., 0]
-
-    @staticmethod
-    def derivative(xs: np.ndarray, out: np.ndarray, p: Any) -> np.ndarray:
-        return np.exp(xs - out[..., None])
-
-
-class _DotRows:
-    """Σ wᵢxᵢ (+ b) over inputs (w₁..w_p, x₁..x_p[, b]); derivative (x₁..x_p, w₁..w_p[, 1])."""
-
-    @staticmethod
-    def forward(xs: np.ndarray, p: int) -> np.ndarray:
-        out = np.einsum("bkn,bkn->bk", xs[..., :p], xs[..., p : 2 * p])
-        return out + xs[..., 2 * p :].sum(axis=-1) if xs.shape[-1] > 2 * p else out
-
-    @staticmethod
-    def derivative(xs: np.ndarray, out: np.ndarray, p: int) -> np.ndarray:
-        d = np.empty_like(xs)
-        d[..., :p], d[..., p : 2 * p], d[..., 2 * p :] = xs[..., p : 2 * p], xs[..., :p], 1.0
-        return d
-
-
-class _SumRows:
-    """Σ xᵢ (or their mean, with ``scale`` 1/n); derivative the constant 1 (or 1/n) for every input."""
-
-    def __init__(self, mean: bool) -> None:
-        self.mean = mean
-
-    def forward(self, xs: np.ndarray, p: Any) -> np.ndarray:
-        out = xs.sum(axis=-1)
-        return out / xs.shape[-1] if self.mean else out
-
-    def derivative(self, xs: np.ndarray, out: np.ndarray, p: Any) -> Any:
-        return 1.0 / xs.shape[-1] if self.mean else 1.0
-
-
-ROWWISE: dict[str, Any] = {
-    "logsumexp": _LogSumExpRows(),
-    "dot": _DotRows(),
-    "sum": _SumRows(mean=False),
-    "mean": _SumRows(mean=True),
-}
-"""Row-wise kernels of n-ary ops, by op name: ``forward(xs, p)`` and ``derivative(xs, out, p)``."""
-
-
 class _Reduction:
     """k nodes of one n-ary op with n inputs each: a reduction over a (batch × k × n) block."""
 
@@ -409,7 +386,7 @@ class _Reduction:
         self.operands = [operand]
         self.name = op.name
         self.k = operand.k // n
-        self.kernel = ROWWISE.get(op.name) if is_built_in(op) else None  # else the table's (replaced) rules
+        self.extra = () if op.param is None else (param,)
 
     def _inputs(self, r: _Replay) -> np.ndarray:
         xs = self.operand.read(r)
@@ -417,21 +394,21 @@ class _Reduction:
 
     def forward(self, r: _Replay) -> None:
         xs = r.saved[self.out] = self._inputs(r)  # kept for backward: no second gather
-        if self.kernel is not None:
-            r.store(self.out, self.kernel.forward(xs, self.param))
-        else:  # the table's rule sees the inputs along axis 0: (n × k × batch)
-            r.store(self.out, np.asarray(self.op.forward(NUMPY, xs.transpose(2, 1, 0), self.param)).T)
+        if self.op.array_forward is not None:  # the inputs along the last axis: (batch × k × n)
+            r.store(self.out, self.op.array_forward(xs, *self.extra))
+        else:  # the float rule sees the inputs along axis 0: (n × k × batch)
+            r.store(self.out, np.asarray(self.op.forward(xs.transpose(2, 1, 0), *self.extra)).T)
 
     def backward(self, r: _Replay, want: tuple[bool, ...]) -> None:
         g = r.grads[self.out]
         xs = r.saved[self.out]
         out = r.blocks[self.out]
-        if self.kernel is not None:
+        if self.op.array_derivative is not None:
             if xs.shape[0] != r.batch:
                 xs = np.broadcast_to(xs, (r.batch, self.k, self.n))
-            partials = self.kernel.derivative(xs, out, self.param)
+            partials = self.op.array_derivative(xs, out, *self.extra)
         else:
-            parts = self.op.derivative(NUMPY, xs.transpose(2, 1, 0), out.T, self.param)
+            parts = self.op.derivative(xs.transpose(2, 1, 0), out.T, *self.extra)
             if all(isinstance(d, float) for d in parts):
                 partials = np.array(parts, dtype=r.dtype)
             else:
@@ -671,7 +648,7 @@ class CompiledGraph:
                 raise NotImplementedError(f"compile: {_UNSUPPORTED[v.op]}")
             if v.op not in checked:
                 checked.add(v.op)
-                problem = array_rule_error(OPS[v.op], NUMPY, [x.data for x in v.inputs], v.param)
+                problem = array_rule_error(OPS[v.op], [x.data for x in v.inputs], v.param)
                 if problem is not None:
                     raise NotImplementedError(f"compile: op {v.op!r} cannot run in compiled mode: {problem}")
         # The per-leaf passes below run in C (filter, map, zip over bound methods): 203,530 leaves for
@@ -967,8 +944,9 @@ class CompiledGraph:
 
     @staticmethod
     def _run(phase: str, apply: Callable[[Any, Any], None], steps: Any) -> None:
-        """Apply each step; a numeric error is re-raised naming the op and its level."""
-        with np.errstate(divide="raise", over="ignore", invalid="ignore", under="ignore"):
+        """Apply each step; a numeric error is re-raised naming the op and its level. A forward value out of
+        an op's domain (log of 0, 1/0, exp overflow) becomes inf or NaN, which forward then traces to its op."""
+        with np.errstate(divide="ignore" if phase == "forward" else "raise", over="ignore", invalid="ignore"):
             for lv, step, wanted in steps:
                 try:
                     apply(step, wanted)
@@ -1074,7 +1052,7 @@ def _stop(where: str, what: str, value: float) -> NonFiniteError:
     return NonFiniteError(f"{where}{what} gives {value!r}: deltagrad stops at the first inf or NaN")
 
 
-def _non_finite_forward(graph: CompiledGraph, r: _Replay) -> NonFiniteError:
+def _non_finite_forward(graph: CompiledGraph, r: _Replay) -> Exception:
     """Name the first source of a non-finite value: an input, a parameter, or the first step giving one."""
     inputs = r.blocks[INPUTS]
     X = np.hstack(inputs.parts) if isinstance(inputs, _InputParts) else inputs
@@ -1096,6 +1074,12 @@ def _non_finite_forward(graph: CompiledGraph, r: _Replay) -> NonFiniteError:
             operands = _operand_values(step, r, row, k)
             if operands is None:
                 return _stop(where, step.describe(), value)
+            if all(map(np.isfinite, operands)):  # the op's own float forward names a domain error as in scalar mode
+                op = step.op
+                try:
+                    op.apply([operands] if isinstance(step, _Reduction) else operands, step.param)
+                except (ArithmeticError, ValueError) as e:
+                    return type(e)(f"compiled forward of {step.name} (level {lv}): {e}")
             return NonFiniteError.result(step.name, operands, value, where)
     return NonFiniteError("compiled forward: a non-finite value appeared")  # unreachable: every block is checked
 

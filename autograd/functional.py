@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, overload
 
-import numpy as np
-
 from .grad_mode import differentiating, is_differentiating
-from .maths import FLOAT
-from .ops import OPS, Op
+from .registry import OPS, Op
 from .value import PASS_LOCK, Constant, Number, Value, as_operand, backprop, seed_of
 
 __all__ = [
@@ -46,7 +45,7 @@ def _number(x: Any, where: str) -> Value:
 
 
 def _nary(op: Op, inputs: list[Value], param: Any = None) -> Value:
-    return Value._node(op.forward(FLOAT, [x.data for x in inputs], param), op.name, tuple(inputs), param)
+    return Value._node(op.apply([[x.data for x in inputs]], param), op.name, tuple(inputs), param)
 
 
 def sum(values: Iterable[Scalar]) -> Value:
@@ -137,7 +136,11 @@ def softmax(values: Iterable[Scalar]) -> list[Value]:
 
 # ------------------------------------------------------------------ functional API
 def _is_sequence(x: Any) -> bool:
-    return isinstance(x, (list, tuple, np.ndarray))
+    """A list, tuple or numpy array (numpy is not imported for this: an array exists only if numpy is)."""
+    if isinstance(x, (list, tuple)):
+        return True
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(x, numpy.ndarray)
 
 
 def _leaf(x: Any, where: str) -> tuple[Value, bool]:
@@ -318,23 +321,30 @@ def _torch_grad(
     return tuple(result)
 
 
-def hessian(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
-    """The function computing the matrix of second derivatives ∂²f/∂xᵢ∂xⱼ.
+def hessian(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The function computing the matrix of second derivatives H[i][j] = ∂²f/∂xᵢ∂xⱼ.
 
     Call it with one list of numbers (``f`` then receives a list of Values) or
-    with several numbers (``f`` receives them as separate arguments).
+    with several numbers (``f`` receives them as separate arguments). The matrix
+    is a numpy array when numpy is installed, else a list of rows (lists of floats):
+    the scalar engine itself needs no numpy.
 
     >>> hessian(lambda x, y: x * x * y)(3.0, 2.0).tolist()
     [[4.0, 6.0], [6.0, 0.0]]
     """
 
-    def run(*args: Any) -> np.ndarray:
+    def run(*args: Any) -> Any:
         as_list = len(args) == 1 and _is_sequence(args[0])
         xs = list(args[0]) if as_list else list(args)
         leaves = [Value(float(x)) for x in xs]
         with differentiating():
             out = f(leaves) if as_list else f(*leaves)
         first = _deltas(out, leaves, True, "hessian")
-        return np.array([_deltas(g, leaves, False, "hessian") for g in first], dtype=float)
+        rows = [[float(d) for d in _deltas(g, leaves, False, "hessian")] for g in first]
+        try:
+            numpy = importlib.import_module("numpy")
+        except ImportError:
+            return rows
+        return numpy.array(rows, dtype=float)
 
     return run

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .ops import OPS, is_built_in
+from .ops import is_built_in
+from .registry import OPS
 from .value import Value
 
 __all__ = ["Pattern", "find", "KERNELS"]

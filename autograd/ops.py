@@ -1,373 +1,373 @@
-"""The op table: every operation described once.
+"""The built-in ops: one :func:`~autograd.declare.register_op` call each, the call users have.
 
-Each :class:`Op` holds a name, the symbol drawn in graphs, how many inputs it
-takes, a forward rule and a derivative rule. Both rules are written over a
-*math namespace* ``F`` (:mod:`autograd.maths`: floats, Values or numpy arrays
-behind one Protocol) so that one rule serves every consumer: the forward pass
-and first-order backward on floats, ``create_graph=True`` on Values, the
-compiled batch mode on arrays.
+Each declaration gives the forward on floats, the derivative written with operators and
+:data:`~autograd.maths.F` (so it also runs on Values, for higher order, and on numpy arrays), array forms
+for the compiled mode where the float rules do not take arrays, the graph symbol, a doc line, and what the
+test suite reads: each operand's test region, parameter values to try, and the PyTorch function to agree
+with. Everything else (the Value methods' docs, ``F``, the compiled mode's dispatch, viz's symbols and
+∂ labels, the tests' per-op tables) reads the live table :data:`autograd.OPS`.
 
-Rule signatures (``p`` is the op's parameter, such as a leaky-ReLU slope)::
-
-    unary   forward(F, x, p)      derivative(F, x, out, p)     -> ∂out/∂x
-    binary  forward(F, a, b, p)   derivative(F, a, b, out, p)  -> (∂out/∂a, ∂out/∂b)
-    n-ary   forward(F, xs, p)     derivative(F, xs, out, p)    -> one ∂out/∂x per input
-
-Backward applies the chain rule with these: δ_input += δ_out · ∂out/∂input.
-
-:data:`OPS` is the live registry: the built-in rows below and a user's
-:func:`autograd.register_op` go through the same door, :func:`register`, and
-every consumer (forward, backward, higher order, viz, the compiled mode) looks
-an op up in it when it runs, so a registered or replaced op is seen everywhere.
+To add a built-in op, add one declaration here (and, for a method such as ``x.atan()``, one line in
+:class:`~autograd.value.Value`); the README's contributor section shows it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import math
+import operator
 from typing import Any
 
-import numpy as np
+from .declare import register_op
+from .errors import DomainError
+from .maths import F, np, where
+from .registry import NARY, NON_INTEGER, NONZERO, OFF_KINK, OPS, POSITIVE, REAL, WIDE, Op
 
-from .maths import FLOAT
-
-__all__ = [
-    "Op",
-    "OPS",
-    "Registry",
-    "register",
-    "array_rule_error",
-    "UNARY",
-    "BINARY",
-    "NARY",
-    "CLOSURE",
-    "CLOSURE_ARITY",
-]
-
-UNARY, BINARY, NARY = 1, 2, 0
-CLOSURE = "closure"
-"""The op name of a node whose δ step is a user's Python closure (micrograd's ``out._backward = ...``).
-
-Such a node carries its own :class:`Op` (arity ``CLOSURE_ARITY``, derivative = the closure) in
-``param``; it is never in :data:`OPS`.
-"""
-CLOSURE_ARITY = -1
+__all__ = ["is_built_in"]
 
 
-@dataclass(frozen=True, slots=True)
-class Op:
-    """One operation: its name, graph symbol, arity and its two rules."""
-
-    name: str
-    symbol: str
-    arity: int
-    forward: Callable[..., Any]
-    derivative: Callable[..., Any]
-    doc: str
+# ------------------------------------------------------------------ float forwards with their domain checks
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise DomainError.exp_overflow(x) from None
 
 
-def _pow_dx(F, x, c):
-    """∂(x**c)/∂x = c·x**(c-1), and 0 for c = 0 (x**0 is the constant 1)."""
-    return 0.0 if c == 0 else c * F.pow(x, c - 1)
+def _log(x: float) -> float:
+    if x <= 0.0:
+        raise DomainError.log(x)
+    return math.log(x)
 
 
-def _pow_dy(F, x, out):
+def _sqrt(x: float) -> float:
+    if x < 0.0:
+        raise DomainError.sqrt(x)
+    return math.sqrt(x)
+
+
+def _div(a: float, b: float) -> float:
+    if b == 0.0:
+        raise DomainError.div(a, b)
+    return a / b
+
+
+def _pow(x: float, c: float) -> float:
+    if x == 0.0 and c < 0.0:
+        raise DomainError.pow_zero(c)
+    if x < 0.0 and not float(c).is_integer():
+        raise DomainError.pow_negative(x, c)
+    try:
+        return float(x**c)
+    except OverflowError:
+        raise DomainError.pow_overflow(x, c) from None
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _sigmoid_array(x: Any) -> Any:
+    z = np.exp(-np.abs(x))  # never overflows
+    return np.where(x >= 0.0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def _powc_dx(x: Any, c: float) -> Any:
+    """∂(x**c)/∂x = c·x**(c-1) for a number c, and 0 for c = 0 (x**0 is the constant 1)."""
+    return 0.0 if c == 0 else c * F.powc(x, c - 1)
+
+
+def _pow_dx(x: Any, y: Any) -> Any:
+    """∂(x**y)/∂x = y·x**(y-1), and 0 for y = 0 (x**0 is the constant 1)."""
+    return 0.0 if y == 0 else y * F.pow(x, y - 1)
+
+
+def _pow_dy(x: Any, out: Any) -> Any:
     """∂(x**y)/∂y = x**y·log(x); 0 where x = 0 (PyTorch's convention)."""
-    if float(x) == 0.0:
+    if not (x > 0.0 or x < 0.0):
         return 0.0
-    if float(x) < 0.0:
+    if x < 0.0:
+        base = x.data if hasattr(x, "data") else x
         raise ValueError(
-            f"pow: the derivative with respect to the exponent needs log(base), undefined for base {float(x)!r}"
+            f"pow: the derivative with respect to the exponent needs log(base), undefined for base {base!r}"
         )
     return out * F.log(x)
 
 
-def _logsumexp(F, xs, p):
-    m = F.max(xs)
-    return m + F.log(F.sum([F.exp(x - m) for x in xs]))
+def _dot(xs: list[float], n: int) -> float:
+    return sum(map(operator.mul, xs[:n], xs[n : 2 * n]), *xs[2 * n :])
 
 
-_TABLE: list[tuple[Any, ...]] = [
-    # name, symbol, arity, forward, derivative, doc
-    ("add", "+", BINARY, lambda F, a, b, p: a + b, lambda F, a, b, out, p: (1.0, 1.0), "a + b; δa += δ, δb += δ"),
-    ("sub", "-", BINARY, lambda F, a, b, p: a - b, lambda F, a, b, out, p: (1.0, -1.0), "a - b; δa += δ, δb -= δ"),
-    ("mul", "*", BINARY, lambda F, a, b, p: a * b, lambda F, a, b, out, p: (b, a), "a · b; δa += δ·b, δb += δ·a"),
-    (
-        "div",
-        "/",
-        BINARY,
-        lambda F, a, b, p: F.div(a, b),
-        lambda F, a, b, out, p: (1.0 / b, -out / b),
-        "a / b; δa += δ/b, δb -= δ·a/b²",
-    ),
-    (
-        "pow",
-        "^",
-        BINARY,
-        lambda F, a, b, p: F.pow(a, b),
-        lambda F, a, b, out, p: (_pow_dx(F, a, b), _pow_dy(F, a, out)),
-        "a ** b; δa += δ·b·a^(b-1), δb += δ·a^b·log a",
-    ),
-    (
-        "powc",
-        "^",
-        UNARY,
-        lambda F, x, p: F.pow(x, p),
-        lambda F, x, out, p: _pow_dx(F, x, p),
-        "x ** c for a constant c; δx += δ·c·x^(c-1)",
-    ),
-    ("neg", "-", UNARY, lambda F, x, p: -x, lambda F, x, out, p: -1.0, "-x; δx -= δ"),
-    (
-        "abs",
-        "abs",
-        UNARY,
-        lambda F, x, p: abs(x),
-        lambda F, x, out, p: F.where_pos(x, 1.0, F.where_nonneg(x, 0.0, -1.0)),
-        "|x|; δx += δ·sign(x), with sign(0) = 0 as in PyTorch",
-    ),
-    (
-        "exp",
-        "exp",
-        UNARY,
-        lambda F, x, p: F.exp(x),
-        lambda F, x, out, p: out,
-        "eˣ; δx += δ·eˣ. Raises OverflowError past x ≈ 709.78",
-    ),
-    (
-        "log",
-        "log",
-        UNARY,
-        lambda F, x, p: F.log(x),
-        lambda F, x, out, p: 1.0 / x,
-        "natural log ln x; δx += δ/x. Raises ValueError for x <= 0",
-    ),
-    (
-        "sqrt",
-        "√",
-        UNARY,
-        lambda F, x, p: F.sqrt(x),
-        lambda F, x, out, p: 0.5 / out,
-        "√x; δx += δ/(2√x). Raises ValueError for x < 0",
-    ),
-    (
-        "tanh",
-        "tanh",
-        UNARY,
-        lambda F, x, p: F.tanh(x),
-        lambda F, x, out, p: 1.0 - out * out,
-        "tanh x; δx += δ·(1 - tanh²x)",
-    ),
-    (
-        "sigmoid",
-        "σ",
-        UNARY,
-        lambda F, x, p: F.sigmoid(x),
-        lambda F, x, out, p: out * (1.0 - out),
-        "σ(x) = 1/(1 + e⁻ˣ), computed without overflow; δx += δ·σ(x)(1 - σ(x))",
-    ),
-    (
-        "relu",
-        "ReLU",
-        UNARY,
-        lambda F, x, p: F.where_pos(x, x, 0.0),
-        lambda F, x, out, p: F.where_pos(x, 1.0, 0.0),
-        "max(0, x); δx += δ for x > 0, else 0 (0 at x = 0, PyTorch's choice)",
-    ),
-    (
-        "leaky_relu",
-        "LReLU",
-        UNARY,
-        lambda F, x, p: F.where_pos(x, x, p * x),
-        lambda F, x, out, p: F.where_pos(x, 1.0, p),
-        "x for x > 0, else slope·x; δx += δ, or δ·slope",
-    ),
-    (
-        "elu",
-        "ELU",
-        UNARY,
-        lambda F, x, p: F.elu(x, p),
-        lambda F, x, out, p: F.where_pos(x, 1.0, out + p),
-        "x for x > 0, else α(eˣ - 1); δx += δ, or δ·αeˣ",
-    ),
-    (
-        "softplus",
-        "softplus",
-        UNARY,
-        lambda F, x, p: F.softplus(x),
-        lambda F, x, out, p: F.sigmoid(x),
-        "ln(1 + eˣ), computed without overflow; δx += δ·σ(x)",
-    ),
-    ("sin", "sin", UNARY, lambda F, x, p: F.sin(x), lambda F, x, out, p: F.cos(x), "sin x; δx += δ·cos x"),
-    ("cos", "cos", UNARY, lambda F, x, p: F.cos(x), lambda F, x, out, p: -F.sin(x), "cos x; δx -= δ·sin x"),
-    ("sum", "Σ", NARY, lambda F, xs, p: F.sum(xs), lambda F, xs, out, p: (1.0,) * len(xs), "Σ xᵢ; δxᵢ += δ"),
-    (
-        "mean",
-        "mean",
-        NARY,
-        lambda F, xs, p: F.sum(xs) / len(xs),
-        lambda F, xs, out, p: (1.0 / len(xs),) * len(xs),
-        "(1/n) Σ xᵢ; δxᵢ += δ/n",
-    ),
-    (
-        "dot",
-        "·",
-        NARY,
-        lambda F, xs, p: F.dot(xs[:p], xs[p : 2 * p], xs[2 * p :]),
-        lambda F, xs, out, p: (*xs[p : 2 * p], *xs[:p], *(1.0,) * (len(xs) - 2 * p)),
-        "Σ wᵢxᵢ (+ b) over inputs (w₁..wₙ, x₁..xₙ[, b]); δwᵢ += δ·xᵢ, δxᵢ += δ·wᵢ, δb += δ",
-    ),
-    (
-        "logsumexp",
-        "LSE",
-        NARY,
-        _logsumexp,
-        lambda F, xs, out, p: tuple(F.exp(x - out) for x in xs),
-        "log Σ exp xᵢ (shifted by max for stability); δxᵢ += δ·softmax(x)ᵢ",
-    ),
-]
+def _dot_array(xs: Any, n: int) -> Any:
+    out = np.einsum("bkn,bkn->bk", xs[..., :n], xs[..., n : 2 * n])
+    return out + xs[..., 2 * n :].sum(axis=-1) if xs.shape[-1] > 2 * n else out
 
 
-class Registry(dict[str, Op]):
-    """The type of :data:`OPS`: a dict that calls its subscribers after every change.
-
-    A consumer that reads an op on every call keeps what it needs in hand and
-    refreshes it when told (:meth:`subscribe`), so a replaced or removed op is
-    still seen at once: the operators' forward rules do this (a dict lookup per
-    ``a * b`` was a seventh of its time, benchmarks/bench_core.py).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._subscribers: list[Callable[[], None]] = []
-
-    def subscribe(self, refresh: Callable[[], None]) -> None:
-        """Call ``refresh()`` now and after every change of the table."""
-        self._subscribers.append(refresh)
-        refresh()
-
-    def _changed(self) -> None:
-        for refresh in self._subscribers:
-            refresh()
-
-    def __setitem__(self, name: str, op: Op) -> None:
-        super().__setitem__(name, op)
-        self._changed()
-
-    def __delitem__(self, name: str) -> None:
-        super().__delitem__(name)
-        self._changed()
-
-    def __ior__(self, other: Any) -> Registry:  # type: ignore[override,misc]
-        self.update(other)
-        return self
-
-    def clear(self) -> None:
-        super().clear()
-        self._changed()
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        super().update(*args, **kwargs)
-        self._changed()
-
-    def pop(self, *args: Any) -> Any:
-        op = super().pop(*args)
-        self._changed()
-        return op
-
-    def popitem(self) -> tuple[str, Op]:
-        item = super().popitem()
-        self._changed()
-        return item
-
-    def setdefault(self, *args: Any) -> Any:
-        op = super().setdefault(*args)
-        self._changed()
-        return op
+def _dot_array_derivative(xs: Any, out: Any, n: int) -> Any:
+    d = np.empty_like(xs)
+    d[..., :n], d[..., n : 2 * n], d[..., 2 * n :] = xs[..., n : 2 * n], xs[..., :n], 1.0
+    return d
 
 
-OPS = Registry()
-"""The live registry of ops, name → :class:`Op`. Add to it with :func:`register` (or :func:`autograd.register_op`)."""
+def _logsumexp(xs: list[float]) -> float:
+    m = max(xs)
+    return m + _log(sum(_exp(x - m) for x in xs))
 
 
-def register(op: Op, replace: bool = False) -> Op:
-    """Add ``op`` to :data:`OPS`: the one door for the built-in ops and for :func:`autograd.register_op`.
-
-    An existing name is replaced only with ``replace=True``; otherwise it is a ValueError.
-    """
-    if not isinstance(op.name, str) or not op.name.isidentifier():
-        raise ValueError(f"register_op: an op name must be a Python identifier such as 'atan', got {op.name!r}")
-    if op.name == CLOSURE:
-        raise ValueError(f"register_op: {CLOSURE!r} is reserved for nodes with a user-set _backward closure")
-    if op.arity not in (UNARY, BINARY, NARY):
-        raise ValueError(f"register_op: op {op.name!r} has arity {op.arity!r}; expected UNARY, BINARY or NARY")
-    for rule in ("forward", "derivative"):
-        if not callable(getattr(op, rule)):
-            raise TypeError(f"register_op: the {rule} of op {op.name!r} must be callable, got {getattr(op, rule)!r}")
-    if op.name in OPS and not replace:
-        raise ValueError(
-            f"register_op: an op named {op.name!r} already exists ({OPS[op.name].doc}); pass replace=True to replace it"
-        )
-    OPS[op.name] = op
-    return op
+def _logsumexp_array(xs: Any) -> Any:
+    m = xs.max(axis=-1, keepdims=True)
+    return (m + np.log(np.exp(xs - m).sum(axis=-1, keepdims=True)))[..., 0]
 
 
-for _row in _TABLE:
-    register(Op(*_row))
+# ------------------------------------------------------------------ the declarations
+# binary: forward(a, b), derivative(a, b, out) -> (∂out/∂a, ∂out/∂b)
+register_op(
+    "add",
+    forward=lambda a, b: a + b,
+    derivative=lambda a, b, out: (1.0, 1.0),
+    symbol="+",
+    doc="a + b; δa += δ, δb += δ",
+    domain=(REAL, REAL),
+    torch="torch.add",
+)
+register_op(
+    "sub",
+    forward=lambda a, b: a - b,
+    derivative=lambda a, b, out: (1.0, -1.0),
+    symbol="-",
+    doc="a - b; δa += δ, δb -= δ",
+    domain=(REAL, REAL),
+    torch="torch.sub",
+)
+register_op(
+    "mul",
+    forward=lambda a, b: a * b,
+    derivative=lambda a, b, out: (b, a),
+    symbol="*",
+    doc="a · b; δa += δ·b, δb += δ·a",
+    domain=(REAL, REAL),
+    torch="torch.mul",
+)
+register_op(
+    "div",
+    forward=_div,
+    derivative=lambda a, b, out: (1.0 / b, -out / b),
+    symbol="/",
+    doc="a / b; δa += δ/b, δb -= δ·a/b²",
+    array_forward=lambda a, b: a / b,
+    domain=(REAL, NONZERO),
+    torch="torch.div",
+)
+register_op(
+    "pow",
+    forward=_pow,
+    derivative=lambda a, b, out: (_pow_dx(a, b), _pow_dy(a, out)),
+    symbol="^",
+    doc="a ** b; δa += δ·b·a^(b-1), δb += δ·a^b·log a",
+    domain=(POSITIVE, NON_INTEGER),
+    torch="torch.pow",
+)
+# unary: forward(x), derivative(x, out) -> ∂out/∂x; with a param p, forward(x, p) and derivative(x, out, p)
+register_op(
+    "powc",
+    forward=_pow,
+    derivative=lambda x, out, c: _powc_dx(x, c),
+    symbol="^",
+    doc="x ** c for a constant c; δx += δ·c·x^(c-1)",
+    param="c",
+    array_forward=lambda x, c: np.power(x, c),
+    domain=(POSITIVE,),
+    test_params=(3.0, 2.5, -1.5, -2.0, 0.0),
+    torch="torch.pow",
+)
+register_op("neg", lambda x: -x, lambda x, out: -1.0, "-", "-x; δx -= δ", domain=(REAL,), torch="torch.neg")
+register_op(
+    "abs",
+    forward=abs,
+    derivative=lambda x, out: where(x > 0.0, 1.0, where(x < 0.0, -1.0, 0.0)),
+    symbol="abs",
+    doc="|x|; δx += δ·sign(x), with sign(0) = 0 as in PyTorch",
+    domain=(OFF_KINK,),
+    torch="torch.abs",
+)
+register_op(
+    "exp",
+    forward=_exp,
+    derivative=lambda x, out: out,
+    symbol="exp",
+    doc="eˣ; δx += δ·eˣ. Raises OverflowError past x ≈ 709.78",
+    array_forward=lambda x: np.exp(x),
+    domain=(REAL,),
+    torch="torch.exp",
+)
+register_op(
+    "log",
+    forward=_log,
+    derivative=lambda x, out: 1.0 / x,
+    symbol="log",
+    doc="natural log ln x; δx += δ/x. Raises ValueError for x <= 0",
+    array_forward=lambda x: np.log(x),
+    domain=(POSITIVE,),
+    torch="torch.log",
+)
+register_op(
+    "sqrt",
+    forward=_sqrt,
+    derivative=lambda x, out: 0.5 / out,
+    symbol="√",
+    doc="√x; δx += δ/(2√x). Raises ValueError for x < 0",
+    array_forward=lambda x: np.sqrt(x),
+    domain=(POSITIVE,),
+    torch="torch.sqrt",
+)
+register_op(
+    "tanh",
+    forward=math.tanh,
+    derivative=lambda x, out: 1.0 - out * out,
+    symbol="tanh",
+    doc="tanh x; δx += δ·(1 - tanh²x)",
+    array_forward=lambda x: np.tanh(x),
+    domain=(REAL,),
+    torch="torch.tanh",
+)
+register_op(
+    "sigmoid",
+    forward=_sigmoid,
+    derivative=lambda x, out: out * (1.0 - out),
+    symbol="σ",
+    doc="σ(x) = 1/(1 + e⁻ˣ), computed without overflow; δx += δ·σ(x)(1 - σ(x))",
+    array_forward=_sigmoid_array,
+    domain=(WIDE,),
+    torch="torch.sigmoid",
+)
+register_op(
+    "relu",
+    forward=lambda x: x if x > 0.0 else 0.0,
+    derivative=lambda x, out: where(x > 0.0, 1.0, 0.0),
+    symbol="ReLU",
+    doc="max(0, x); δx += δ for x > 0, else 0 (0 at x = 0, PyTorch's choice)",
+    # one ufunc each way, the mask multiplied in as booleans: half the passes of np.where (bench_mnist)
+    array_forward=lambda x: np.maximum(x, 0.0),
+    array_derivative=lambda x, out: x > 0.0,
+    domain=(OFF_KINK,),
+    torch="torch.relu",
+)
+register_op(
+    "leaky_relu",
+    forward=lambda x, slope: x if x > 0.0 else slope * x,
+    derivative=lambda x, out, slope: where(x > 0.0, 1.0, slope),
+    symbol="LReLU",
+    doc="x for x > 0, else slope·x; δx += δ, or δ·slope",
+    param="slope",
+    array_forward=lambda x, slope: np.where(x > 0.0, x, slope * x),
+    domain=(OFF_KINK,),
+    test_params=(0.2,),
+    torch="torch.nn.functional.leaky_relu",
+)
+register_op(
+    "elu",
+    forward=lambda x, alpha: x if x > 0.0 else alpha * math.expm1(x),
+    derivative=lambda x, out, alpha: where(x > 0.0, 1.0, out + alpha),
+    symbol="ELU",
+    doc="x for x > 0, else α(eˣ - 1); δx += δ, or δ·αeˣ",
+    param="alpha",
+    array_forward=lambda x, alpha: np.where(x > 0.0, x, alpha * np.expm1(np.minimum(x, 0.0))),
+    domain=(OFF_KINK,),
+    test_params=(0.7,),
+    torch="torch.nn.functional.elu",
+)
+register_op(
+    "softplus",
+    forward=lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),
+    derivative=lambda x, out: F.sigmoid(x),
+    symbol="softplus",
+    doc="ln(1 + eˣ), computed without overflow; δx += δ·σ(x)",
+    array_forward=lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
+    domain=(WIDE,),
+    torch="torch.nn.functional.softplus",
+)
+register_op(
+    "sin",
+    forward=math.sin,
+    derivative=lambda x, out: F.cos(x),
+    symbol="sin",
+    doc="sin x; δx += δ·cos x",
+    array_forward=lambda x: np.sin(x),
+    domain=(WIDE,),
+    torch="torch.sin",
+)
+register_op(
+    "cos",
+    forward=math.cos,
+    derivative=lambda x, out: -F.sin(x),
+    symbol="cos",
+    doc="cos x; δx -= δ·sin x",
+    array_forward=lambda x: np.cos(x),
+    domain=(WIDE,),
+    torch="torch.cos",
+)
+# n-ary: forward(xs), derivative(xs, out) -> one ∂out/∂xᵢ per input; array forms over the last axis of a
+# (batch × nodes × inputs) block, one pass each instead of 2n small ones (benchmarks/bench_mnist.py)
+register_op(
+    "sum",
+    forward=sum,
+    derivative=lambda xs, out: (1.0,) * len(xs),
+    symbol="Σ",
+    doc="Σ xᵢ; δxᵢ += δ",
+    arity=NARY,
+    array_forward=lambda xs: xs.sum(axis=-1),
+    array_derivative=lambda xs, out: 1.0,
+    domain=(REAL, REAL, REAL),
+    torch="torch.sum",
+)
+register_op(
+    "mean",
+    forward=lambda xs: sum(xs) / len(xs),
+    derivative=lambda xs, out: (1.0 / len(xs),) * len(xs),
+    symbol="mean",
+    doc="(1/n) Σ xᵢ; δxᵢ += δ/n",
+    arity=NARY,
+    array_forward=lambda xs: xs.sum(axis=-1) / xs.shape[-1],
+    array_derivative=lambda xs, out: 1.0 / xs.shape[-1],
+    domain=(REAL, REAL, REAL),
+    torch="torch.mean",
+)
+register_op(
+    "dot",
+    forward=_dot,
+    derivative=lambda xs, out, n: (*xs[n : 2 * n], *xs[:n], *(1.0,) * (len(xs) - 2 * n)),
+    symbol="·",
+    doc="Σ wᵢxᵢ (+ b) over inputs (w₁..wₙ, x₁..xₙ[, b]); δwᵢ += δ·xᵢ, δxᵢ += δ·wᵢ, δb += δ",
+    arity=NARY,
+    param="n",
+    array_forward=_dot_array,
+    array_derivative=_dot_array_derivative,
+    domain=(REAL,) * 5,
+    test_params=(2,),
+    torch="torch.dot",
+)
+register_op(
+    "logsumexp",
+    forward=_logsumexp,
+    derivative=lambda xs, out: tuple(F.exp(x - out) for x in xs),
+    symbol="LSE",
+    doc="log Σ exp xᵢ (shifted by max for stability); δxᵢ += δ·softmax(x)ᵢ",
+    arity=NARY,
+    array_forward=_logsumexp_array,
+    array_derivative=lambda xs, out: np.exp(xs - out[..., None]),
+    domain=(WIDE, WIDE, WIDE),
+    torch="torch.logsumexp",
+)
+
 _SHIPPED = dict(OPS)
 
 
 def is_built_in(op: Op | None) -> bool:
     """Whether ``op`` is the op deltagrad ships under its name, not one given by ``register_op(..., replace=True)``.
 
-    A fast path that stands in for an op's rules (the compiled mode's ufuncs, matrix products, row-wise and fused
-    kernels) is taken only while :data:`OPS` holds the built-in op, so a replaced rule is honoured everywhere.
+    A fast path that stands in for an op's rules (the compiled mode's matrix products and fused kernels)
+    is taken only while :data:`OPS` holds the built-in op, so a replaced rule is honoured everywhere.
     """
     return op is not None and _SHIPPED.get(op.name) is op
-
-
-def array_rule_error(op: Op, F: Any, operands: Sequence[float], param: Any) -> str | None:
-    """Why ``op``'s rules cannot run elementwise on numpy arrays in namespace ``F``, or None when they can.
-
-    The compiled mode calls this at compile time: the rules are tried on (2 × 2)
-    blocks filled with one traced node's operands and compared with the float
-    rules on the same numbers, so a rule written with ``math.*`` (or a numpy
-    namespace missing a function) is reported before any batch runs. Unary and
-    binary ops only (the n-ary ops are reductions the compiled mode knows).
-    """
-    if op.arity not in (UNARY, BINARY):
-        return None
-    blocks = [np.full((2, 2), float(x)) for x in operands]
-
-    def mismatch(got: Any, expected: Any) -> bool:
-        try:
-            got = np.broadcast_to(np.asarray(got, dtype=float), (2, 2))
-        except (TypeError, ValueError):
-            return True
-        return not np.allclose(got, expected, rtol=1e-9, atol=1e-12, equal_nan=True)
-
-    def failure(rule: str, e: Exception) -> str:
-        if isinstance(e, AttributeError) and e.obj is F:
-            return f"its {rule} calls F.{e.name}, which the numpy namespace {type(F).__name__} lacks"
-        return f"its {rule} does not accept numpy arrays ({type(e).__name__}: {e})"
-
-    with np.errstate(all="ignore"):
-        try:
-            out = op.forward(F, *blocks, param)
-        except Exception as e:  # any failure here means the rule does not take arrays
-            return failure("forward", e)
-        expected = op.forward(FLOAT, *operands, param)
-        if mismatch(out, expected):
-            return f"its forward is not elementwise on numpy arrays (gives {out!r}, each entry should be {expected!r})"
-        try:
-            partials = op.derivative(F, *blocks, np.full((2, 2), expected), param)
-        except Exception as e:
-            return failure("derivative", e)
-        try:
-            expected_partials = op.derivative(FLOAT, *operands, expected, param)
-        except (ArithmeticError, ValueError):
-            return None  # undefined at this point in float too: nothing to compare
-        if op.arity == UNARY:
-            partials, expected_partials = (partials,), (expected_partials,)
-        if len(partials) != len(expected_partials) or any(map(mismatch, partials, expected_partials)):
-            return f"its derivative is not elementwise on numpy arrays (gives {partials!r})"
-    return None

@@ -1,122 +1,194 @@
-"""Defining an op once: :func:`register_op` adds a row to the live op table, as the built-in ops are added."""
+"""The live op table :data:`OPS`: every operation, built-in or a user's, as one :class:`Op` entry.
+
+An entry is what :func:`autograd.register_op` was given, in one dialect for every op:
+
+* ``forward(x)`` / ``forward(a, b)`` / ``forward(xs)`` on floats (plus the op's number ``p`` last, when the
+  op declares a ``param``, such as a leaky-ReLU slope);
+* ``derivative(x, out)`` → ∂out/∂x, ``derivative(a, b, out)`` → (∂out/∂a, ∂out/∂b), ``derivative(xs, out)``
+  → one ∂out/∂xᵢ per input (plus ``p`` last). It is written with operators and the functions of
+  :data:`autograd.maths.F`, so the same rule runs on floats (first-order backward), on Values
+  (``create_graph=True``: the local derivatives are themselves graphs) and on numpy arrays (compiled mode);
+* optional ``array_forward`` / ``array_derivative`` for the compiled mode, where the float rules do not
+  take arrays or a faster numpy form exists; an n-ary op's array forms see its inputs along the last axis
+  of a (batch × nodes × inputs) block;
+* the graph symbol, a doc line, and what the tests need: the region each operand is drawn from
+  (``domain``), parameter values to try (``test_params``) and the PyTorch function it must agree with
+  (``torch``).
+
+Backward applies the chain rule with the derivative: δ_input += δ_out · ∂out/∂input.
+
+:data:`OPS` is live: every consumer (forward, backward, higher order, the math namespace ``F``, viz, the
+compiled mode, the tests' per-op tables) looks an op up when it runs, so a registered or replaced op is
+seen everywhere. This module knows nothing of Values: it is the table and its door, :func:`add`.
+"""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from .maths import VALUE
-from .ops import BINARY, FLOAT, OPS, UNARY, Op, register
-from .value import Value, as_operand, values_only
+__all__ = [
+    "Op",
+    "OPS",
+    "Registry",
+    "add",
+    "UNARY",
+    "BINARY",
+    "NARY",
+    "CLOSURE",
+    "CLOSURE_ARITY",
+    "Region",
+    "REAL",
+    "WIDE",
+    "POSITIVE",
+    "NONZERO",
+    "OFF_KINK",
+    "NON_INTEGER",
+]
 
-__all__ = ["register_op"]
+UNARY, BINARY, NARY = 1, 2, 0
+CLOSURE = "closure"
+"""The op name of a node whose δ step is a user's Python closure (micrograd's ``out._backward = ...``).
+
+Such a node carries its own :class:`Op` (arity ``CLOSURE_ARITY``, derivative = the closure) in
+``param``; it is never in :data:`OPS`.
+"""
+CLOSURE_ARITY = -1
+
+Region = tuple[tuple[float, float], ...]
+"""Where a test may draw an operand: a union of open intervals (low, high)."""
+REAL: Region = ((-2.0, 2.0),)
+WIDE: Region = ((-6.0, 6.0),)
+POSITIVE: Region = ((0.2, 3.0),)
+NONZERO: Region = ((-2.0, -0.2), (0.2, 2.0))
+OFF_KINK: Region = ((-2.0, -0.05), (0.05, 2.0))
+"""Real numbers away from 0, for ops whose derivative jumps there (relu, abs, ...)."""
+NON_INTEGER: Region = ((-2.0, -1.0), (-1.0, 0.0), (0.0, 1.0), (1.0, 2.0))
+"""(-2, 2) without the integers (torch masks some higher derivatives of xʸ at integer y)."""
 
 
-def _arity(name: str, derivative: Callable[..., Any]) -> int:
-    """UNARY for ``derivative(x, out)``, BINARY for ``derivative(a, b, out)``, read from its signature."""
-    try:
-        parameters = inspect.signature(derivative).parameters.values()
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"register_op: cannot read the signature of the derivative of {name!r}; pass a function "
-            "derivative(x, out) for a unary op or derivative(a, b, out) for a binary op"
-        ) from None
-    positional = [
-        p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-    ]
-    if len(positional) == 2:
-        return UNARY
-    if len(positional) == 3:
-        return BINARY
-    raise TypeError(
-        f"register_op: the derivative of {name!r} takes {len(positional)} argument(s); expected derivative(x, out) "
-        "-> ∂out/∂x for a unary op, or derivative(a, b, out) -> (∂out/∂a, ∂out/∂b) for a binary op"
-    )
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One operation: its name, graph symbol, arity, rules, doc line and test declarations.
 
-
-def _rules(name: str, arity: int, forward: Callable[..., Any], derivative: Callable[..., Any]) -> tuple[Any, Any]:
-    """The user's rules in the table's form ``rule(F, operands..., [out,] p)``.
-
-    The user's functions take plain operands and rely on duck typing: floats in
-    the forward pass and first-order backward, Values for higher order (where
-    ``float(value)`` inside the derivative is an error, since it would silently
-    cut the graph), numpy arrays in compiled mode.
+    ``arity`` is :data:`UNARY`, :data:`BINARY` or :data:`NARY` (a list of inputs). ``param`` names the
+    op's number parameter (None for none), passed to every rule after the operands (and ``out``).
     """
 
-    def value_rule(F: Any, *args: Any) -> Any:
-        if F is VALUE:
-            try:
-                with values_only(name):
-                    return derivative(*args)
-            except TypeError as e:
-                raise TypeError(
-                    f"higher-order gradients through {name!r}: its derivative does not accept Values ({e}); "
-                    "write it with operators and Value methods (x.exp(), x.cos(), ...)"
-                ) from e
-        return derivative(*args)
+    name: str
+    symbol: str
+    arity: int
+    forward: Callable[..., Any]
+    derivative: Callable[..., Any]
+    doc: str
+    param: str | None = None
+    array_forward: Callable[..., Any] | None = None
+    array_derivative: Callable[..., Any] | None = None
+    domain: tuple[Region, ...] = ()
+    test_params: tuple[Any, ...] = ()
+    torch: str | None = None
 
-    if arity == UNARY:
-        return (lambda F, x, p: forward(x)), (lambda F, x, out, p: value_rule(F, x, out))
-    return (lambda F, a, b, p: forward(a, b)), (lambda F, a, b, out, p: value_rule(F, a, b, out))
+    def apply(self, operands: Any, param: Any = None) -> Any:
+        """The forward rule on ``operands`` (a sequence of the op's operands; an n-ary op's one list)."""
+        return self.forward(*operands) if self.param is None else self.forward(*operands, param)
+
+    def partials(self, operands: Any, out: Any, param: Any = None) -> tuple[Any, ...]:
+        """∂out/∂operand for each operand (an n-ary op: for each input of its list), by the derivative rule."""
+        d = self.derivative(*operands, out) if self.param is None else self.derivative(*operands, out, param)
+        return (d,) if self.arity == UNARY else tuple(d)
 
 
-def register_op(
-    name: str,
-    forward: Callable[..., Any],
-    derivative: Callable[..., Any],
-    symbol: str | None = None,
-    doc: str = "",
-    replace: bool = False,
-) -> Callable[..., Value]:
-    """Add an op to the live op table and return the function that records it.
+class Registry(dict[str, Op]):
+    """The type of :data:`OPS`: a dict that calls its subscribers after every change.
 
-    ``forward(x) -> out`` and ``derivative(x, out) -> ∂out/∂x`` define a unary op;
-    ``forward(a, b)`` and ``derivative(a, b, out) -> (∂out/∂a, ∂out/∂b)`` a binary
-    one. The op then works wherever a built-in op does: backward, ``gradcheck``,
-    ``viz`` (``symbol`` on its node, default the name; the local derivative on
-    each edge), and also
-
-    * higher order (``create_graph=True``, ``grad(grad(f))``, ``hessian``) when
-      ``derivative`` is written with operators and Value methods, so that it
-      accepts Values;
-    * :func:`autograd.compile` when ``forward`` and ``derivative`` accept numpy
-      arrays (``np.arctan`` rather than ``math.atan``); otherwise compiling a
-      graph that uses the op is an error naming what it lacks.
-
-    An existing name (built-in or not) is replaced only with ``replace=True``.
-
-    >>> import math
-    >>> atan = register_op("atan_example", forward=math.atan, derivative=lambda x, out: 1 / (1 + x * x))
-    >>> y = atan(Value(1.0)); y.backward()
-    >>> round(y.data, 6), y.inputs[0].grad
-    (0.785398, 0.5)
+    A consumer that reads an op on every call keeps what it needs in hand and refreshes it when told
+    (:meth:`subscribe`), so a replaced or removed op is still seen at once (the operators' forward
+    rules; benchmarks/bench_core.py).
     """
-    if not callable(forward) or not callable(derivative):
-        raise TypeError(f"register_op: forward and derivative of {name!r} must be functions")
-    arity = _arity(name, derivative)
-    forward_rule, derivative_rule = _rules(name, arity, forward, derivative)
-    text = doc or f"{name}: registered with autograd.register_op"
-    register(Op(name, name if symbol is None else symbol, arity, forward_rule, derivative_rule, text), replace)
 
-    def record(*operands: Any) -> Value:
-        if len(operands) != arity:
-            raise TypeError(f"{name}: takes {arity} operand(s), got {len(operands)}")
-        values = []
-        for x in operands:
-            v = as_operand(x)
-            if v is None:
-                raise TypeError(f"{name}: expected Values or numbers, got {type(x).__name__} {x!r}")
-            values.append(v)
-        data = [v.data for v in values]
-        try:
-            out = float(OPS[name].forward(FLOAT, *data, None))
-        except (ArithmeticError, ValueError) as e:
-            raise type(e)(f"{name}({', '.join(map(repr, data))}): {e}") from e
-        if out != out:
-            raise ValueError(f"{name}({', '.join(map(repr, data))}): the forward returned NaN")
-        return Value._node(out, name, tuple(values))
+    def __init__(self) -> None:
+        """An empty table with no subscribers."""
+        super().__init__()
+        self._subscribers: list[Callable[[], None]] = []
 
-    record.__name__ = record.__qualname__ = name
-    record.__doc__ = f"{text}\n\nRecords op {name!r} of autograd.OPS on Values or numbers."
-    return record
+    def subscribe(self, refresh: Callable[[], None]) -> None:
+        """Call ``refresh()`` now and after every change of the table."""
+        self._subscribers.append(refresh)
+        refresh()
+
+    def _changed(self) -> None:
+        for refresh in self._subscribers:
+            refresh()
+
+    def __setitem__(self, name: str, op: Op) -> None:
+        """Set the entry ``name``, then tell the subscribers."""
+        super().__setitem__(name, op)
+        self._changed()
+
+    def __delitem__(self, name: str) -> None:
+        """Remove the entry ``name``, then tell the subscribers."""
+        super().__delitem__(name)
+        self._changed()
+
+    def __ior__(self, other: Any) -> Registry:  # type: ignore[override,misc]
+        """``OPS |= entries``: :meth:`update`."""
+        self.update(other)
+        return self
+
+    def clear(self) -> None:
+        """Remove every entry, then tell the subscribers."""
+        super().clear()
+        self._changed()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """dict.update, then tell the subscribers."""
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def pop(self, *args: Any) -> Any:
+        """dict.pop, then tell the subscribers."""
+        op = super().pop(*args)
+        self._changed()
+        return op
+
+    def popitem(self) -> tuple[str, Op]:
+        """dict.popitem, then tell the subscribers."""
+        item = super().popitem()
+        self._changed()
+        return item
+
+    def setdefault(self, *args: Any) -> Any:
+        """dict.setdefault, then tell the subscribers."""
+        op = super().setdefault(*args)
+        self._changed()
+        return op
+
+
+OPS = Registry()
+"""The live registry of ops, name → :class:`Op`. Add to it with :func:`autograd.register_op`."""
+
+
+def add(op: Op, replace: bool = False) -> Op:
+    """Put ``op`` into :data:`OPS` after checking it: the door :func:`autograd.register_op` goes through.
+
+    An existing name is replaced only with ``replace=True``; otherwise it is a ValueError.
+    """
+    if not isinstance(op.name, str) or not op.name.isidentifier():
+        raise ValueError(f"register_op: an op name must be a Python identifier such as 'atan', got {op.name!r}")
+    if op.name == CLOSURE:
+        raise ValueError(f"register_op: {CLOSURE!r} is reserved for nodes with a user-set _backward closure")
+    if op.arity not in (UNARY, BINARY, NARY):
+        raise ValueError(f"register_op: op {op.name!r} has arity {op.arity!r}; expected UNARY, BINARY or NARY")
+    for rule in ("forward", "derivative"):
+        if not callable(getattr(op, rule)):
+            raise TypeError(f"register_op: the {rule} of op {op.name!r} must be callable, got {getattr(op, rule)!r}")
+    for rule in ("array_forward", "array_derivative"):
+        if getattr(op, rule) is not None and not callable(getattr(op, rule)):
+            raise TypeError(f"register_op: the {rule} of op {op.name!r} must be callable or None")
+    if op.name in OPS and not replace:
+        raise ValueError(
+            f"register_op: an op named {op.name!r} already exists ({OPS[op.name].doc}); pass replace=True to replace it"
+        )
+    OPS[op.name] = op
+    return op

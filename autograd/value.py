@@ -15,10 +15,9 @@ from typing import Any
 
 from .errors import DomainError, NonFiniteError
 from .grad_mode import GRAD_ENABLED, enable_grad
-from .maths import FLOAT, VALUE
-from .ops import BINARY, CLOSURE, CLOSURE_ARITY, OPS, UNARY, Op
+from .registry import BINARY, CLOSURE, CLOSURE_ARITY, NARY, OPS, UNARY, Op
 
-__all__ = ["Value", "Constant", "Number", "backprop", "local_grads", "op_of", "walk"]
+__all__ = ["Value", "Constant", "Number", "backprop", "local_grads", "op_of", "record", "walk"]
 
 Number = int | float
 # creation stamps (the order walk() sorts by) are floats, exact up to 2**53: 24 B each where an int takes 28
@@ -90,7 +89,7 @@ def _binary_operator(name: str, reflected: bool = False) -> Callable[[Value, Any
             other = as_operand(other)
             if other is None:
                 return NotImplemented
-        data = forward(FLOAT, self.data, other.data, None)
+        data = forward(self.data, other.data)
         # Value._node's body, inlined: the call was a quarter of an add/mul's forward
         # (benchmarks/bench_core.py, mixed graph: 595 → 413 ns per op, 2026-11-29)
         if not -_MAX <= data <= _MAX:  # False for inf and NaN
@@ -111,24 +110,41 @@ def _binary_operator(name: str, reflected: bool = False) -> Callable[[Value, Any
         return NotImplemented if operand is None else operator(operand, self)
 
     method = reflected_operator if reflected else operator
-    left, right = ("other", "self") if reflected else ("self", "other")
     dunder = name.replace("div", "truediv")
     method.__name__ = f"__r{dunder}__" if reflected else f"__{dunder}__"
     method.__qualname__ = f"Value.{method.__name__}"
-    method.__doc__ = f"{left} {OPS[name].symbol} {right}: {OPS[name].doc}."
+    _DOCUMENTED[method] = (name, ("other", "self") if reflected else ("self", "other"))
     return method
 
 
-def _unary_method(name: str) -> Callable[[Value], Value]:
-    """The method recording unary op ``name`` of the table, documented by the op's own ``doc``."""
+_DOCUMENTED: dict[Callable[..., Any], tuple[str, tuple[str, str] | None]] = {}
+"""Value methods documented by the doc line of the op they record (refreshed from the live table)."""
 
-    def method(self: Value) -> Value:
-        return self._unary(name)
 
-    method.__name__ = name
-    method.__qualname__ = f"Value.{name}"
-    method.__doc__ = f"{OPS[name].doc}."
-    return method
+def _op_method(name: str) -> Callable[[Callable[..., Value]], Callable[..., Value]]:
+    """Mark a Value method as the one recording op ``name``: its docstring is the op's doc line."""
+
+    def mark(method: Callable[..., Value]) -> Callable[..., Value]:
+        _DOCUMENTED[method] = (name, None)
+        return method
+
+    return mark
+
+
+def _refresh_docs() -> None:
+    """Document each op method of Value by its op's doc line: the marked ones, and any undocumented
+    method named like an op (a built-in op's one-line method needs no docstring of its own)."""
+    methods = dict(_DOCUMENTED)
+    for name in OPS:
+        method = Value.__dict__.get(name)
+        if callable(method) and (method.__doc__ is None or method in methods):
+            methods[method] = (name, None)
+    for method, (name, operands) in methods.items():
+        op = OPS.get(name)
+        if op is None:
+            continue
+        doc = f"{op.doc}."
+        method.__doc__ = doc if operands is None else f"{operands[0]} {op.symbol} {operands[1]}: {doc}"
 
 
 class Value:
@@ -246,7 +262,8 @@ class Value:
 
     def _unary(self, name: str, param: Any = None) -> Value:
         """A new node of unary op ``name`` on this Value (``param``: the op's number, such as a slope)."""
-        return _node(OPS[name].forward(FLOAT, self.data, param), name, (self,), param)
+        op = OPS[name]
+        return _node(op.forward(self.data) if op.param is None else op.forward(self.data, param), name, (self,), param)
 
     # ------------------------------------------------------------ arithmetic
     __add__, __radd__ = _binary_operator("add"), _binary_operator("add", reflected=True)
@@ -261,34 +278,51 @@ class Value:
             return self._unary("powc", float(other))
         return _pow(self, other)
 
+    @_op_method("neg")
     def __neg__(self) -> Value:
-        """-x; δx -= δ."""
         return self._unary("neg")
 
     def __pos__(self) -> Value:
+        """+x: the Value itself (no node)."""
         return self
 
+    @_op_method("abs")
     def __abs__(self) -> Value:
-        """|x|, with derivative sign(x) and sign(0) = 0 (PyTorch's choice)."""
         return self._unary("abs")
 
-    # ------------------------------------------------------------ functions
-    exp = _unary_method("exp")
-    log = _unary_method("log")
-    sqrt = _unary_method("sqrt")
-    tanh = _unary_method("tanh")
-    sigmoid = _unary_method("sigmoid")
-    relu = _unary_method("relu")
-    softplus = _unary_method("softplus")
-    sin = _unary_method("sin")
-    cos = _unary_method("cos")
+    # ------------------------------------------------------------ functions: one line per op, documented by
+    # the op's doc line in autograd.OPS (see autograd/ops.py)
+    def exp(self) -> Value:
+        return self._unary("exp")
+
+    def log(self) -> Value:
+        return self._unary("log")
+
+    def sqrt(self) -> Value:
+        return self._unary("sqrt")
+
+    def tanh(self) -> Value:
+        return self._unary("tanh")
+
+    def sigmoid(self) -> Value:
+        return self._unary("sigmoid")
+
+    def relu(self) -> Value:
+        return self._unary("relu")
+
+    def softplus(self) -> Value:
+        return self._unary("softplus")
+
+    def sin(self) -> Value:
+        return self._unary("sin")
+
+    def cos(self) -> Value:
+        return self._unary("cos")
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
-        """x for x > 0, else slope·x; δx += δ, or δ·slope (slope also at x = 0)."""
         return self._unary("leaky_relu", _real(slope, "leaky_relu: slope"))
 
     def elu(self, alpha: float = 1.0) -> Value:
-        """x for x > 0, else α(eˣ - 1); δx += δ, or δ·αeˣ."""
         return self._unary("elu", _real(alpha, "elu: alpha"))
 
     # ------------------------------------------------------------ backward
@@ -510,6 +544,27 @@ _node = Value._node
 _pow = _binary_operator("pow")
 
 
+def record(name: str, operands: Sequence[Any], param: Any = None) -> Value:
+    """A new node of op ``name`` of :data:`OPS` on ``operands`` (Values or numbers; an n-ary op takes one
+    list), computed by the op's forward rule on their data."""
+    try:
+        op = OPS[name]
+    except KeyError:
+        raise LookupError(
+            f"op {name!r} is not in autograd.OPS (was it removed?); register it with autograd.register_op"
+        ) from None
+    items = operands[0] if op.arity == NARY else operands
+    values = []
+    for x in items:
+        value = as_operand(x)
+        if value is None:
+            raise TypeError(f"{name}: expected Values or numbers, got {type(x).__name__} {x!r}")
+        values.append(value)
+    data = [x.data for x in values]
+    out = op.apply([data] if op.arity == NARY else data, param)
+    return _node(float(out), name, tuple(values), param)
+
+
 # ------------------------------------------------------------------ user ops written as closures
 def _no_forward(*args: Any) -> float:
     raise TypeError("a closure op has no forward rule: user code computed its data")
@@ -641,12 +696,18 @@ def local_grads(v: Value, create_graph: bool = False) -> tuple[Any, ...]:
             )
         return _closure_grads(v)
     op = op_of(v)
-    F, args, out = (VALUE, v.inputs, v) if create_graph else (FLOAT, [x.data for x in v.inputs], v.data)
-    if op.arity == UNARY:
-        return (op.derivative(F, args[0], out, v.param),)
-    if op.arity == BINARY:
-        return tuple(op.derivative(F, args[0], args[1], out, v.param))
-    return tuple(op.derivative(F, list(args), out, v.param))
+    if not create_graph:
+        data = [x.data for x in v.inputs]
+        return op.partials([data] if op.arity == NARY else data, v.data, v.param)
+    operands = [list(v.inputs)] if op.arity == NARY else v.inputs
+    try:
+        with values_only(op.name):
+            return op.partials(operands, v, v.param)
+    except TypeError as e:
+        raise TypeError(
+            f"higher-order gradients through {op.name!r}: its derivative does not accept Values ({e}); "
+            "write it with operators, Value methods and autograd.maths.F (F.exp(x), F.cos(x), ...)"
+        ) from e
 
 
 def seed_of(gradient: Any, create_graph: bool, where: str) -> Any:
@@ -691,9 +752,8 @@ def backprop(roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool = 
         v._delta = 0.0
     for root, seed in zip(roots, seeds):
         root._delta += seed
-    # the live table read once per pass, as (arity, derivative) pairs: two attribute reads less per node
-    # (benchmarks/bench_core.py, mixed graph backward: 524 → 474 ns per node, 2026-11-29)
-    rules, F = {name: (op.arity, op.derivative) for name, op in OPS.items()}, FLOAT
+    # the live table read once per pass, as (kind, derivative) pairs (benchmarks/bench_core.py, mixed graph)
+    rules = {name: (_kind(op), op.derivative) for name, op in OPS.items()}
     # The inf/NaN test of the pass's δ sums them over the leaves and the closure nodes only: a non-finite δ
     # of a table op's node makes its inputs' δ non-finite (inf·d and NaN·d are inf or NaN for every float d,
     # and sums keep them), so it always reaches a leaf, or a user closure, which may overwrite it.
@@ -709,21 +769,27 @@ def backprop(roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool = 
             if g == 0.0 and v.op != CLOSURE:  # a closure runs even at δ = 0, as in micrograd
                 continue
             try:
-                arity, rule = rules[v.op]
+                kind, rule = rules[v.op]
             except KeyError:
                 total += g
                 _run_closure(v, g)
                 continue
-            if arity == BINARY:
+            if kind == BINARY:
                 a, b = ins
-                da, db = rule(F, a.data, b.data, v.data, v.param)
+                da, db = rule(a.data, b.data, v.data)
                 a._delta += g * da
                 b._delta += g * db
-            elif arity == UNARY:
+            elif kind == UNARY:
                 x = ins[0]
-                x._delta += g * rule(F, x.data, v.data, v.param)
-            else:
-                for x, d in zip(ins, rule(F, [x.data for x in ins], v.data, v.param)):
+                x._delta += g * rule(x.data, v.data)
+            elif kind == NARY:
+                for x, d in zip(ins, rule([x.data for x in ins], v.data)):
+                    x._delta += g * d
+            elif kind == _NARY_WITH_PARAM:  # dot
+                for x, d in zip(ins, rule([x.data for x in ins], v.data, v.param)):
+                    x._delta += g * d
+            else:  # an op with a parameter (leaky_relu's slope, dot's number of weights, ...)
+                for x, d in zip(ins, local_grads(v)):
                     x._delta += g * d
     except (ArithmeticError, ValueError) as e:
         raise _named(e, v) from e
@@ -765,6 +831,16 @@ def _non_finite_gradient(order: list[Value]) -> NonFiniteError | None:
     return None
 
 
+_NARY_WITH_PARAM, _WITH_PARAM = 3, -2
+
+
+def _kind(op: Op) -> int:
+    """How :func:`backprop` calls ``op``'s derivative: by its arity, with or without the node's parameter."""
+    if op.param is None:
+        return op.arity
+    return _NARY_WITH_PARAM if op.arity == NARY else _WITH_PARAM
+
+
 PASS_LOCK = threading.RLock()
 """Held for each whole backward pass (``backward``, ``grad``, ``hessian``, ``gradcheck``): the pass keeps
 its δ on the nodes (``_delta``), so passes from several threads over shared nodes take turns."""
@@ -778,3 +854,6 @@ def _named(error: Exception, v: Value) -> Exception:
     if isinstance(error, DomainError):
         return type(error)(message, error.op, error.value)
     return type(error)(message)
+
+
+OPS.subscribe(_refresh_docs)

@@ -26,7 +26,6 @@ import autograd
 import autograd.grad_mode as grad_mode
 import autograd.value as value_module
 from autograd import OPS, Value
-from autograd.maths import FLOAT
 
 from ._harness import environment, median, settle, table, time_interleaved
 from .bench_core import build, mixed_plan
@@ -68,7 +67,7 @@ def forward_costs(plan: Any) -> dict[str, float]:
         for op, a, b in plan.steps:
             name = "add" if op is operator.add else "mul"
             x, y = nodes[a], nodes[b]
-            nodes.append(value_module._node(OPS[name].forward(FLOAT, x.data, y.data, None), name, (x, y)))
+            nodes.append(value_module._node(OPS[name].forward(x.data, y.data), name, (x, y)))
 
     def checked_run() -> None:
         build_by_node()

@@ -60,7 +60,7 @@ def test_gradcheck_catches_a_wrong_rule_in_the_real_table(restore_ops: None) -> 
     register_op("sin", forward=math.sin, derivative=lambda x, out: math.sin(x), replace=True)
     with pytest.raises(GradcheckError, match="input 0"):
         gradcheck(lambda x: x.sin(), [0.3])
-    autograd.ops.register(correct, replace=True)
+    autograd.registry.add(correct, replace=True)
     assert gradcheck(lambda x: x.sin(), [0.3])
 
 
