@@ -14,7 +14,7 @@ import pytest
 import autograd
 import viz
 from autograd import OPS, Value
-from autograd.ops import BINARY, UNARY
+from autograd.registry import BINARY, UNARY
 
 N_GRAPHS = 200
 
