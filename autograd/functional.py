@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, overload
@@ -342,7 +341,7 @@ def hessian(f: Callable[..., Any]) -> Callable[..., Any]:
         first = _deltas(out, leaves, True, "hessian")
         rows = [[float(d) for d in _deltas(g, leaves, False, "hessian")] for g in first]
         try:
-            numpy = importlib.import_module("numpy")
+            import numpy
         except ImportError:
             return rows
         return numpy.array(rows, dtype=float)

@@ -3,7 +3,6 @@ when first called, so that ``import autograd`` and the scalar engine need nothin
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,7 +25,7 @@ def compile(
     [2.0, 6.0]
     """
     try:
-        compiled = importlib.import_module("autograd.compiled")
+        from . import compiled  # numpy comes with it
     except ImportError as e:
         if e.name != "numpy" and "numpy" not in str(e):
             raise
