@@ -55,6 +55,7 @@ import numpy as np
 
 from . import collector, fused
 from .errors import NonFiniteError
+from .explain import Explanation, LoweredStep, Source
 from .grad_mode import enable_grad
 from .ops import is_built_in
 from .registry import BINARY, CLOSURE, OPS, UNARY, Op
@@ -832,6 +833,11 @@ class CompiledGraph:
         # nodes, which live nowhere): the traced graph's computed nodes stay alive with the compiled graph
         self._places = where
         self._fused_inner = {x: pattern.kind for pattern in patterns for x in pattern.inner}
+        self._fused_ops: dict[int, dict[str, int]] = {}  # a fused step's block → the scalar nodes it replaces, by op
+        for pattern in patterns:
+            counts = self._fused_ops.setdefault(where[pattern.outs[0]][0], {})
+            for x in (*pattern.inner, *pattern.outs):
+                counts[x.op] = counts.get(x.op, 0) + 1
 
     # -------------------------------------------------------------- run time
     def _input_batch(self, X: Any) -> tuple[Any, int]:
@@ -1011,6 +1017,104 @@ class CompiledGraph:
             if g is not None:
                 out[:, at] = g[:, columns]
         return out
+
+    def steps(self, parameter_names: Sequence[str] | None = None) -> list[LoweredStep]:
+        """The lowered program as data: one :class:`~autograd.explain.LoweredStep` per numpy step, in run order,
+        with its shapes, where its operands come from and the scalar nodes it replaces. ``parameter_names``
+        (one per :attr:`parameters`, such as nn's ``Parameter.name``) name each matrix product's weights."""
+        if parameter_names is not None and len(parameter_names) != len(self.parameters):
+            raise ValueError(f"steps: {len(parameter_names)} parameter names for {len(self.parameters)} parameters")
+        index_of = {step.out: i for i, (_, step, _) in enumerate(self._steps)}
+        labels = [[""] * width for width in self._widths]
+        for v, (block, column) in self._places.items():
+            labels[block][column] = v.label
+        n_parameters, n_leaves = len(self.parameters), len(self._leaves)
+
+        def sources(operand: _Operand) -> tuple[Source, ...]:
+            found = []
+            for seg in operand.segments:
+                if seg.block == LEAVES:
+                    columns = np.arange(n_leaves)[seg.columns]
+                    for kind, mine in (("parameters", columns < n_parameters), ("constants", columns >= n_parameters)):
+                        if mine.any():
+                            found.append(Source(kind, None, tuple(columns[mine].tolist())))  # type: ignore[arg-type]
+                elif seg.block == INPUTS:
+                    found.append(Source("inputs", None, tuple(np.arange(self.n_inputs)[seg.columns].tolist())))
+                else:
+                    columns = np.arange(self._widths[seg.block])[seg.columns]
+                    found.append(Source("step", index_of[seg.block], tuple(columns.tolist())))
+            return tuple(found)
+
+        records = []
+        for i, (lv, step, wanted) in enumerate(self._steps):
+            common: dict[str, Any] = {
+                "index": i,
+                "level": lv,
+                "width": self._widths[step.out],
+                "labels": tuple(labels[step.out]),
+                "trains": tuple(wanted[0]),
+            }
+            if isinstance(step, _MatMul):
+                k, p = step.weights.shape
+                positions = step.weights.positions.ravel().tolist()
+                names = [] if parameter_names is None else [parameter_names[j] for j in positions if j < n_parameters]
+                records.append(
+                    LoweredStep(
+                        kind="matmul",
+                        op="dot",
+                        operands=tuple(sources(o) for o in step.operands),
+                        replaces=(("dot", k * step.m),),
+                        applications=step.m,
+                        weight_shape=(p, k),
+                        weight_labels=tuple(self.parameters[j].label for j in positions if j < n_parameters),
+                        weight_names=tuple(names),
+                        has_bias=step.bias is not None,
+                        **common,
+                    )
+                )
+            elif isinstance(step, _Fused):
+                records.append(
+                    LoweredStep(
+                        kind="fused",
+                        op=step.name,
+                        operands=tuple(sources(o) for o in step.operands),
+                        replaces=tuple(self._fused_ops.get(step.out, {}).items()),
+                        group=step.k,
+                        applications=step.m,
+                        **common,
+                    )
+                )
+            else:
+                reduction = isinstance(step, _Reduction)
+                records.append(
+                    LoweredStep(
+                        kind="reduction" if reduction else "elementwise",
+                        op=step.name,
+                        operands=tuple(sources(o) for o in step.operands),
+                        replaces=((step.name, step.k),),
+                        group=step.n if reduction else 1,
+                        **common,
+                    )
+                )
+        return records
+
+    def explain(
+        self,
+        batch: int | None = None,
+        inputs: Sequence[tuple[str, int]] | None = None,
+        parameter_names: Sequence[str] | None = None,
+    ) -> Explanation:
+        """What the compiled program does, step by step in matrix form (:class:`~autograd.explain.Explanation`).
+
+        Each step's forward (``Z₁ = X·W₁ + b₁``) with its shapes, its backward (``δW₁ = Xᵀ·δZ₁``,
+        ``δb₁ = Σ_rows δZ₁``, ``δX = δZ₁·W₁ᵀ``) and the scalar nodes it replaces. Shapes use ``batch`` rows
+        (default: the last forward's batch, else ``B``). ``inputs`` names the input columns as
+        (name, width) pairs, default ``[("X", n_inputs)]``; ``parameter_names`` as in :meth:`steps`.
+        Printed it is text; in Jupyter a table.
+        """
+        if batch is None and self._replay is not None:
+            batch = self._replay.batch
+        return Explanation(self.steps(parameter_names), self.n_inputs, batch, inputs)
 
     def describe(self) -> str:
         """The compiled program, one line per level: which numpy operations run there."""

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
     from autograd.compiled import CompiledGraph
+    from autograd.explain import Explanation
 else:
     np = numpy_or_none()  # None without numpy: the scalar path then works on lists (the _list_* helpers)
 
@@ -351,7 +352,7 @@ class _CompiledLoss:
     def __init__(self, model: Module, loss: str | Loss, X: ArrayLike, y: ArrayLike, dtype: Any = "float64") -> None:
         self.loss = losses.get(loss)
         X = np.asarray(X, dtype=float)
-        n_features = X.shape[1]
+        n_features = self.n_features = X.shape[1]
         self.n_outputs, self.spec = _describe(model, self.loss, X, np.asarray(y))
         n_targets = self.inputs(X[:1], np.asarray(y)[:1])[1].shape[1]
 
@@ -418,6 +419,15 @@ class CompiledTrainer:
         self._arrays = type(optimizer).update is not Optimizer.update
         self._data: np.ndarray | None = None  # the optimiser's parameters while the trainer holds them
         self._grad: np.ndarray | None = None
+
+    def explain(self, batch: int | None = None) -> Explanation:
+        """What each training step computes, in matrix form: the traced graph's :meth:`~autograd.compiled.
+        CompiledGraph.explain`, its inputs named X (features) and Y (targets), each matrix product named by
+        its layer (``layers.0``). In Jupyter it shows as a table.
+        """
+        n_targets = self.graph.n_inputs - self._loss.n_features
+        names = [getattr(p, "name", "") or "" for p in self.graph.parameters]
+        return self.graph.explain(batch, [("X", self._loss.n_features), ("Y", n_targets)], names)
 
     def _seed(self, batch: int) -> np.ndarray:
         """δ of the graph's outputs for the batch mean of the loss: 1/m on each sample's loss, 0 on the outputs."""
