@@ -27,7 +27,7 @@ from autograd import Value, local_grads
 
 from .derivation import display_names
 from .dot import Drawing, in_reading_order
-from .graph import Graph
+from .graph import INSTALL_HINT, Graph, GraphvizNotFoundError
 from .layout import DEFAULT_WIDTH, PX_PER_PT, choose, fit_to_width, natural_size
 from .options import (
     DEFAULT_MAX_NODES,
@@ -42,6 +42,7 @@ from .options import (
     roots_of,
     unmeasured_layout,
 )
+from .page import replay_page, write_atomically
 from .text import format_number, html_markup, label_markup
 
 __all__ = ["backward_steps", "BackwardSteps", "Frame", "FrameLayout", "backward_deltas", "MAX_FRAMES"]
@@ -140,24 +141,41 @@ class BackwardSteps(Sequence[Frame]):
         """Write one SVG file per frame, ``{stem}_001.svg`` onwards, into ``directory``; return the paths.
 
         Each picture carries its caption (every frame the same size, so a sequence does not jump).
+        SVG files are rendered by Graphviz's ``dot`` program: without it this raises
+        :class:`~viz.GraphvizNotFoundError` saying how to install it, and that :meth:`save_html`
+        works without it (the browser lays the frames out with Graphviz compiled to WebAssembly;
+        Python alone cannot run that renderer).
         """
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            svgs = self.svgs()
+        except graphviz.ExecutableNotFound as e:
+            raise GraphvizNotFoundError(
+                f"save_svgs({str(directory)!r}) renders SVG files with the Graphviz `dot` program, which was not"
+                " found on PATH. Without it, .save_html(path) writes a page that lays the frames out in the browser"
+                " (Graphviz compiled to WebAssembly); SVG files from Python need `dot`. " + INSTALL_HINT
+            ) from e
         width = max(3, len(str(len(self))))
         paths = []
-        for i, svg in enumerate(self.svgs(), start=1):
-            path = directory / f"{stem}_{i:0{width}d}.svg"
-            path.write_text(svg, encoding="utf-8")
-            paths.append(path)
+        for i, svg in enumerate(svgs, start=1):
+            paths.append(write_atomically(directory / f"{stem}_{i:0{width}d}.svg", svg))
         return paths
 
     def to_html(self, title: str = "Backpropagation, step by step", standalone: bool = True) -> str:
         """A self-contained page (inline SVGs and a small script, nothing fetched) with a slider over the frames.
 
         With ``standalone=False`` only the ``<div>`` and its script, for embedding in a notebook.
+        Without Graphviz's ``dot`` the standalone page carries each frame's DOT source instead and
+        lays it out in the browser with Graphviz compiled to WebAssembly, as the lab's saved pages
+        do (:func:`viz.page.replay_page`); the ``<div>`` alone needs ``dot``.
         """
         uid = f"deltagrad-steps-{next(_html_ids)}"
-        svgs = self.svgs(caption=False)
+        try:
+            svgs = self.svgs(caption=False)
+        except graphviz.ExecutableNotFound:
+            if not standalone:
+                raise
+            return replay_page(self._record(), title)
         frames = "\n".join(
             f'<div class="frame"{"" if i == 0 else " hidden"}><p class="caption">{html_markup(frame.caption)}</p>'
             f"{_inline_svg(svg)}</div>"
@@ -169,12 +187,19 @@ class BackwardSteps(Sequence[Frame]):
             return body
         return _HTML_PAGE.format(title=html.escape(title), body=body)
 
+    def _record(self) -> dict[str, Any]:
+        """The frames as ``lab.js`` replays them: one recorded state ``{"view": "steps", "steps": [...]}``, each
+        step a frame's DOT source and its caption as HTML (``<sub>``/``<sup>`` for slide names).
+
+        The DOT is at natural size: the page scales each picture to its own width (CSS), as the dot-rendered
+        page scales its SVGs, instead of Graphviz shrinking it to ``width`` first.
+        """
+        steps = [{"dot": _natural_size(frame.graph).source, "caption": html_markup(frame.caption)} for frame in self]
+        return {"view": "steps", "frames": [{"view": "steps", "steps": steps}]}
+
     def save_html(self, path: str | Path, title: str = "Backpropagation, step by step") -> Path:
-        """Write :meth:`to_html` to ``path``; returns the path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.to_html(title), encoding="utf-8")
-        return path
+        """Write :meth:`to_html` to ``path`` (atomically; with or without Graphviz's ``dot``); returns the path."""
+        return write_atomically(Path(path), self.to_html(title))
 
     def _repr_html_(self) -> str:
         return self.to_html(standalone=False)
@@ -249,6 +274,13 @@ def _with_caption(graph: Graph, lines: list[str], width: float) -> Graph:
         title = f'<TABLE BORDER="0" CELLPADDING="0">{rows}</TABLE>'
     out.attr(label=f"<{title}>", labelloc="t", labeljust="l")
     return out
+
+
+def _natural_size(graph: Graph) -> Graph:
+    """A copy of ``graph`` without the ``size`` that scales it to a column (:func:`viz.layout.fit_to_width`)."""
+    unscaled = graph.copy()
+    unscaled.graph_attr.pop("size", None)
+    return unscaled
 
 
 def _svg_width_px(svg: str) -> float:

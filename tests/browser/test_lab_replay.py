@@ -3,10 +3,16 @@ no JavaScript errors, Play advances the recorded frames, and the graph shows the
 
 from __future__ import annotations
 
+import html
+import json
+import re
+import xml.etree.ElementTree as ET
+
 import pytest
 
 import nn
 import viz
+from autograd import Value
 
 FRAME_TEXT = (
     "text => Array.from(document.querySelectorAll('.dg-graph g.node text'))"
@@ -58,4 +64,60 @@ def test_saved_explore_page_plays_backward(page, serve, browser_errors, screensh
         "text => document.querySelector('.dg-explore .dg-caption').textContent === text", arg=last, timeout=20_000
     )
     page.screenshot(path=str(screenshots / "explore_replay_end.png"), full_page=True)
+    assert browser_errors == []
+
+
+NODES = """() => Object.fromEntries(Array.from(document.querySelectorAll('.dg-steps .dg-graph g.node')).map(g => [
+  g.querySelector('title').textContent,
+  Array.from(g.querySelectorAll('text')).map(t => t.textContent.replace(/\\u00a0/g, ' ')).join('|'),
+]))"""
+
+
+def native_nodes(svg: str) -> dict[str, str]:
+    """Each node's title and its texts joined by '|', from an SVG that Graphviz's own ``dot`` rendered."""
+    ns = "{http://www.w3.org/2000/svg}"
+    nodes = {}
+    for g in ET.fromstring(svg.encode("utf-8")).iter(f"{ns}g"):
+        if g.get("class", "").split()[:1] == ["node"]:
+            texts = ["".join(t.itertext()).replace("\xa0", " ") for t in g.iter(f"{ns}text")]
+            nodes[g.find(f"{ns}title").text] = "|".join(texts)
+    return nodes
+
+
+def test_backward_steps_page_saved_without_dot_lays_out_every_frame(
+    monkeypatch, page, serve, browser_errors, screenshots, tmp_path
+):
+    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.88, label="b")
+    out = (x * w + b).tanh()
+    out.label = "o"
+    with monkeypatch.context() as no_dot:  # saved on a machine without Graphviz: PATH has no `dot`
+        no_dot.setenv("PATH", str(tmp_path))
+        steps = viz.backward_steps(out, show_local_grads=True)
+        steps.save_html(tmp_path / "steps.html")
+    page.set_default_timeout(60_000)
+    page.goto(serve(tmp_path) + "steps.html")
+    page.wait_for_selector(".dg-steps .dg-graph svg g.node", timeout=30_000)
+    n = len(steps)
+    for i in (0, 1, n - 1):  # the first, a middle and the last frame, reached with the buttons and the slider
+        if i == 1:
+            page.click(".dg-steps button.dg-step")
+        elif i == n - 1:
+            page.fill(".dg-steps input.dg-step-range", str(n - 1))
+        page.wait_for_function(
+            "t => document.querySelector('.dg-steps .dg-counter').textContent === t", arg=f"{i + 1} / {n}"
+        )
+        caption = html.unescape(re.sub(r"<[^>]+>", "", viz.html_markup(steps[i].caption)))
+        assert page.text_content(".dg-steps .dg-caption") == caption
+        # the browser's Graphviz draws what Graphviz's dot draws from the same frame: every node, every text
+        expected = native_nodes(steps[i].svg(caption=False))
+        box = page.eval_on_selector(".dg-steps .dg-graph svg", "svg => svg.getBoundingClientRect().width")
+        assert box > 1000  # natural size, scaled to the page (1200 px): not shrunk to a 900 px column first
+        page.wait_for_function(f"() => ({NODES})()[{json.dumps(next(iter(expected)))}] !== undefined")
+        page.wait_for_timeout(500)  # a frame whose numbers alone changed is laid out again once they settle
+        assert page.evaluate(NODES) == expected
+    page.screenshot(path=str(screenshots / "steps_without_dot_last.png"), full_page=True)
+    page.click(".dg-steps button.dg-back")
+    page.wait_for_function(
+        "t => document.querySelector('.dg-steps .dg-counter').textContent === t", arg=f"{n - 1} / {n}"
+    )
     assert browser_errors == []

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 import math
 import re
 import xml.etree.ElementTree as ET
 
+import graphviz
 import pytest
 
 import nn
@@ -148,6 +152,54 @@ def test_svg_sequence_export(neuron, tmp_path):
     assert [p.name for p in paths] == [f"step_{i:03d}.svg" for i in range(1, len(steps) + 1)]
     for p in paths:
         assert ET.parse(p).getroot().tag.endswith("svg")
+
+
+@pytest.fixture
+def no_dot(monkeypatch, tmp_path):
+    """A PATH on which Graphviz's programs cannot be found (as on a machine without Graphviz)."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(graphviz.ExecutableNotFound):
+        graphviz.Digraph().pipe(format="svg")  # the simulation works: plain graphviz fails too
+
+
+def replay_record(page: str) -> dict:
+    """The recording a page written by :func:`viz.page.replay_page` carries (gzipped JSON, base64)."""
+    match = re.search(r'id="deltagrad-record">([^<]+)<', page)
+    assert match is not None, "not a replay page"
+    return json.loads(gzip.decompress(base64.b64decode(match.group(1))))
+
+
+def test_without_dot_save_html_writes_a_page_the_browser_lays_out(no_dot, tmp_path):
+    J, *_ = lecture_network()
+    steps = viz.backward_steps(J, show_local_grads=True)  # frames are DOT source: no dot needed to make them
+    with pytest.raises(viz.GraphvizNotFoundError):
+        steps.svgs()
+    page = steps.save_html(tmp_path / "steps.html", title="J <step by step>").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<title>J &lt;step by step&gt;</title>" in page
+    assert "<svg" not in page and 'id="deltagrad-viz"' in page  # Graphviz-WASM inline, nothing rendered here
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing fetched from the network
+    record = replay_record(page)
+    assert record["view"] == "steps" and len(record["frames"]) == 1 and record["frames"][0]["view"] == "steps"
+    shown = record["frames"][0]["steps"]
+    for step, frame in zip(shown, steps):  # each frame's DOT, at natural size (the page scales it)
+        size = f' size="{frame.graph.graph_attr["size"]}"'
+        assert size in frame.graph.source and step["dot"] == frame.graph.source.replace(size, "")
+    assert [s["caption"] for s in shown] == [viz.html_markup(f.caption) for f in steps]
+    assert any("<sub>" in s["caption"] and "<sup>" in s["caption"] for s in shown)  # slide names, real scripts
+    last = steps[-1].graph.source
+    assert "δ ?" not in last and "δ ?" in steps[0].graph.source  # every δ known in the last frame only
+    with pytest.raises(viz.GraphvizNotFoundError):
+        steps.to_html(standalone=False)  # a notebook's <div> inlines SVGs: that needs dot
+
+
+def test_without_dot_save_svgs_says_what_it_needs(neuron, no_dot, tmp_path):
+    steps = viz.backward_steps(neuron.o)
+    with pytest.raises(viz.GraphvizNotFoundError) as error:
+        steps.save_svgs(tmp_path / "frames")
+    message = str(error.value)
+    assert "save_svgs" in message and "`dot`" in message and "apt-get install graphviz" in message
+    assert ".save_html(path)" in message and "WebAssembly" in message
+    assert not (tmp_path / "frames").exists() or not any((tmp_path / "frames").iterdir())
 
 
 def test_notebook_slider_widget(neuron):

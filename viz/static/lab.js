@@ -346,6 +346,38 @@ function renderExplore(model, el) {
   };
 }
 
+// ------------------------------------------------------------------ backward, step by step (a saved page)
+// viz.backward_steps(...).save_html without Graphviz's `dot`: the frames' DOT laid out here, one at a time.
+function renderSteps(model, el) {
+  const steps = model.get("steps");
+  const caption = h("p", { class: "dg-caption" });
+  const counter = h("span", { class: "dg-status dg-counter" });
+  const slider = h("input", {
+    type: "range", min: 0, max: steps.length - 1, step: 1, value: 0, class: "dg-step-range", "aria-label": "step",
+  });
+  const box = h("div", { class: "dg-graph" }, "laying out the graph…");
+  let index = 0;
+  const show = async (i) => {
+    index = Math.max(0, Math.min(steps.length - 1, i));
+    slider.value = index;
+    counter.textContent = `${index + 1} / ${steps.length}`;
+    caption.innerHTML = steps[index].caption; // html_markup's text: escaped, with <sub>/<sup>
+    drawGraph(box, await graphvizFor(model), steps[index].dot);
+  };
+  slider.addEventListener("input", () => show(+slider.value));
+  const toolbar = h(
+    "div",
+    { class: "dg-toolbar" },
+    h("button", { type: "button", class: "dg-back", onclick: () => show(index - 1) }, "◀"),
+    slider,
+    h("button", { type: "button", class: "dg-step", onclick: () => show(index + 1) }, "▶"),
+    counter,
+  );
+  el.append(h("div", { class: "dg-widget dg-steps" }, toolbar, caption, box));
+  show(0);
+  return () => {};
+}
+
 // ------------------------------------------------------------------ lab
 const CLASS_COLOURS = ["#e6862e", "#2c7bb6", "#4daf4a", "#984ea3", "#e41a1c", "#a65628", "#f781bf", "#999999"];
 
@@ -677,6 +709,7 @@ function render({ model, el }) {
   const view = model.get("view");
   if (view === "lab") return renderLab(model, el);
   if (view === "explore") return renderExplore(model, el);
+  if (view === "steps") return renderSteps(model, el);
   return renderGraph(model, el);
 }
 
