@@ -212,10 +212,12 @@ class Neuron(Module):
         return a
 
     def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this neuron: ``nin``, ``activation``, ``layer``, ``unit``."""
         return {"nin": self.nin, "activation": self.activation, "layer": self.layer, "unit": self.unit}
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """nin + 1: the weights w₁..w_nin and the bias b."""
         return _positive_int(config["nin"], "Neuron: nin") + 1
 
     def __repr__(self) -> str:
@@ -273,6 +275,7 @@ class Layer(Module):
         setattr_(self, "neurons", HeldList(neurons, self))
 
     def forward(self, x: Any) -> Value | list[Value]:
+        """aᵢ = g(wᵢᵀx + bᵢ) of every neuron i for one sample ``x``: a list, or a Value for a one-neuron layer."""
         out = self._forward(as_inputs(x, self.nin, "Layer"))
         return out[0] if len(out) == 1 else out
 
@@ -280,10 +283,12 @@ class Layer(Module):
         return [n._forward(xs) for n in self.neurons]
 
     def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this layer: ``nin``, ``nout``, ``activation``, ``layer``."""
         return {"nin": self.nin, "nout": self.nout, "activation": self.activation, "layer": self.layer}
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """(nin + 1)·nout: each of the nout neurons has nin weights and a bias."""
         return (_positive_int(config["nin"], "Layer: nin") + 1) * _positive_int(config["nout"], "Layer: nout")
 
     def __repr__(self) -> str:
@@ -337,6 +342,7 @@ class MLP(Module):
 
     @property
     def nout(self) -> int:
+        """The number of outputs: the last layer's size."""
         return self.sizes[-1]
 
     def forward(self, x: Any) -> Value | list[Value]:
@@ -347,6 +353,7 @@ class MLP(Module):
         return out[0] if len(out) == 1 else out
 
     def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this network: ``nin``, ``sizes``, the two activations."""
         return {
             "nin": self.nin,
             "sizes": list(self.sizes),
@@ -356,6 +363,7 @@ class MLP(Module):
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """Σ over layers of (fan_in + 1)·size, for widths nin, sizes[0], sizes[1], ..."""
         sizes = config["sizes"]
         if not isinstance(sizes, Sequence) or isinstance(sizes, str):
             raise ValueError(f"MLP: sizes must be a non-empty list of layer sizes, got {sizes!r}")

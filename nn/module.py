@@ -95,35 +95,43 @@ class HeldList(list[Any]):
         return self
 
     def append(self, item: Any) -> None:
+        """Add ``item`` at the end, and tell the module its structure changed."""
         super().append(item)
         self._changed()
 
     def extend(self, items: Iterable[Any]) -> None:
+        """Add ``items`` at the end, and tell the module its structure changed."""
         super().extend(items)
         self._changed()
 
     def insert(self, index: SupportsIndex, item: Any) -> None:
+        """Put ``item`` before position ``index``, and tell the module its structure changed."""
         super().insert(index, item)
         self._changed()
 
     def pop(self, index: SupportsIndex = -1) -> Any:
+        """Remove and return the item at ``index`` (the last by default), and tell the module."""
         item = super().pop(index)
         self._changed()
         return item
 
     def remove(self, item: Any) -> None:
+        """Remove the first item equal to ``item``, and tell the module its structure changed."""
         super().remove(item)
         self._changed()
 
     def clear(self) -> None:
+        """Remove every item, and tell the module its structure changed."""
         super().clear()
         self._changed()
 
     def sort(self, *, key: Any = None, reverse: bool = False) -> None:
+        """Sort in place (as ``list.sort``), and tell the module its structure changed."""
         super().sort(key=key, reverse=reverse)
         self._changed()
 
     def reverse(self) -> None:
+        """Reverse in place, and tell the module its structure changed."""
         super().reverse()
         self._changed()
 
@@ -225,6 +233,7 @@ class Module:
         return self._parent
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's computation on its inputs; ``module(x)`` calls it. Every subclass defines it."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -94,6 +94,7 @@ class Optimizer:
         return {"lr": self.lr}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` gave: the learning rate (and a subclass's buffers)."""
         self.lr = state["lr"]
 
 
@@ -129,6 +130,7 @@ class SGD(Optimizer):
         self.velocity: np.ndarray | None = None
 
     def update(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """w ← (1 − αλ)·w − α·δw; with momentum μ: g = δw + λw, v ← μv + g, w ← w − α·v (Nesterov: α(g + μv))."""
         lr, mu, lam = self.lr, self.momentum, self.weight_decay
         if mu == 0.0:
             if lam:
@@ -145,9 +147,11 @@ class SGD(Optimizer):
         return data
 
     def state_dict(self) -> dict[str, Any]:
+        """The learning rate and the momentum buffer v (None before the first step with momentum)."""
         return {"lr": self.lr, "velocity": None if self.velocity is None else self.velocity.tolist()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the learning rate and the momentum buffer from :meth:`state_dict`'s output (checked first)."""
         velocity = state.get("velocity")
         if velocity is not None and len(velocity) != len(self.params):
             raise ValueError(f"SGD.load_state_dict: {len(velocity)} velocities for {len(self.params)} parameters")
@@ -182,6 +186,8 @@ class Adam(Optimizer):
         self.v = vectors.namespace().zeros(len(self.params))
 
     def update(self, data: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        """One Adam step t: g = δw + λw, m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g²,
+        w ← w − (α / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)."""
         self.t += 1
         beta1, beta2 = self.betas
         lam, eps = self.weight_decay, self.eps
@@ -199,9 +205,11 @@ class Adam(Optimizer):
         return data
 
     def state_dict(self) -> dict[str, Any]:
+        """The learning rate, the step count t and the moment buffers m and v."""
         return {"lr": self.lr, "t": self.t, "m": self.m.tolist(), "v": self.v.tolist()}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the learning rate, t, m and v from :meth:`state_dict`'s output (their sizes checked first)."""
         if len(state["m"]) != len(self.params) or len(state["v"]) != len(self.params):
             raise ValueError(f"Adam.load_state_dict: moment buffers do not match {len(self.params)} parameters")
         super().load_state_dict(state)
@@ -224,9 +232,11 @@ class LRScheduler:
         self._apply()
 
     def lr_at(self, epoch: int) -> float:
+        """The learning rate for ``epoch`` (0 is the first); each schedule defines it."""
         raise NotImplementedError
 
     def step(self) -> None:
+        """Move to the next epoch and set the optimiser's ``lr`` to :meth:`lr_at` of it."""
         self.last_epoch += 1
         self._apply()
 
@@ -254,6 +264,7 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, epoch: int) -> float:
+        """base_lr · f(epoch)."""
         return self.base_lr * float(self.lr_lambda(epoch))
 
 
@@ -273,4 +284,5 @@ class StepLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, epoch: int) -> float:
+        """base_lr · γ^⌊epoch / step_size⌋."""
         return self.base_lr * self.gamma ** (epoch // self.step_size)

@@ -60,6 +60,7 @@ class History:
 
     @property
     def epochs(self) -> int:
+        """How many epochs were recorded."""
         return len(self.loss)
 
 

@@ -57,6 +57,7 @@ class DeltaReport(CheckReport):
 
     @property
     def passed(self) -> bool:
+        """True when no given δ is wrong (nor follows from a wrong one)."""
         return all(r.status != "wrong" and r.status != "follows" for r in self.results)
 
     @property
@@ -75,6 +76,7 @@ class DeltaReport(CheckReport):
         return next(iter(self.mistakes), None)
 
     def headline(self) -> str:
+        """One line: all right, or how many mistakes among the answers and how many follow from them."""
         checked = self.checked
         if self.passed:
             return f"all {len(checked)} δ right"
@@ -85,6 +87,7 @@ class DeltaReport(CheckReport):
         return f"{n} mistake{'s' if n > 1 else ''} in {len(checked)} answers ({right} right{tail})"
 
     def explanation(self) -> list[str]:
+        """The first wrong node with its chain-rule step and the learner's number, then the other mistakes."""
         first = self.first_wrong
         if first is None:
             return []
@@ -100,6 +103,7 @@ class DeltaReport(CheckReport):
         return lines
 
     def table(self) -> tuple[list[str], list[tuple[list[str], str]]]:
+        """Column headers and one row per checked node (name, yours, engine's, verdict) with its status."""
         rows: list[tuple[list[str], str]] = []
         for r in self.checked:
             verdict = {"right": "right", "wrong": "wrong", "follows": "follows from the error above"}[r.status]

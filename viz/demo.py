@@ -29,6 +29,7 @@ DEFAULT_OUTDIR = Path("build/demo")
 
 
 def train(seed: int = 0) -> tuple[MLP, np.ndarray, np.ndarray]:
+    """MLP(2, [16, 16, 1]) trained on 100 moons with the hinge loss and SGD (lr 1 → 0.1); the model, X, ±1 labels."""
     X, y = moons(100, noise=0.1, seed=seed)
     labels = 2 * y - 1  # the hinge loss wants -1/+1
     model = MLP(2, [16, 16, 1], activation="relu", seed=seed)
@@ -86,6 +87,7 @@ def draw(model: MLP, X: np.ndarray, labels: np.ndarray, outdir: Path) -> list[Pa
 
 
 def main(argv: list[str] | None = None) -> None:
+    """``python -m viz.demo [outdir]``: train, print the progress, write the pictures (default ``build/demo``)."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) > 1:
         raise SystemExit("usage: python -m viz.demo [outdir]")

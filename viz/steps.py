@@ -423,6 +423,9 @@ class FrameLayout:
         width: float | None,
         captions: list[str],
     ) -> FrameLayout:
+        """The layout :func:`viz.draw_graph` would choose for the last frame (every δ ``final``), and the
+        captions' wrapping: to the picture's natural width, or to ``width`` when the picture is narrower."""
+
         def last_frame(layout: Layout) -> Graph:
             return in_reading_order(options(layout), lambda o: Drawing([root], o, deltas=final, final=final).build())
 
