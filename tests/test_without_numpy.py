@@ -6,6 +6,7 @@ Each test runs a script in a fresh interpreter whose import system refuses numpy
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -111,3 +112,46 @@ def test_the_list_path_trains_to_the_same_numbers_as_numpy(optimizer) -> None:
     assert result["state"] == model.state_dict()
     assert result["optimizer"] == json.loads(json.dumps(optimizer_here.state_dict()))
     assert np.isfinite(history.loss).all()
+
+
+def test_viz_scalar_path_and_the_page_hosted_lab_without_numpy() -> None:
+    """As in the browser page: no numpy, no anywidget, no Jupyter; the lab's widgets are hosted by the page."""
+    result = run_without_numpy(
+        """
+        sys.modules["anywidget"] = None  # not installed
+        sys.platform = "emscripten"  # a browser's Python: the page hosts the widgets (viz.widget.PageHosted)
+        import nn, viz
+        from autograd import Value
+        from nn.numpy_support import numpy_or_none
+        from viz.widget import PageHosted
+        assert numpy_or_none() is None
+        x = Value(2.0, label="x"); w = Value(-3.0, label="w"); b = Value(6.88, label="b")
+        a = (x * w + b).tanh(); a.label = "a"
+        a.backward()
+        result = {"dot": "δ -1.5029" in viz.draw_graph(a, show_local_grads=True).source,
+                  "frames": len(viz.backward_steps(a)),
+                  "check": viz.check_deltas(a, {"a": 1.0, "x": -1.0}).first_wrong.name}
+        explorer = viz.explore(lambda x, w: (x * w).tanh(), x=1.0, w=0.5)
+        explorer.handle_message({"action": "set_leaf", "name": "w", "value": -0.5})
+        result["explore"] = [round(explorer.output, 6), isinstance(explorer, PageHosted)]
+        X, y = nn.data.moons(100, noise=0.1, seed=2)
+        labels = [2 * t - 1 for t in y]
+        model = nn.MLP(2, [16, 16, 1], activation="relu", seed=2)
+        lab = viz.Lab(model, X, labels, loss="hinge", optimizer=nn.Adam(model.parameters(), lr=0.05), resolution=8)
+        changed = []
+        lab.observe(lambda change: changed.append(change["name"]))
+        start = lab.accuracy_value
+        lab.handle_message({"action": "step", "n": 40})
+        lab.lr = 0.01
+        result["lab"] = {"hosted": isinstance(lab, PageHosted), "start": start, "end": lab.accuracy_value,
+                         "steps": lab.steps, "optimizer_lr": lab.optimizer.lr, "boundary": len(lab.boundary["values"]),
+                         "changed": sorted(set(changed))}
+        """
+    )
+    assert result["dot"] and result["frames"] >= 6 and result["check"] == "x"
+    assert result["explore"] == [round(math.tanh(-0.5), 6), True]
+    lab = result["lab"]
+    assert lab["hosted"] and lab["steps"] == 40 and lab["optimizer_lr"] == 0.01
+    assert lab["start"] < 0.9 <= 0.95 <= lab["end"], lab
+    assert lab["boundary"] == 64
+    assert {"accuracy_value", "boundary", "dot", "history", "lr", "steps"} <= set(lab["changed"])

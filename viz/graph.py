@@ -11,6 +11,7 @@ module, never each other.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,7 +39,13 @@ class GraphvizNotFoundError(graphviz.ExecutableNotFound):
 def needs_dot(what: str) -> Iterator[None]:
     """Within it, a missing ``dot`` raises :class:`GraphvizNotFoundError` naming ``what`` and how to install it."""
     try:
-        yield
+        try:
+            yield
+        except OSError as e:
+            if sys.platform != "emscripten":
+                raise
+            # a browser's Python (Pyodide) runs no programs: there, dot is missing as surely as off PATH
+            raise graphviz.ExecutableNotFound(("dot",)) from e
     except graphviz.ExecutableNotFound as e:
         if isinstance(e, GraphvizNotFoundError):
             raise

@@ -31,9 +31,7 @@ import inspect
 import math
 import numbers
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 try:
     import traitlets
@@ -47,6 +45,8 @@ import nn
 from autograd import Value
 from autograd.value import walk
 from nn import losses as nn_losses
+from nn.numpy_support import numpy_or_none
+from nn.seeding import rng_from
 
 from .dot import Drawing, draw_graph, node_name
 from .options import DEFAULT_MAX_NODES, DrawOptions
@@ -54,7 +54,12 @@ from .page import STATIC
 from .steps import MAX_FRAMES, backward_deltas, backward_steps
 from .widget import GraphView, GraphvizWasm, LabWidget
 
-__all__ = ["explore", "Explorer", "Lab", "GraphView", "GraphvizWasm", "STATIC"]
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = numpy_or_none()  # None in a browser's Python: the lab then trains on the scalar engine (ScalarSteps)
+
+__all__ = ["explore", "Explorer", "Lab", "ScalarSteps", "GraphView", "GraphvizWasm", "STATIC"]
 
 
 def _finite(x: float, what: str) -> float:
@@ -180,13 +185,54 @@ def explore(fn: Callable[..., Value], **leaves: Any) -> Explorer:
 
 
 # ---------------------------------------------------------------------------- the lab
-def _sample_target(y: np.ndarray, i: int) -> Any:
+def _sample_target(y: Any, i: int) -> Any:
     """One sample's target as the per-sample losses take it: a row as a list, a whole number as an int
     (a class index for cross-entropy), else a float."""
     t = y[i]
-    if y.ndim == 2:
-        return t.astype(float).tolist()
+    if hasattr(t, "tolist"):
+        t = t.tolist()
+    if isinstance(t, (list, tuple)):
+        return [float(v) for v in t]
     return int(t) if float(t).is_integer() else float(t)
+
+
+def _argmax(row: list[float]) -> int:
+    """The index of the first largest entry (numpy's argmax)."""
+    return max(range(len(row)), key=row.__getitem__)
+
+
+def _spaced(start: float, stop: float, n: int) -> list[float]:
+    """``n`` evenly spaced numbers from ``start`` to ``stop`` (both included)."""
+    return [start + (stop - start) * i / (n - 1) for i in range(n)]
+
+
+class ScalarSteps:
+    """:class:`nn.CompiledTrainer`'s ``step``/``evaluate``/``sync`` on the scalar engine: the lab's trainer where
+    numpy is missing (a browser's Python). A step is one mini-batch's mean loss, ``backward()`` and the
+    optimiser's step, as in :func:`nn.fit`."""
+
+    def __init__(self, model: nn.Module, loss: Callable[..., Value], optimizer: nn.Optimizer) -> None:
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+
+    def step(self, X: Any, y: Any) -> None:
+        """Train on the mini-batch ``X, y``."""
+        self.optimizer.zero_grad()
+        outputs = [self.model(list(x)) for x in X]
+        nn_losses.mean_loss(self.loss, outputs, [_sample_target(y, i) for i in range(len(y))]).backward()
+        self.optimizer.step()
+
+    def sync(self) -> None:
+        """Nothing to copy back: the scalar engine trains the model's own Values."""
+
+    def evaluate(self, X: Any, y: Any) -> tuple[list[Any], list[float]]:
+        """Every sample's output (a float, or a list for several outputs) and loss, without recording graphs."""
+        outputs, per_sample = [], []
+        with autograd.no_grad():
+            for i, x in enumerate(X):
+                out = self.model(list(x))
+                per_sample.append(self.loss(out, _sample_target(y, i)).data)
+                outputs.append(out.data if isinstance(out, Value) else [v.data for v in out])
+        return outputs, per_sample
 
 
 def _zero_line_parameters(model: nn.Module, n_features: int) -> list[tuple[Value, Value, Value | None]]:
@@ -217,7 +263,8 @@ class Lab(LabWidget):
     shuffled from ``seed``. A step is one mini-batch, as in :func:`nn.fit`, run by
     :class:`nn.CompiledTrainer`; the whole-dataset loss and accuracy and the
     decision boundary (on a ``resolution`` × ``resolution`` grid, for 2-D inputs)
-    come from the compiled mode too. The probe sample's loss graph is the scalar
+    come from the compiled mode too (without numpy, in a browser's Python: all from
+    the scalar engine, :class:`ScalarSteps`). The probe sample's loss graph is the scalar
     engine's own graph, with every node's δ (the Parameters' ``.grad`` keep the
     last mini-batch's gradient, which the optimiser used).
 
@@ -258,30 +305,48 @@ class Lab(LabWidget):
         resolution: int = 40,
         max_frames: int = 200,
     ) -> None:
-        X, y = np.asarray(X, dtype=float), np.asarray(y)
-        if X.ndim != 2 or len(X) != len(y) or len(y) == 0:
-            raise ValueError(f"Lab: X must be (samples × features) with one label per row, got {X.shape}, {y.shape}")
+        try:
+            rows = [[float(v) for v in r] for r in (X.tolist() if hasattr(X, "tolist") else X)]
+            targets = y.tolist() if hasattr(y, "tolist") else list(y)
+        except TypeError as e:
+            raise ValueError(f"Lab: X must be (samples × features) with one label per row: {e}") from None
+        if not rows or len(rows) != len(targets) or any(len(r) != len(rows[0]) or not r for r in rows):
+            raise ValueError(
+                f"Lab: X must be (samples × features) with one label per row, got {len(rows)} rows "
+                f"and {len(targets)} labels"
+            )
+        if np is not None:
+            X, y = np.asarray(rows), np.asarray(targets)
+        else:
+            X, y = rows, targets
         if batch_size is not None and (isinstance(batch_size, bool) or int(batch_size) < 1):
             raise ValueError(f"Lab: batch_size must be None or an int >= 1, got {batch_size!r}")
         if not isinstance(resolution, int) or not 2 <= resolution <= 200:
             raise ValueError(f"Lab: resolution must be an int between 2 and 200, got {resolution!r}")
         self.model, self.X, self.y = model, X, y
+        self._rows, self._targets = rows, targets  # the panels read Python lists, with numpy or without
         self.loss = nn_losses.get(loss)
         self.optimizer = nn.SGD(model.parameters(), lr=0.1) if optimizer is None else optimizer
         self.batch_size, self.seed, self.max_frames = batch_size, seed, max_frames
         self._params = list(self.optimizer.params)
         self._names = {id(p): name for name, p in model.named_parameters()}
         self._initial = (model.state_dict(), self.optimizer.state_dict())
-        self._trainer = nn.CompiledTrainer(model, self.loss, self.optimizer, X[:1], y[:1])
+        self._trainer: Any = (
+            ScalarSteps(model, self.loss, self.optimizer)
+            if np is None
+            else nn.CompiledTrainer(model, self.loss, self.optimizer, X[:1], y[:1])
+        )
         with autograd.no_grad():
-            spec = nn_losses.describe(self.loss, model([float(v) for v in X[0]]), _sample_target(y, 0))
-        self._threshold = nn_losses.decision_threshold(spec, y)
-        self._predict = autograd.compile(model, X.shape[1])
-        self._lines = _zero_line_parameters(model, X.shape[1])
+            spec = nn_losses.describe(self.loss, model(rows[0]), _sample_target(targets, 0))
+        self._threshold = nn_losses.decision_threshold(spec, targets)
+        self._predict = None if np is None else autograd.compile(model, len(rows[0]))
+        self._lines = _zero_line_parameters(model, len(rows[0]))
         self._grid = self._make_grid(resolution)
-        self._classify = bool(np.all(y == np.round(y))) and (y.ndim == 2 or len(np.unique(y)) <= 10)
+        flat = [v for t in targets for v in (t if isinstance(t, list) else [t])]
+        rows_of_targets = isinstance(targets[0], list)
+        self._classify = all(float(v).is_integer() for v in flat) and (rows_of_targets or len(set(flat)) <= 10)
         self._frames: list[dict[str, Any]] = []
-        self._updates = np.zeros(len(self._params))
+        self._updates = [0.0] * len(self._params)
         self._ready = False
         super().__init__(view="lab", points=self._points(), lr=self.optimizer.lr, probe=self._check_probe(probe))
         self._restart_batches()
@@ -295,10 +360,10 @@ class Lab(LabWidget):
             raise ValueError(f"Lab.step: n must be an int >= 0, got {n!r}")
         for _ in range(n):
             Xb, yb = self._next_batch()
-            before = np.array([p.data for p in self._params])
+            before = [p.data for p in self._params]
             self._trainer.step(Xb, yb)
             self._trainer.sync()
-            self._updates = np.array([p.data for p in self._params]) - before
+            self._updates = [p.data - b for p, b in zip(self._params, before)]
             self.steps += 1
             self._refresh()
 
@@ -309,7 +374,7 @@ class Lab(LabWidget):
         self.optimizer.load_state_dict(optimizer_state)
         for p in self._params:
             p.grad = 0.0
-        self._updates = np.zeros(len(self._params))
+        self._updates = [0.0] * len(self._params)
         self._restart_batches()
         with self.hold_sync():
             self.steps, self.epoch, self.history, self.playing = 0, 0, {}, False
@@ -378,11 +443,11 @@ class Lab(LabWidget):
 
     # ------------------------------------------------------------- batches
     def _restart_batches(self) -> None:
-        self._rng = np.random.default_rng(self.seed)
-        self._batches: Iterator[tuple[np.ndarray, np.ndarray]] = iter(())
+        self._rng = rng_from(self.seed)
+        self._batches: Iterator[tuple[Any, Any]] = iter(())
         self._epoch_started = False
 
-    def _next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+    def _next_batch(self) -> tuple[Any, Any]:
         batch = next(self._batches, None)
         if batch is None:
             if self._epoch_started:
@@ -394,39 +459,37 @@ class Lab(LabWidget):
 
     # ------------------------------------------------------------- panels
     def _points(self) -> list[list[float]]:
-        labels = self.y.argmax(axis=1) if self.y.ndim == 2 else self.y
-        return [[float(r[0]), float(r[1]) if len(r) > 1 else 0.0, float(t)] for r, t in zip(self.X, labels)]
+        labels = [_argmax(t) if isinstance(t, list) else t for t in self._targets]
+        return [[r[0], r[1] if len(r) > 1 else 0.0, float(t)] for r, t in zip(self._rows, labels)]
 
     def _make_grid(self, resolution: int) -> dict[str, Any] | None:
-        if self.X.shape[1] != 2:
+        if len(self._rows[0]) != 2:
             return None
-        lo, hi = self.X.min(axis=0), self.X.max(axis=0)
-        pad = 0.1 * np.maximum(hi - lo, 1e-9)
-        lo, hi = lo - pad, hi + pad
-        gx, gy = np.linspace(lo[0], hi[0], resolution), np.linspace(hi[1], lo[1], resolution)  # rows top-down
-        xx, yy = np.meshgrid(gx, gy)
-        return {"extent": [lo[0], hi[0], lo[1], hi[1]], "n": resolution, "rows": np.c_[xx.ravel(), yy.ravel()]}
+        lo = [min(r[k] for r in self._rows) for k in (0, 1)]
+        hi = [max(r[k] for r in self._rows) for k in (0, 1)]
+        pad = [0.1 * max(h - low, 1e-9) for low, h in zip(lo, hi)]
+        lo, hi = [low - p for low, p in zip(lo, pad)], [h + p for h, p in zip(hi, pad)]
+        gx, gy = _spaced(lo[0], hi[0], resolution), _spaced(hi[1], lo[1], resolution)  # rows top-down
+        return {"extent": [lo[0], hi[0], lo[1], hi[1]], "n": resolution, "rows": [[a, b] for b in gy for a in gx]}
 
     def _boundary(self) -> dict[str, Any]:
         """The model's decision on the grid: signed score minus the threshold (one output) or the class."""
         if self._grid is None:
             return {}
-        out = self._predict.forward(self._grid["rows"])
-        if out.ndim == 2:
-            values, kind = out.argmax(axis=1).astype(float), "class"
+        rows = self._grid["rows"]
+        out = nn.predict(self.model, rows) if self._predict is None else self._predict.forward(np.asarray(rows))
+        out = out.tolist() if hasattr(out, "tolist") else out
+        if out and isinstance(out[0], list):
+            values, kind = [float(_argmax(o)) for o in out], "class"
         else:
-            values, kind = out - self._threshold, "score"
-        return {
-            "n": self._grid["n"],
-            "extent": [float(e) for e in self._grid["extent"]],
-            "kind": kind,
-            "values": np.round(values, 4).tolist(),
-        }
+            values, kind = [round(o - self._threshold, 4) for o in out], "score"
+        extent = [float(e) for e in self._grid["extent"]]
+        return {"n": self._grid["n"], "extent": extent, "kind": kind, "values": values}
 
     def _probe_graph(self) -> tuple[Value, dict[Value, float]]:
         """The probe sample's loss L(model(x), y) as a scalar graph, with every node's δ = ∂L/∂node."""
-        x = [Value(float(v), label=f"x_{k}") for k, v in enumerate(self.X[self.probe], start=1)]
-        L = self.loss(self.model(x), _sample_target(self.y, self.probe))
+        x = [Value(v, label=f"x_{k}") for k, v in enumerate(self._rows[self.probe], start=1)]
+        L = self.loss(self.model(x), _sample_target(self._targets, self.probe))
         L.label = "L"
         order = L.walk()
         deltas, _ = backward_deltas(L, order, 1.0)
@@ -438,7 +501,8 @@ class Lab(LabWidget):
         options = DrawOptions("LR", False, True, DEFAULT_MAX_NODES, 4, False)
         dot = Drawing([L], options, deltas=deltas).build().source
         outputs, per_sample = self._trainer.evaluate(self.X, self.y)
-        loss_value = float(per_sample.mean())
+        outputs = outputs.tolist() if hasattr(outputs, "tolist") else outputs
+        loss_value = float(per_sample.mean()) if hasattr(per_sample, "mean") else sum(per_sample) / len(per_sample)
         accuracy = self._accuracy(outputs) if self._classify else -1.0
         history = {k: list(v) for k, v in self.history.items()}
         if not history or self.steps > history["step"][-1]:
@@ -446,7 +510,7 @@ class Lab(LabWidget):
                 history.setdefault(k, []).append(v)
         else:  # an edit or a new probe at the same step: the latest point changes
             history["loss"][-1], history["accuracy"][-1] = loss_value, accuracy
-        x = ", ".join(f"{v:.3g}" for v in self.X[self.probe])
+        x = ", ".join(f"{v:.3g}" for v in self._rows[self.probe])
         with self.hold_sync():
             self.dot = dot
             self.node_deltas = {node_name(v): d for v, d in deltas.items()}
@@ -462,12 +526,12 @@ class Lab(LabWidget):
         if len(self._frames) > self.max_frames:
             del self._frames[1]  # keep the first frame: a replay starts where the run started
 
-    def _accuracy(self, outputs: np.ndarray) -> float:
+    def _accuracy(self, outputs: list[Any]) -> float:
         """Fraction of samples classified right: argmax of several outputs, else output > the loss's threshold."""
-        if outputs.ndim == 2:
-            truth = self.y.argmax(axis=1) if self.y.ndim == 2 else self.y
-            return float(np.mean(outputs.argmax(axis=1) == truth))
-        return float(np.mean((outputs > self._threshold) == (self.y > 0)))
+        if isinstance(outputs[0], list):
+            truth = [_argmax(t) if isinstance(t, list) else t for t in self._targets]
+            return sum(_argmax(o) == t for o, t in zip(outputs, truth)) / len(outputs)
+        return sum((o > self._threshold) == (t > 0) for o, t in zip(outputs, self._targets)) / len(outputs)
 
     def _parameter_table(self) -> tuple[list[dict[str, Any]], list[str]]:
         state = self.optimizer.state_dict()

@@ -9,13 +9,17 @@ from __future__ import annotations
 import dataclasses
 import numbers
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 import autograd
 import nn
 from autograd import Value, no_grad
+from nn.numpy_support import numpy_or_none
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = numpy_or_none()  # None in a Python without numpy (a browser's): the plots then say what they need
 
 __all__ = ["plot_history", "plot_decision_boundary", "plot_descent", "history_series"]
 
@@ -23,7 +27,7 @@ _SPLITS = ("val_", "test_", "train_")
 
 
 def _pyplot() -> Any:
-    """matplotlib.pyplot, imported on use: the rest of viz needs no matplotlib."""
+    """matplotlib.pyplot, imported on use: the rest of viz needs no matplotlib (nor numpy)."""
     try:
         import matplotlib.pyplot as plt
     except ModuleNotFoundError as e:
@@ -34,7 +38,7 @@ def _pyplot() -> Any:
 
 
 def _is_series(x: Any) -> bool:
-    if isinstance(x, (str, bytes, Mapping)) or not isinstance(x, (Sequence, np.ndarray)) or len(x) == 0:
+    if isinstance(x, (str, bytes, Mapping)) or not (isinstance(x, Sequence) or hasattr(x, "tolist")) or len(x) == 0:
         return False
     return all(isinstance(v, (numbers.Real, Value)) and not isinstance(v, bool) for v in x)
 
@@ -155,6 +159,7 @@ def plot_decision_boundary(
     Python branches on data), traced once by :func:`autograd.compile` (which
     passes the point as a list) and run as one numpy batch. Returns the Axes.
     """
+    plt = _pyplot()
     X = np.asarray(X, dtype=float)
     y = np.asarray(y).ravel()
     if X.ndim != 2 or X.shape[1] != 2:
@@ -168,7 +173,6 @@ def plot_decision_boundary(
     if compiled is None:
         compiled = isinstance(model, nn.Module)
     scores = _scores(model, np.column_stack([gx.ravel(), gy.ravel()]), compiled)
-    plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 4.5))
     classes = np.unique(y)
@@ -227,6 +231,7 @@ def plot_descent(
     unless ``xlim``/``ylim`` are given; the legend sits in one row under the
     axes, never over the path. Returns the Axes.
     """
+    plt = _pyplot()
     pts = np.array([[float(a), float(b)] for a, b in path], dtype=float) if len(path) else np.empty((0, 2))
     if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
         raise ValueError("plot_descent: path must be a non-empty sequence of (x, y) points")
@@ -237,7 +242,6 @@ def plot_descent(
         ylim = ylim or (lo[1] - pad[1], hi[1] + pad[1])
     gx, gy = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
     zz = _surface(f, gx, gy)
-    plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4.5))
     filled = ax.contourf(gx, gy, zz, levels=levels, cmap="viridis", alpha=0.85)

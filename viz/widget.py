@@ -9,11 +9,18 @@ the page once per kernel in one hidden :class:`GraphvizWasm` model that every
 widget refers to, never inside each output. :class:`GraphView` is one DOT
 graph drawn that way: ``draw_graph``'s notebook display without ``dot``.
 The widgets of :mod:`viz.lab` (``explore``, ``Lab``) build on :class:`LabWidget`.
+
+In a browser's Python without anywidget (Pyodide in deltagrad's page, ``make site``) the page hosts the widgets:
+:class:`LabWidget` is then a :class:`PageHosted` model (traitlets, the same traits) that the page's model object,
+with anywidget's interface, reads and writes for the same ``lab.js``.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +29,56 @@ try:
     import traitlets
     from ipywidgets import widget_serialization  # type: ignore[import-untyped]
 except ModuleNotFoundError as missing:  # the `lab` extra: the engine and the static pictures need none of it
-    raise ModuleNotFoundError(
-        f"viz's live lab (explore, Lab, GraphView) needs anywidget and its Jupyter stack ({missing.name} is missing): "
-        "pip install 'deltagrad[lab]'",
-        name=missing.name,
-    ) from missing
+    if sys.platform != "emscripten" or missing.name == "traitlets":  # a browser's page hosts widgets itself
+        raise ModuleNotFoundError(
+            f"viz's live lab (explore, Lab, GraphView) needs anywidget and its Jupyter stack ({missing.name} is "
+            "missing): pip install 'deltagrad[lab]'",
+            name=missing.name,
+        ) from missing
+    anywidget = None
+    import traitlets  # the page serves it (build/site/wheels)
 
 from .page import STATIC, replay_page, wasm_renderer, write_atomically
 
-__all__ = ["GraphvizWasm", "graphviz_wasm", "LabWidget", "GraphView"]
+__all__ = ["GraphvizWasm", "graphviz_wasm", "LabWidget", "GraphView", "PageHosted"]
 
 
-class GraphvizWasm(anywidget.AnyWidget):  # type: ignore[misc]
-    """A hidden model carrying Graphviz-in-WebAssembly to the page, once per kernel (see :func:`graphviz_wasm`)."""
+class PageHosted(traitlets.HasTraits):
+    """anywidget's model, Python side, where a web page hosts the widget instead of a Jupyter kernel.
+
+    The traits are the widget's state, as in Jupyter; the page reads them, sets them, hears of every change
+    (:meth:`observe`) and delivers the learner's messages to :meth:`handle_message`.
+    """
+
+    comm = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._message_handlers: list[Callable[[Any, Any, Any], Any]] = []
+
+    def on_msg(self, callback: Callable[[Any, Any, Any], Any]) -> None:
+        """Call ``callback(widget, content, buffers)`` for each message from the page."""
+        self._message_handlers.append(callback)
+
+    def handle_message(self, content: Any) -> None:
+        """A message from the page (``{"action": ...}``), given to every :meth:`on_msg` callback."""
+        for callback in self._message_handlers:
+            callback(self, content, [])
+
+    @contextmanager
+    def hold_sync(self) -> Iterator[None]:
+        """Change several traits at once: observers hear of them when the block ends, as with anywidget."""
+        with self.hold_trait_notifications():
+            yield
+
+
+_Host: Any = PageHosted if anywidget is None else anywidget.AnyWidget
+
+
+class GraphvizWasm(_Host):  # type: ignore[misc]
+    """A hidden model carrying Graphviz-in-WebAssembly to the page, once per kernel (see :func:`graphviz_wasm`).
+
+    (A page hosting the widgets serves Graphviz-in-WebAssembly itself: there it stays empty.)"""
 
     _esm = "export default {};"
     source_gzip_base64 = traitlets.Unicode("").tag(sync=True)
@@ -51,17 +95,20 @@ def graphviz_wasm() -> GraphvizWasm:
     return _wasm
 
 
-class LabWidget(anywidget.AnyWidget):  # type: ignore[misc]
+class LabWidget(_Host):  # type: ignore[misc]
     """What every lab widget shares: the ES module, the stylesheet, the renderer and the view's name."""
 
     _esm = STATIC / "lab.js"
     _css = STATIC / "lab.css"
-    renderer = traitlets.Instance(GraphvizWasm).tag(sync=True, **widget_serialization)
+    if anywidget is not None:
+        renderer = traitlets.Instance(GraphvizWasm).tag(sync=True, **widget_serialization)
     view = traitlets.Unicode("graph").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(renderer=graphviz_wasm(), **kwargs)
+        if anywidget is not None:
+            kwargs["renderer"] = graphviz_wasm()
+        super().__init__(**kwargs)
         self.on_msg(self._on_action)
 
     def _on_action(self, _: Any, content: Any, buffers: Any) -> None:
@@ -99,7 +146,7 @@ class LabWidget(anywidget.AnyWidget):  # type: ignore[misc]
         return write_atomically(Path(path), replay_page(self._replay(), title))
 
 
-_DOM_TRAITS = frozenset(anywidget.AnyWidget().trait_names(sync=True)) - {"_esm", "_css"}
+_DOM_TRAITS = frozenset(() if anywidget is None else anywidget.AnyWidget().trait_names(sync=True)) - {"_esm", "_css"}
 
 
 # ---------------------------------------------------------------------------- a DOT graph
