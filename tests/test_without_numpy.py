@@ -20,25 +20,23 @@ import nn
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# A meta-path finder that refuses numpy (and tqdm, which the page does not ship either) for importers in `nn` and
-# `viz`: `autograd` becomes numpy-free in its own issue, and this block widens to every importer then.
+# A meta-path finder that refuses numpy (and tqdm, which the page does not ship either) to every importer, as a
+# Python without them would; it counts the attempts.
 BLOCKER = """
-import builtins, sys
-_import = builtins.__import__
-BLOCKED = ("numpy", "tqdm")
-attempts = []
-def _blocked_import(name, globals=None, locals=None, fromlist=(), level=0):
-    importer = str((globals or {}).get("__name__", ""))
-    if name.split(".")[0] in BLOCKED and importer.split(".")[0] in ("nn", "viz", "__main__"):
-        attempts.append((importer, name))
-        raise ModuleNotFoundError(f"No module named {name!r} (blocked)", name=name)
-    return _import(name, globals, locals, fromlist, level)
-builtins.__import__ = _blocked_import
+import sys
+class _Refuse:
+    attempts = []
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("numpy", "tqdm"):
+            _Refuse.attempts.append(name)
+            raise ModuleNotFoundError(f"No module named {name!r} (refused)", name=name)
+        return None
+sys.meta_path.insert(0, _Refuse())
 """
 
 
 def run_without_numpy(body: str) -> dict:
-    """Run ``body`` (which sets ``result``) with numpy refused; returns ``result`` (JSON), checking nn asked for it."""
+    """Run ``body`` (which sets ``result``) with numpy refused; returns ``result`` (JSON)."""
     code = BLOCKER + textwrap.dedent(body) + "\nimport json; print(json.dumps(result))\n"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
@@ -49,9 +47,13 @@ def run_without_numpy(body: str) -> dict:
 def test_nn_scalar_path_trains_without_numpy() -> None:
     result = run_without_numpy(
         """
-        import nn
+        import math, autograd, nn
         from nn.numpy_support import numpy_or_none
-        assert numpy_or_none() is None  # the block works: nn sees no numpy
+        assert numpy_or_none() is None and "numpy" not in sys.modules  # the block works: nothing has numpy
+        a = autograd.Value(0.5, label="a")
+        b = (a * a + a.exp()).tanh()
+        b.backward()
+        second = autograd.grad(autograd.grad(lambda v: (v * v).sin()))(0.5)
         X, y = nn.data.moons(100, noise=0.1, seed=0)
         signs = [2 * label - 1 for label in y]
         model = nn.MLP(2, [16, 16, 1], activation="relu", seed=0)
@@ -72,13 +74,21 @@ def test_nn_scalar_path_trains_without_numpy() -> None:
             except ImportError as e:
                 errors[name] = str(e)
         result["errors"] = errors
+        tanh_check = autograd.check_op((math.tanh, lambda x, out: 1 - out * out), "tanh")
+        result["autograd"] = [a.grad, second, tanh_check.passed]
+        result["numpy_loaded"] = "numpy" in sys.modules
         """
     )
     assert result["types"] == ["list", "list", "list"]
     assert result["loss"][-1] < result["loss"][0] / 3
     assert result["accuracy"] >= 0.95 and result["evaluate"]["accuracy"] == result["accuracy"]
     assert result["datasets"] == [4, 10, 9] and result["batches"] == [40, 40, 20]
-    assert sorted(result["errors"]) == ["compiled", "mnist", "one_hot"]
+    assert sorted(result["errors"]) == ["compiled", "mnist", "one_hot"] and not result["numpy_loaded"]
+    x = 0.5
+    inner = x * x + math.exp(x)
+    assert result["autograd"][0] == pytest.approx((1 - math.tanh(inner) ** 2) * (2 * x + math.exp(x)), rel=1e-12)
+    assert result["autograd"][1] == pytest.approx(2 * math.cos(x * x) - 4 * x * x * math.sin(x * x), rel=1e-12)
+    assert result["autograd"][2] is True
     assert all("needs numpy" in message for message in result["errors"].values()), result["errors"]
 
 
