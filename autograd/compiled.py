@@ -1045,6 +1045,7 @@ class CompiledGraph:
                     found.append(Source("step", index_of[seg.block], tuple(columns.tolist())))
             return tuple(found)
 
+        returned = {seg.block: np.arange(self._widths[seg.block])[seg.columns].size for seg in self._outputs.segments}
         records = []
         for i, (lv, step, wanted) in enumerate(self._steps):
             common: dict[str, Any] = {
@@ -1053,6 +1054,7 @@ class CompiledGraph:
                 "width": self._widths[step.out],
                 "labels": tuple(labels[step.out]),
                 "trains": tuple(wanted[0]),
+                "outputs": returned.get(step.out, 0),
             }
             if isinstance(step, _MatMul):
                 k, p = step.weights.shape

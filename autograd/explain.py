@@ -25,7 +25,7 @@ from typing import Literal
 
 from .ops import OPS
 
-__all__ = ["Source", "LoweredStep", "Explanation", "subscript", "module_path"]
+__all__ = ["Source", "LoweredStep", "ExplainedStep", "Explanation", "subscript", "module_path"]
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -55,7 +55,8 @@ class LoweredStep:
     through one softmax-family kernel: ``op`` is ``cross_entropy``, ``log_softmax`` or ``softmax``).
     ``width`` values per sample come out; ``operands`` says where each operand's values come from (for a
     matmul: its input vector, then its bias when it has one). ``replaces`` counts the scalar nodes by op
-    and ``labels`` are the labels of the nodes it computes. ``trains`` says, per operand (for a matmul
+    and ``labels`` are the labels of the nodes it computes, ``outputs`` how many of them the graph returns.
+    ``trains`` says, per operand (for a matmul
     (W, X, b)), whether the training backward computes that operand's δ (a parameter lies behind it).
     """
 
@@ -74,6 +75,7 @@ class LoweredStep:
     weight_labels: tuple[str, ...] = ()
     weight_names: tuple[str, ...] = ()
     has_bias: bool = False
+    outputs: int = 0  # how many of the values it computes are outputs of the graph
 
     @property
     def nodes(self) -> int:
@@ -168,10 +170,12 @@ def _replaces(step: LoweredStep) -> str:
 
 
 @dataclass(frozen=True)
-class _Line:
-    """One step, explained: its forward, the shapes, its backward formulas and the nodes it replaces."""
+class ExplainedStep:
+    """One step, explained: the name of its result (``Z₁``), its forward (``Z₁ = X·W₁ + b₁``), the shapes,
+    its backward formulas and the scalar nodes it replaces."""
 
     step: LoweredStep
+    name: str
     forward: str
     shapes: str
     backward: tuple[str, ...]
@@ -207,7 +211,7 @@ class Explanation:
         self.lines = self._explain()
 
     # ------------------------------------------------------------------ naming and formulas
-    def _explain(self) -> list[_Line]:
+    def _explain(self) -> list[ExplainedStep]:
         names = _Names(self.inputs)
         B = "B" if self.batch is None else str(self.batch)
         training = any(any(step.trains) for step in self.steps)  # else every δ is an input gradient
@@ -239,7 +243,7 @@ class Explanation:
                 if step.has_bias:
                     backward.append(f"δ{b} = Σ_rows δ{out}" + skipped(step, 2, "a constant bias"))
                 backward.append(f"δ{X} = δ{out}·{W}ᵀ  ({rows}×{k} · {k}×{n})" + skipped(step, 1))
-                lines.append(_Line(step, forward, shapes, tuple(backward), _replaces(step)))
+                lines.append(ExplainedStep(step, out, forward, shapes, tuple(backward), _replaces(step)))
                 continue
             if step.kind == "fused":
                 out = {"cross_entropy": "L", "log_softmax": "logP", "softmax": "P"}.get(step.op, step.op)
@@ -251,7 +255,11 @@ class Explanation:
                 backward = [back.format(out=out, z=z, t=t) + skipped(step, 0)]
                 if t and len(step.trains) > 1 and step.trains[1]:
                     backward.append(f"δ{t} = −δ{out} ⊙ {z}")
-                lines.append(_Line(step, forward.format(out=out, z=z, t=t), shapes, tuple(backward), _replaces(step)))
+                lines.append(
+                    ExplainedStep(
+                        step, out, forward.format(out=out, z=z, t=t), shapes, tuple(backward), _replaces(step)
+                    )
+                )
                 continue
             # elementwise ops and reductions: the op table's rule, entry by entry (or row by row)
             source = step.operands[0][0] if step.operands and len(step.operands[0]) == 1 else None
@@ -271,7 +279,11 @@ class Explanation:
                 if len(ins) == 1:
                     backward = [f"δ{ins[0]} += {step.op}′({ins[0]}) ⊙ δ{out}" + skipped(step, 0)]
                 else:
-                    backward = [f"δ{x} += ∂{step.op}/∂{x} ⊙ δ{out}" + skipped(step, j) for j, x in enumerate(ins)]
+                    backward = [
+                        f"δ{x} += ∂{step.op}/∂{x} ⊙ δ{out}" + skipped(step, j)
+                        for j, x in enumerate(ins)
+                        if any(source.kind != "constants" for source in step.operands[j])  # a constant has no δ
+                    ]
             else:
                 forward = f"{out} = {step.op}_rows({ins[0]})"
                 shapes = f"({B}×{step.width * step.group} → {B}×{step.width}, {step.group} inputs each)"
@@ -279,7 +291,7 @@ class Explanation:
             op = OPS.get(step.op)
             if op is not None and op.doc:
                 backward.append(f"each entry: {op.doc}")
-            lines.append(_Line(step, forward, shapes, tuple(backward), _replaces(step)))
+            lines.append(ExplainedStep(step, out, forward, shapes, tuple(backward), _replaces(step)))
         return lines
 
     # ------------------------------------------------------------------ output

@@ -28,6 +28,7 @@ from nn import ACTIVATIONS, Layer, Module, Parameter
 
 from .graph import Graph
 from .layout import DEFAULT_WIDTH, choose, layout
+from .lowered import draw_lowered, is_lowered
 from .options import (
     DEFAULT_MAX_NODES,
     DrawOptions,
@@ -41,6 +42,7 @@ from .options import (
     roots_of,
     unmeasured_layout,
 )
+from .styles import FONT, STYLES
 from .text import escape_label, escaped_tooltip, format_number, label_markup, shorten, tex_escape, tex_markup
 
 __all__ = [
@@ -59,38 +61,12 @@ __all__ = [
     "in_reading_order",
 ]
 
-FONT = "Helvetica,Arial,sans-serif"
 _TIGHT = {"fontsize": "10", "width": "0", "height": "0", "margin": "0.02,0.01"}  # a ∂ label's box hugs its text,
 # so its edges reach the text instead of stopping in mid-air
 _ROUGH_WIDTH = {"op": 54.0, "derivative": 50.0}  # points; a value's stacked box is about 80 (wrapping's estimate)
 Kind = Literal["parameter", "input", "constant", "computed", "output", "op", "neuron", "layer"]
 
 
-# ---------------------------------------------------------------------------- styles
-@dataclass(frozen=True)
-class Style:
-    """How one kind of node is drawn, and what the legend says about it."""
-
-    shape: str
-    style: str
-    fillcolor: str
-    color: str
-    description: str
-    peripheries: int = 1
-    penwidth: float = 1.0
-
-
-STYLES: dict[str, Style] = {
-    "parameter": Style("box", "filled", "#fde0b4", "#a35a00", "parameter (nn.Parameter)", peripheries=2),
-    "input": Style("box", "rounded,filled", "#d4e6fa", "#1f5f99", "input (leaf Value)"),
-    "constant": Style("box", "rounded,dashed,filled", "#eeeeee", "#6e6e6e", "constant (a number)"),
-    "computed": Style("box", "filled", "#ffffff", "#404040", "computed value"),
-    "output": Style("box", "filled", "#dcf0d8", "#2e7d32", "output (root)", penwidth=2.0),
-    "op": Style("ellipse", "filled", "#fff6c8", "#8a7300", "operation"),
-    "neuron": Style("box3d", "filled", "#e8def8", "#5e35b1", "collapsed neuron"),
-    "layer": Style("box3d", "filled", "#d9cff0", "#4527a0", "collapsed layer"),
-    "derivative": Style("plaintext", "", "none", "#37474f", "edge label ∂ = local derivative ∂out/∂in"),
-}
 _HIGHLIGHT = "#d32f2f"
 _HIGHLIGHT_FILL = "#ffd7d4"
 _UNKNOWN = "#9e9e9e"
@@ -774,6 +750,9 @@ def draw_graph(
     ``max_nodes`` nodes would be drawn, each neuron collapses into one summary
     node, and if that is still too many, each layer does.
 
+    A compiled graph (what :func:`autograd.compile` returns, or an ``nn.CompiledTrainer``) is drawn as its
+    lowered program instead (:mod:`viz.lowered`): one node per numpy step with its matrix formula and shapes.
+
     ``viz.save(graph, "g.svg")`` (or ``.png``/``.pdf``, ``.tex`` for TikZ,
     ``slide=True`` for a 16:9 slide) writes a file, and ``graph.source`` is the DOT text.
 
@@ -783,6 +762,8 @@ def draw_graph(
     >>> g.source.count("->"), "data 2.0000" in g.source  # x→*, x→*, *→x², x²→tanh, tanh→y
     (5, True)
     """
+    if is_lowered(root):  # a compiled graph or trainer: its matrix ops (viz.lowered)
+        return draw_lowered(root, width=width)
     check_options("draw_graph", rankdir, precision, layer_numbering, width)
     if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
         raise ValueError(f"draw_graph: max_nodes must be a positive int or None, got {max_nodes!r}")
