@@ -247,6 +247,8 @@ class Explanation:
                 continue
             if step.kind == "fused":
                 out = {"cross_entropy": "L", "log_softmax": "logP", "softmax": "P"}.get(step.op, step.op)
+                if out in names.steps.values():  # several such steps (a softmax per attention row): number them
+                    out += subscript(step.index + 1)
                 names.steps[step.index] = out
                 z, t = ins[0], ins[1] if len(ins) > 1 else ""
                 forward, back = FUSED.get(step.op, (f"{{out}} = {step.op}({{z}})", f"δ{{z}} from δ{{out}} ({step.op})"))

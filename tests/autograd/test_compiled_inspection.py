@@ -176,3 +176,12 @@ def test_module_path_names_a_layer() -> None:
     assert autograd.explain.module_path(names) == "layers.0"
     assert autograd.explain.module_path(["encoder.weight"]) == "encoder.weight"
     assert autograd.explain.module_path(["", ""]) == ""
+
+
+def test_every_step_result_has_its_own_name() -> None:
+    """Several softmax rows of different lengths (attention) are several fused steps: each result is named apart."""
+    graph = autograd.compile(lambda x: [*autograd.softmax(x[:1]), *autograd.softmax(x[1:3]), *autograd.softmax(x)], 3)
+    lines = graph.explain().lines
+    names = [line.name for line in lines]
+    assert len(set(names)) == len(names) and names[0] == "P", names
+    assert all(name.startswith("P") for name in names)
