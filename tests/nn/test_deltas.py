@@ -127,3 +127,31 @@ def test_bad_input_gets_a_clear_error() -> None:
         nn.layer_deltas(model, [[1.0, 2.0]], [0.0])
     with pytest.raises(ValueError, match=r"layer_deltas.*X\[0, 1\]"):
         nn.layer_deltas(model, [[1.0, float("nan"), 0.0]], [0.0])
+
+
+SETUPS = {  # per loss: the model's output activation and width, and labels of the kind the loss takes
+    "mse": (None, 2, lambda rng: rng.normal(size=(6, 2))),
+    "binary_cross_entropy": ("sigmoid", 1, lambda rng: rng.integers(0, 2, 6)),
+    "bce": ("sigmoid", 1, lambda rng: rng.integers(0, 2, 6)),
+    "binary_cross_entropy_with_logits": (None, 1, lambda rng: rng.integers(0, 2, 6)),
+    "bce_with_logits": (None, 1, lambda rng: rng.integers(0, 2, 6)),
+    "cross_entropy": (None, 3, lambda rng: rng.integers(0, 3, 6)),
+    "hinge": (None, 1, lambda rng: 2 * rng.integers(0, 2, 6) - 1),
+}
+
+
+def test_the_setups_cover_every_loss() -> None:
+    assert set(SETUPS) == set(nn.losses.LOSSES)
+
+
+@pytest.mark.parametrize("loss", sorted(SETUPS))
+def test_every_loss_gives_the_same_deltas_compiled_and_scalar(loss: str) -> None:
+    output_activation, width, labels = SETUPS[loss]
+    rng = np.random.default_rng(5)
+    model = nn.MLP(3, [4, width], activation="elu", output_activation=output_activation, seed=4)
+    X, y = rng.normal(size=(6, 3)), labels(rng)
+    scalar, compiled = nn.layer_deltas(model, X, y, loss), nn.layer_deltas(model, X, y, loss, compiled=True)
+    for s, c in zip(scalar, compiled):
+        assert np.abs(s.dZ).max() > 0
+        for field in FIELDS:
+            np.testing.assert_allclose(getattr(c, field), getattr(s, field), rtol=0, atol=1e-9, err_msg=field)
