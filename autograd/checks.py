@@ -16,6 +16,7 @@ Reports print as plain text (``print(report)``) and display as HTML in Jupyter;
 
 from __future__ import annotations
 
+import dis
 import html
 import inspect
 import math
@@ -38,6 +39,7 @@ __all__ = [
     "BackwardReport",
     "GraphResult",
     "MISTAKES",
+    "is_blank",
     "chain_rule_step",
     "node_name",
 ]
@@ -55,6 +57,8 @@ MISTAKES: dict[str, str] = {
     "missing_accumulation": "missing accumulation: `x.grad = ...` overwrote what other paths had added (use `+=`)",
     "unseeded": "the output's gradient was never seeded: set `out.grad = 1.0` before walking the graph",
     "recursion_depth": "RecursionError on a deep graph: the walk recurses once per node of depth",
+    # either
+    "not_written": "not written yet: the function's body is still empty (`...` or `pass`)",
 }
 """Every mistake a checker can name: its key (``report.mistake``) and what it means."""
 
@@ -67,7 +71,26 @@ _FIXES: dict[str, str] = {
     "missing_accumulation": "use `x.grad += δ · local derivative`: a node's δ is the sum over all its consumers",
     "unseeded": "start with `out.grad = 1.0` (∂out/∂out) before the walk",
     "recursion_depth": "build the order with an explicit stack (a list used as a stack) instead of recursion",
+    "not_written": "replace the `...` with your code, then run this check again",
 }
+
+
+_RETURN_NONE = ([("LOAD_CONST", None), ("RETURN_VALUE", None)], [("RETURN_CONST", None)])  # 3.11, 3.12+
+
+
+def is_blank(fn: Callable[..., Any]) -> bool:
+    """True when ``fn``'s body is empty (only ``...``, ``pass`` or a docstring): an exercise not written yet.
+
+    Its bytecode is then "return None" straight away, whatever its arguments.
+
+    >>> def d_tanh(x, out): ...
+    >>> is_blank(d_tanh), is_blank(lambda x, out: 1 - out**2)
+    (True, False)
+    """
+    if not hasattr(fn, "__code__"):
+        return False
+    ops = [(i.opname, i.argval) for i in dis.get_instructions(fn) if i.opname not in ("RESUME", "NOP", "CACHE")]
+    return ops in _RETURN_NONE
 
 
 # ----------------------------------------------------------------------------- reports
@@ -475,11 +498,15 @@ class BackwardReport(CheckReport):
 
     def headline(self) -> str:
         failed = [r.graph for r in self.results if not r.passed]
+        if self.mistake == "not_written":
+            return "your backward is not written yet"
         if not failed:
             return f"every δ right on all {len(self.results)} graphs"
         return f"wrong on {len(failed)} of {len(self.results)} graphs ({', '.join(failed)})"
 
     def explanation(self) -> list[str]:
+        if self.mistake == "not_written":
+            return [f"to do: {_FIXES['not_written']}"]
         lines = []
         if self.mistake:
             lines.append(f"likely bug: {MISTAKES[self.mistake]}")
@@ -495,6 +522,8 @@ class BackwardReport(CheckReport):
         return lines
 
     def table(self) -> tuple[list[str], list[tuple[list[str], str]]]:
+        if self.mistake == "not_written":
+            return [], []
         rows = []
         for r in self.results:
             if r.passed:
@@ -517,7 +546,8 @@ def check_backward(backward_fn: Callable[[Value], Any], rtol: float = 1e-6, atol
     in backward order with its chain-rule step, and the likely bug, found by
     replaying each known mistake on the same graph: no topological order,
     recursion that double-counts, missing accumulation, unseeded output
-    gradient, RecursionError on depth.
+    gradient, RecursionError on depth. A function whose body is still ``...``
+    (an exercise's template) is reported as not written yet.
 
     >>> def backward(out):
     ...     out.backward()
@@ -528,6 +558,9 @@ def check_backward(backward_fn: Callable[[Value], Any], rtol: float = 1e-6, atol
         raise TypeError(
             f"check_backward: expected a function taking the output Value, got {type(backward_fn).__name__}"
         )
+    if is_blank(backward_fn):  # the exercise's empty template: say what is missing, not which graphs fail
+        blank = MISTAKES["not_written"]
+        return BackwardReport([GraphResult(name, why, 0, False, "not_written", blank) for name, why, _ in _battery()])
     return BackwardReport([_run_backward(backward_fn, *case, rtol, atol) for case in _battery()])
 
 
@@ -778,6 +811,8 @@ class OpReport(CheckReport):
         return self._worst(self.derivative_results)
 
     def headline(self) -> str:
+        if self.mistake == "not_written":
+            return f"{self.op}: not written yet ({self.detail})"
         verdict = lambda ok: "right" if ok else "wrong"
         return (
             f"{self.op}: forward {verdict(self.forward_ok)}, derivative {verdict(self.derivative_ok)} "
@@ -785,6 +820,8 @@ class OpReport(CheckReport):
         )
 
     def explanation(self) -> list[str]:
+        if self.mistake == "not_written":
+            return [f"to do: {_FIXES['not_written']}"]
         lines = []
         if self.mistake:
             lines.append(f"mistake: {MISTAKES[self.mistake]}")
@@ -933,6 +970,8 @@ def check_op(
     instead of ``+=`` (caught by feeding the op's input to two copies of it),
     the input used where the derivative needs the output (or the reverse), a
     missing factor of the upstream δ (caught with ``out.grad`` ≠ 1), a flipped sign.
+    A function whose body is still ``...`` (an exercise's template) is reported
+    as not written yet, without evaluating it or showing the expected formula.
 
     >>> import math
     >>> report = check_op((math.tanh, lambda x, out: 1 - x**2), "tanh")
@@ -958,6 +997,11 @@ def check_op(
     at = _points(ref.arity) if at is None else at
     if any(len(p) != ref.arity for p in at):
         raise ValueError(f"check_op: {ref.name} takes {ref.arity} input(s); every point needs {ref.arity} number(s)")
+    blank = [f for f in (fn if isinstance(fn, tuple) else (fn,)) if is_blank(f)]
+    if blank:  # the exercise's empty template: say what is missing, without the answer's formula
+        names = " and ".join(getattr(f, "__name__", "your function") for f in blank)
+        detail = f"{names}: the body is still `...`"
+        return OpReport(ref.name, learner.form, ref.formula, [], [], [], rtol, atol, "not_written", detail)
     forward_results, derivative_results, skipped = [], [], []
     outs: dict[tuple[float, ...], float] = {}
     for xs in at:

@@ -29,7 +29,7 @@ from .text import html_markup
 
 __all__ = ["check_deltas", "DeltaReport", "DeltaResult", "walk_steps"]
 
-Status = Literal["right", "wrong", "follows", "not given"]
+Status = Literal["right", "wrong", "follows", "not given", "to write"]
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,13 @@ class DeltaReport(CheckReport):
 
     @property
     def passed(self) -> bool:
-        """True when no given δ is wrong (nor follows from a wrong one)."""
-        return all(r.status != "wrong" and r.status != "follows" for r in self.results)
+        """True when no given δ is wrong (nor follows from a wrong one) and none is still to write."""
+        return all(r.status not in ("wrong", "follows", "to write") for r in self.results)
+
+    @property
+    def to_write(self) -> list[DeltaResult]:
+        """The nodes whose answer is still ``...`` (an exercise's blank), in backward order."""
+        return [r for r in self.results if r.status == "to write"]
 
     @property
     def checked(self) -> list[DeltaResult]:
@@ -76,10 +81,20 @@ class DeltaReport(CheckReport):
         return next(iter(self.mistakes), None)
 
     def headline(self) -> str:
-        """One line: all right, or how many mistakes among the answers and how many follow from them."""
-        checked = self.checked
+        """One line: all right, or how many mistakes among the answers (and how many follow), what is still blank."""
+        checked, blanks = self.checked, len(self.to_write)
+        if blanks and not self.mistakes:
+            right = f"{len(checked)} δ right, " if checked else ""
+            return f"{right}{blanks} still to write ({', '.join(r.name for r in self.to_write)})"
+        if blanks:
+            return f"{self._mistakes_headline()}; {blanks} still to write"
         if self.passed:
             return f"all {len(checked)} δ right"
+        return self._mistakes_headline()
+
+    def _mistakes_headline(self) -> str:
+        """How many mistakes among the answers given, how many right, how many follow from them."""
+        checked = self.checked
         follows = sum(r.status == "follows" for r in checked)
         right = sum(r.status == "right" for r in checked)
         n = len(self.mistakes)
@@ -89,8 +104,9 @@ class DeltaReport(CheckReport):
     def explanation(self) -> list[str]:
         """The first wrong node with its chain-rule step and the learner's number, then the other mistakes."""
         first = self.first_wrong
+        todo = [f"to do: replace each `...` with the δ of {', '.join(r.name for r in self.to_write)}"]
         if first is None:
-            return []
+            return todo if self.to_write else []
         lines = [
             f"first wrong node in backward order: {first.name} (step {first.index + 1} of backward)",
             first.step,
@@ -100,14 +116,17 @@ class DeltaReport(CheckReport):
             lines.append(first.hint)
         for later in self.mistakes[1:]:
             lines.append(f"also wrong: {later.name}: {later.step}; you wrote {_fmt(later.given)}")
-        return lines
+        return lines + (todo if self.to_write else [])
 
     def table(self) -> tuple[list[str], list[tuple[list[str], str]]]:
         """Column headers and one row per checked node (name, yours, engine's, verdict) with its status."""
         rows: list[tuple[list[str], str]] = []
-        for r in self.checked:
-            verdict = {"right": "right", "wrong": "wrong", "follows": "follows from the error above"}[r.status]
-            rows.append(([r.name, _fmt(r.given), _fmt(r.expected), verdict], r.status))
+        for r in self.results:
+            if r.status == "to write":  # the engine's number would give the answer away
+                rows.append(([r.name, "...", "", "still to write"], ""))
+            elif r.status != "not given":
+                verdict = {"right": "right", "wrong": "wrong", "follows": "follows from the error above"}[r.status]
+                rows.append(([r.name, _fmt(r.given), _fmt(r.expected), verdict], r.status))
         return ["node", "yours", "engine", ""], rows
 
     def frame(self) -> Frame | None:
@@ -223,7 +242,9 @@ def check_deltas(
     wrote 0.5", names the slip when it recognises one (the local derivative
     or δ left out, one path of several, a flipped sign), and marks later
     nodes whose δ is the chain rule applied to the learner's own wrong numbers
-    as following from the error above. ``.grad`` is never touched. In Jupyter
+    as following from the error above. An answer still ``...`` (an exercise's
+    blank) is listed as still to write, without the engine's number, and the
+    check does not pass. ``.grad`` is never touched. In Jupyter
     the report also draws the first wrong node's backward frame.
 
     >>> from autograd import Value
@@ -239,7 +260,8 @@ def check_deltas(
     if not answers:
         raise ValueError("check_deltas: no answers given; pass a dict of δ values by node label, e.g. {'x': 0.5}")
     order = output.walk()
-    given = {_node_of(order, key): _number(key, x) for key, x in answers.items()}
+    blanks = {_node_of(order, key) for key, x in answers.items() if x is ...}  # an exercise's template
+    given = {_node_of(order, key): _number(key, x) for key, x in answers.items() if x is not ...}
     seed = float(gradient)
     local = {v: local_grads(v) for v in order}
     consumers: dict[Value, list[tuple[Value, float]]] = {v: [] for v in order}
@@ -260,7 +282,8 @@ def check_deltas(
         step = chain_rule_step(v, terms) if edges else f"δ({node_name(v)}) = {seed:g} (the seed, ∂output/∂output)"
         if v not in given:
             own[v], tainted[v] = own_sum, upstream
-            results.append(DeltaResult(v, node_name(v), index, None, engine[v], "not given", step))
+            status_if_not_given: Status = "to write" if v in blanks else "not given"
+            results.append(DeltaResult(v, node_name(v), index, None, engine[v], status_if_not_given, step))
             continue
         g = own[v] = given[v]
         if _agrees(g, engine[v], rtol, atol) or (not upstream and _agrees(g, own_sum, rtol, atol)):

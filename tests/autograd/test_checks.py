@@ -433,3 +433,45 @@ def test_binary_closure_mistakes_are_named(assign: bool, upstream: bool, mistake
     report = autograd.check_op(mul, "mul")
     assert report.mistake == mistake, str(report)
     assert report.forward_ok and not report.derivative_ok
+
+
+# ----------------------------------------------------------------------------- an exercise's blank template
+def _blank_derivative(x, out): ...
+
+
+def _blank_op(self):
+    """Write tanh the micrograd way."""
+
+
+def _blank_backward(root):
+    pass
+
+
+def test_a_blank_template_is_reported_as_not_written_without_giving_the_answer_away() -> None:
+    for report, what in (
+        (autograd.check_op((math.tanh, _blank_derivative), "tanh"), "_blank_derivative"),
+        (autograd.check_op(_blank_op, "tanh"), "_blank_op"),
+        (autograd.check_backward(_blank_backward), "backward"),
+    ):
+        text = str(report)
+        assert not report.passed and report.mistake == "not_written", text
+        assert "not written yet" in text.splitlines()[0] and what in text.splitlines()[0]
+        assert "to do: replace the `...` with your code" in text
+        assert "tanh²" not in text and "1 - " not in text and "expected" not in text  # no formula, no numbers
+        assert "not written yet" in report._repr_html_()
+
+
+def test_blank_means_an_empty_body_only() -> None:
+    from autograd.checks import is_blank
+
+    def written(x, out):
+        return out
+
+    def raises(x, out):
+        raise NotImplementedError
+
+    assert [is_blank(f) for f in (_blank_derivative, _blank_op, _blank_backward)] == [True] * 3
+    assert [is_blank(f) for f in (written, raises, math.tanh, print)] == [False] * 4
+    assert is_blank(lambda x: None)  # returns None straight away, as an empty body does
+    report = autograd.check_op((math.tanh, raises), "tanh")  # written, just wrong: the usual report
+    assert report.mistake is None and "raised NotImplementedError" in str(report)

@@ -211,3 +211,16 @@ def test_walk_steps_bad_input() -> None:
         viz.walk_steps(L, [L, Value(1.0, label="stranger")])
     with pytest.raises(TypeError, match="walk_steps: expected the output Value"):
         viz.walk_steps(1.0, [])  # type: ignore[arg-type]
+
+
+def test_answers_still_blank_are_listed_as_still_to_write_without_the_engines_numbers() -> None:
+    L = scaled_chain()
+    report = viz.check_deltas(L, {"L": 1.0, "a": ..., "z": ...})
+    assert not report.passed and [r.name for r in report.to_write] == ["a", "z"]
+    assert report.headline() == "1 δ right, 2 still to write (a, z)"
+    text = str(report)
+    assert "to do: replace each `...` with the δ of a, z" in text and "0.21" not in text and "0.5 " not in text
+    assert viz.check_deltas(L, {"L": ..., "a": ..., "z": ...}).headline() == "3 still to write (L, a, z)"
+    mixed = viz.check_deltas(L, {"L": 1.0, "a": 2.0, "z": ...})  # a mistake and a blank: both said
+    assert mixed.headline().endswith("; 1 still to write") and mixed.first_wrong.name == "a"
+    assert viz.check_deltas(L, {"L": 1.0, "a": 0.5, "z": 0.21}).passed  # filled in: passes
