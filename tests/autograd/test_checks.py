@@ -402,17 +402,19 @@ def test_micrograd_style_backward_bugs_are_named(backward: Callable[[Value], Non
 
 
 def test_exercise_notebook_checks_every_solution() -> None:
-    """notebooks/11_exercises: each answer cell (tag ``solution``) is followed by a check that must pass."""
+    """notebooks/11_exercises_solutions: each answer (tag ``solution``) is followed by a check and its assert."""
     import json
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "notebooks" / "11_exercises.ipynb"
+    path = Path(__file__).resolve().parents[2] / "notebooks" / "11_exercises_solutions.ipynb"
     cells = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
-    solutions = [i for i, c in enumerate(cells) if "solution" in c["metadata"].get("tags", [])]
-    assert len(solutions) == 6
-    for i in solutions:
-        check = "".join(cells[i + 1]["source"])
-        assert "check_" in check and "assert" in check and "passed" in check, check
+    tagged = [i for i, c in enumerate(cells) if "solution" in c["metadata"].get("tags", [])]
+    answers = [i for i in tagged if "assert" not in "".join(cells[i]["source"])]
+    assert len(answers) == 6
+    for i in answers:
+        check, verdict = "".join(cells[i + 1]["source"]), "".join(cells[i + 2]["source"])
+        assert "check_" in check and "assert" not in check, check  # the check: in the student version too
+        assert i + 2 in tagged and "assert" in verdict and "passed" in verdict, verdict
 
 
 @pytest.mark.parametrize(
