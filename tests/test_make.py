@@ -29,6 +29,12 @@ TEST_TOOLCHAIN = ("chromium", "chromium-browser", "kpsewhich", "pdflatex", "pdft
 FAKE = '#!/bin/sh\necho "$(basename "$0") $*" >> "{log}"\n'  # logs, installs nothing
 
 
+def _env(**changes: str) -> dict[str, str]:
+    """This environment without what a parent make passes down (under `make test`, MAKEFLAGS carries its options)."""
+    inherited = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")
+    return {**{k: v for k, v in os.environ.items() if k not in inherited}, **changes}
+
+
 def _make() -> str:
     make = shutil.which("make")
     assert make, "make is needed to run make test (apt-get install make)"
@@ -74,7 +80,7 @@ def _make_args(target: str, *extra: str) -> list[str]:
 
 def test_a_dry_run_of_make_demo_installs_no_browser_tex_or_poppler(checkout) -> None:
     """`make -n` lists every command make would run from a fresh clone (no venv yet): none installs the toolchain."""
-    env = {**os.environ, "VENV": ""}
+    env = _env()
     runs = {
         target: subprocess.run(
             [_make(), "-n", target, f"VENV={checkout / '.venv'}"],
@@ -102,7 +108,7 @@ def _apt_packages(commands: str) -> set[str]:
 
 def test_make_demo_runs_without_chromium_tex_or_poppler_and_installs_none(checkout, path_without_the_test_toolchain):
     path, log = path_without_the_test_toolchain
-    env = {**os.environ, "PATH": path}
+    env = _env(PATH=path)
     demo = subprocess.run(_make_args("demo"), cwd=checkout, capture_output=True, text=True, env=env, timeout=300)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert not log.exists(), log.read_text()  # not even Graphviz: dot is on this PATH
@@ -129,7 +135,7 @@ def test_make_lab_passes_args_to_jupyter_and_prints_the_url(checkout, tmp_path) 
         "jupyterlab", reason="jupyterlab is not installed (pip install '.[lab]'; make test installs it)"
     )
     port = _free_port()
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
+    env = _env(JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
     args = _make_args("lab", f"ARGS=--no-browser --port {port} --ServerApp.port_retries=0")
     lab = subprocess.Popen(
         args, cwd=checkout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True
