@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -270,7 +271,7 @@ class Layer(Module):
         for i in range(self.nout):
             neuron = Neuron.__new__(Neuron)
             neuron._build(self.nin, self.activation, W[i], 0.0, self.layer, i + 1)
-            setattr_(neuron, "_parent", self)
+            setattr_(neuron, "_parent", weakref.ref(self))
             neurons.append(neuron)
         setattr_(self, "neurons", HeldList(neurons, self))
 
@@ -336,7 +337,7 @@ class MLP(Module):
             for k, size in enumerate(self.sizes):
                 layer = Layer.__new__(Layer)
                 layer._build(fan_ins[k], size, self.activation if k < last else output_activation, init, rng, k + 1)
-                object.__setattr__(layer, "_parent", self)
+                object.__setattr__(layer, "_parent", weakref.ref(self))
                 layers.append(layer)
         object.__setattr__(self, "layers", HeldList(layers, self))  # parameters named on first read: Neuron._build
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from autograd import Value
 
@@ -18,8 +19,9 @@ class Parameter(Value):
 
     ``name`` is the path from the outermost :class:`~nn.Module` (for example
     ``"layers.0.neurons.3.w.2"``); ``owner`` is the module that holds it as an
-    attribute (None until one does). ``viz`` reads ``owner`` (and
-    :attr:`Module.parent`) to group a graph into neurons and layers.
+    attribute (None until one does, and once it is gone: the parameter holds it by a
+    weak reference, so a model is freed by reference counting alone). ``viz`` reads
+    ``owner`` (and :attr:`Module.parent`) to group a graph into neurons and layers.
 
     >>> p = Parameter(0.5, label="w")
     >>> p.name, p.data, p.is_leaf, p.owner
@@ -31,15 +33,30 @@ class Parameter(Value):
     def __init__(self, data: float, label: str = "", name: str = "") -> None:
         super().__init__(data, label=label)
         self._name: str | None = name
-        self._owner: Module | None = None
+        self._owner: weakref.ref[Module] | None = None
 
     @classmethod
     def _owned(cls, data: list[float], labels: list[str], owner: Module) -> list[Parameter]:
         """Parameters of ``owner`` holding ``data`` (finite floats), labelled ``labels``, named on first read."""
         params = cast("list[Parameter]", cls._leaves(data, labels))
+        ref = weakref.ref(owner)
         for p in params:
-            p._name, p._owner = None, owner
+            p._name, p._owner = None, ref
         return params
+
+    def __getstate__(self) -> tuple[Any, dict[str, Any]]:
+        """The owner as a plain reference, for ``copy`` and ``pickle`` (a weak reference is neither)."""
+        attributes, slots = cast("tuple[Any, dict[str, Any]]", super().__getstate__())
+        return attributes, {**slots, "_owner": self.owner}
+
+    def __setstate__(self, state: tuple[Any, dict[str, Any]]) -> None:
+        attributes, slots = state
+        if attributes:
+            vars(self).update(attributes)
+        for name, value in slots.items():
+            object.__setattr__(self, name, value)
+        if self._owner is not None:
+            self._owner = weakref.ref(self._owner)  # type: ignore[arg-type]
 
     @property
     def name(self) -> str:
@@ -51,7 +68,7 @@ class Parameter(Value):
         section 3).
         """
         if self._name is None:
-            root = self._owner
+            root = self.owner
             if root is None:
                 return ""
             while root.parent is not None:
@@ -68,7 +85,10 @@ class Parameter(Value):
     @property
     def owner(self) -> Module | None:
         """The module holding this parameter as an attribute (the first one, if shared), or None."""
-        return self._owner
+        return None if self._owner is None else self._owner()
+
+    def _set_owner(self, owner: Module) -> None:
+        self._owner = weakref.ref(owner)
 
 
 def clear_grads(params: Iterable[Value]) -> None:

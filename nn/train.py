@@ -192,7 +192,10 @@ def _traced_model(model: Module, n_features: int, dtype: Any) -> CompiledGraph:
     cached = traces.get(key)
     if cached is not None and cached[0] == model.structure_version:
         return cached[1]
-    graph = autograd.compile(model, n_features, dtype=dtype)
+    # forward, not model(...): a call makes each output keep its model alive (Module.__call__), and the trace keeps
+    # its nodes, so the cache's value would keep its key alive
+    fn = model.forward if type(model).__call__ is Module.__call__ else model
+    graph = autograd.compile(fn, n_features, dtype=dtype)
     traces[key] = (model.structure_version, graph)
     return graph
 
