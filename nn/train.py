@@ -471,7 +471,8 @@ class CompiledTrainer:
             self._grad = np.zeros_like(self._data)
             self._grad[self._slots] = graph_grad[self._trained]
             self._frozen_grad += graph_grad[~self._trained]  # never zeroed by the optimiser: they accumulate
-        self._data = self.optimizer.update(self._data, self._grad)
+        # all or nothing: a new value that is not finite raises, naming the parameter, and _data stays as it was
+        self._data = self.optimizer.checked(self.optimizer.update(self._data, self._grad), self._data, self._grad)
         return result
 
     def _graph_values(self) -> np.ndarray | None:

@@ -165,3 +165,36 @@ def test_viz_scalar_path_and_the_page_hosted_lab_without_numpy() -> None:
     assert lab["start"] < 0.9 <= 0.95 <= lab["end"], lab
     assert lab["boundary"] == 64
     assert {"accuracy_value", "boundary", "dot", "history", "lr", "steps"} <= set(lab["changed"])
+
+
+def test_an_optimizer_step_that_would_overflow_raises_and_changes_nothing_without_numpy() -> None:
+    """The all-or-nothing step (tests/nn/test_optim_non_finite.py) on the list path."""
+    result = run_without_numpy(
+        """
+        import nn
+        from autograd import Value
+        from autograd.errors import NonFiniteError
+        result = {}
+        for name, make, grad in [
+            ("sgd", lambda ps: nn.SGD(ps, lr=1e308), 10.0),
+            ("momentum", lambda ps: nn.SGD(ps, lr=1e-300, momentum=0.9), 1e308),
+            ("adam", lambda ps: nn.Adam(ps, lr=0.1, weight_decay=1.0), 1e308),
+        ]:
+            w, b = Value(1e308 if name == "adam" else 0.5, label="w"), Value(0.25, label="b")
+            optimizer = make([w, b])
+            if name == "momentum":
+                w.grad = b.grad = grad
+                optimizer.step()
+            w.grad, b.grad = grad, 1.0
+            before = [w.data, b.data, optimizer.state_dict()]
+            try:
+                optimizer.step()
+            except NonFiniteError as e:
+                result[name] = [str(e).split(" (its value")[0], before == [w.data, b.data, optimizer.state_dict()]]
+        """
+    )
+    assert result == {
+        "sgd": ["SGD.step: the new value of parameter 'w' (#0) would be -inf", True],
+        "momentum": ["SGD.step: the new momentum buffer of parameter 'w' (#0) would be inf", True],
+        "adam": ["Adam.step: the new first moment m of parameter 'w' (#0) would be inf", True],
+    }
