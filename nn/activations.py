@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 from autograd import Value
 
+from .excerpt import excerpt
+
 __all__ = ["ACTIVATIONS", "activation"]
 
 
@@ -44,10 +46,13 @@ def activation(name: str | None) -> Callable[[Value], Value]:
     if name is None:
         name = "linear"
     if not isinstance(name, str):
-        raise TypeError(f"activation: expected a name such as 'relu', got {type(name).__name__} {name!r}")
+        raise TypeError(f"activation: expected a name such as 'relu', got {type(name).__name__} {excerpt(name)}")
     try:
         return ACTIVATIONS[name]
     except KeyError:
-        near = difflib.get_close_matches(name.lower(), ACTIVATIONS, n=1)
+        # a near name only for a name of a name's length: difflib's cost grows with the product of the lengths
+        near = difflib.get_close_matches(name.lower(), ACTIVATIONS, n=1) if len(name) <= 40 else []
         hint = f"did you mean {near[0]!r}? " if near else ""
-        raise ValueError(f"activation: unknown name {name!r}; {hint}choose one of {', '.join(ACTIVATIONS)}") from None
+        raise ValueError(
+            f"activation: unknown name {excerpt(name)}; {hint}choose one of {', '.join(ACTIVATIONS)}"
+        ) from None

@@ -24,14 +24,15 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import autograd
 from autograd import Value, logsumexp, mean, softmax
 from autograd.functional import dot_values
 
-from .module import Module
+from .excerpt import excerpt
+from .module import Module, register
 from .numpy_support import numpy_or_none
 from .parameter import Parameter
 from .seeding import Seed, rng_from
@@ -89,12 +90,14 @@ def one_hot_rows(tokens: Sequence[int], vocab_size: int) -> list[list[float]]:
     return rows
 
 
+@register
 class MicroGPT(Module):
     """A GPT of ``n_layer`` blocks on ``vocab_size`` tokens and contexts of up to ``block_size`` positions.
 
     ``forward(rows)`` takes one-hot rows (numbers or Values), one per position, and
     returns each position's logits over the next token; :meth:`loss` is the mean
     next-token cross-entropy of a sequence, logsumexp(z) − z_target at each position.
+    ``save(path)`` writes it as JSON and :func:`nn.load` rebuilds it, as for every model.
     """
 
     def __init__(
@@ -107,11 +110,12 @@ class MicroGPT(Module):
         seed: Seed = None,
         std: float = 0.08,
     ) -> None:
-        for name, n in (("vocab_size", vocab_size), ("n_embd", n_embd), ("n_head", n_head)):
-            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                raise ValueError(f"MicroGPT: {name} must be a positive int, got {n!r}")
-        if n_embd % n_head:
-            raise ValueError(f"MicroGPT: n_embd ({n_embd}) must be a multiple of n_head ({n_head})")
+        MicroGPT.parameter_count(
+            {"vocab_size": vocab_size, "n_embd": n_embd, "n_head": n_head, "n_layer": n_layer, "block_size": block_size}
+        )  # checks the sizes
+        if not (isinstance(std, (int, float)) and not isinstance(std, bool) and 0.0 <= std < math.inf):
+            raise ValueError(f"MicroGPT: std must be a finite number >= 0, got {std!r}")
+        self.std = float(std)
         self.vocab_size, self.n_embd, self.n_head = vocab_size, n_embd, n_head
         self.n_layer, self.block_size = n_layer, block_size
         rng = rng_from(seed)
@@ -120,6 +124,31 @@ class MicroGPT(Module):
         self.blocks = [_Block(n_embd, std, rng, i) for i in range(n_layer)]
         self.lm_head = _Matrix(vocab_size, n_embd, std, rng, "lm_head")
         self._graphs: dict[tuple[int, str], CompiledGraph] = {}
+
+    def config(self) -> dict[str, Any]:
+        """The architecture's constructor arguments (not ``seed`` and ``std``, which only draw the first weights):
+        what :meth:`save` writes and :func:`nn.load` reads."""
+        return {
+            "vocab_size": self.vocab_size,
+            "n_embd": self.n_embd,
+            "n_head": self.n_head,
+            "n_layer": self.n_layer,
+            "block_size": self.block_size,
+        }
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """V·E (token embeddings) + T·E (positions) + 12·E² per block + V·E (the head), for vocabulary V,
+        width E and T positions; a ValueError names a size that is not a positive int (n_layer may be 0)."""
+        sizes = {name: config[name] for name in ("vocab_size", "n_embd", "n_head", "n_layer", "block_size")}
+        for name, n in sizes.items():
+            if isinstance(n, bool) or not isinstance(n, int) or n < (0 if name == "n_layer" else 1):
+                kind = "non-negative" if name == "n_layer" else "positive"
+                raise ValueError(f"MicroGPT: {name} must be a {kind} int, got {excerpt(n)}")
+        if sizes["n_embd"] % sizes["n_head"]:
+            raise ValueError(f"MicroGPT: n_embd ({sizes['n_embd']}) must be a multiple of n_head ({sizes['n_head']})")
+        v, e = sizes["vocab_size"], sizes["n_embd"]
+        return 2 * v * e + sizes["block_size"] * e + 12 * e * e * sizes["n_layer"]
 
     def attention_head(self, q: list[Value], keys: list[list[Value]], values: list[list[Value]]) -> list[Value]:
         """One head at one position: softmax(q·kₛ/√d) over the positions s so far, then Σₛ weightₛ·vₛ."""

@@ -19,21 +19,20 @@ references (``__getstate__``), and get weak ones back.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import itertools
 import json
 import math
 import numbers
 import os
-import secrets
-import stat
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple, SupportsIndex
 
 from autograd import Value
 
+from .excerpt import cut, excerpt
+from .files import read_json, write_atomically
 from .parameter import Parameter, clear_grads
 
 __all__ = ["Module", "HeldList", "IncompatibleKeys", "register", "load", "FORMAT", "FORMAT_VERSION"]
@@ -435,7 +434,7 @@ class Module:
             text = json.dumps(document, indent=1, allow_nan=False)
         except ValueError as e:
             raise ValueError(f"save {os.fspath(path)!r}: a parameter is not finite ({e})") from None
-        _write_atomically(path, text)
+        write_atomically(path, text)
 
     def load(self, path: str | os.PathLike[str]) -> Module:
         """Read parameters saved by :meth:`save` into this model; returns self.
@@ -450,13 +449,13 @@ class Module:
         model, config = document["model"], document["config"]
         if model != type(self).__name__ or config != self.config():
             raise ValueError(
-                f"load {os.fspath(path)!r}: the file holds {model}({_kwargs(config)}), "
+                f"load {os.fspath(path)!r}: the file holds {cut(model, 100)}({_kwargs(config)}), "
                 f"but this model is {type(self).__name__}({_kwargs(self.config())})"
             )
         try:
             self.load_state_dict(document["parameters"])
         except (TypeError, ValueError) as e:
-            raise ValueError(f"load {os.fspath(path)!r}: {e}") from None
+            raise ValueError(f"load {os.fspath(path)!r}: {cut(str(e))}") from None
         return self
 
     def __repr__(self) -> str:
@@ -471,11 +470,12 @@ def load(path: str | os.PathLike[str]) -> Module:
     parameter values the file holds: a small file cannot ask for a huge model.
     """
     document = _read(path)
-    where, name, config = f"load {os.fspath(path)!r}", document["model"], document["config"]
-    cls = _REGISTRY.get(name)
+    where, config = f"load {os.fspath(path)!r}", document["config"]
+    cls = _REGISTRY.get(document["model"])
+    name = cut(document["model"], 100)  # for messages
     if cls is None:
         raise ValueError(
-            f"{where}: unknown model class {name!r}; known: {', '.join(_REGISTRY)} "
+            f"{where}: unknown model class {excerpt(document['model'])}; known: {', '.join(_REGISTRY)} "
             "(decorate your class with nn.register)"
         )
     try:
@@ -486,9 +486,11 @@ def load(path: str | os.PathLike[str]) -> Module:
             )
         model = cls(**config)
     except KeyError as e:
-        raise ValueError(f"{where}: cannot rebuild {name} from its config: it has no {e.args[0]!r} entry") from None
+        raise ValueError(
+            f"{where}: cannot rebuild {name} from its config: it has no {excerpt(e.args[0])} entry"
+        ) from None
     except (TypeError, ValueError, ArithmeticError, RecursionError) as e:
-        raise ValueError(f"{where}: cannot rebuild {name} from its config: {e}") from None
+        raise ValueError(f"{where}: cannot rebuild {name} from its config: {cut(str(e))}") from None
     return model._load_document(document, path)
 
 
@@ -497,55 +499,16 @@ def _count(n: int) -> str:
     return str(n) if abs(n) < 10**18 else f"about 10^{int(abs(n).bit_length() * math.log10(2))}"
 
 
-def _write_atomically(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to a new file in ``path``'s folder, flush it to disk, then rename it over ``path``."""
-    target = os.path.realpath(path)  # through a symlink, as open() would write
-    folder, base = os.path.split(target)
-    temporary = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
-    try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except OSError:
-        mode = None  # a new file: the process's umask decides, as with open()
-    try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as e:
-        raise type(e)(e.errno, f"save {os.fspath(path)!r}: cannot write in {folder!r}: {e.strerror}") from None
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
 def _read(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The checked JSON document of a saved model; every failure is worded ``load '<path>': ...``."""
     where = f"load {os.fspath(path)!r}"
-    try:
-        with open(path, encoding="utf-8") as f:
-            document = json.load(f)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{where}: no such file") from None
-    except IsADirectoryError:
-        raise IsADirectoryError(f"{where}: is a directory, not a model file") from None
-    except OSError as e:
-        raise type(e)(f"{where}: cannot read the file ({e.strerror or e})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"{where}: not a deltagrad model file (invalid JSON: {e})") from None
-    except RecursionError:
-        raise ValueError(f"{where}: not a deltagrad model file (JSON nested too deeply)") from None
-    except ValueError as e:  # e.g. an integer longer than Python converts (4300 digits)
-        raise ValueError(f"{where}: not a deltagrad model file (a number it holds is out of range: {e})") from None
+    document = read_json(path, where)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f'{where}: not a deltagrad model file (no "format": "{FORMAT}" entry)')
     if document.get("version") != FORMAT_VERSION:
-        raise ValueError(f"{where}: format version {document.get('version')!r}, this deltagrad reads {FORMAT_VERSION}")
+        raise ValueError(
+            f"{where}: format version {excerpt(document.get('version'))}, this deltagrad reads {FORMAT_VERSION}"
+        )
     for key, kind in (("model", str), ("config", dict), ("parameters", dict)):
         if not isinstance(document.get(key), kind):
             raise ValueError(f"{where}: entry {key!r} is missing or not a {kind.__name__}")
@@ -554,24 +517,26 @@ def _read(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def _checked_float(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"load_state_dict: {name!r} must be a number, got {type(value).__name__} {value!r}")
+        raise TypeError(
+            f"load_state_dict: {excerpt(name)} must be a number, got {type(value).__name__} {excerpt(value)}"
+        )
     try:
         number = float(value)
     except OverflowError:
         raise ValueError(
-            f"load_state_dict: {name!r} must be a finite float, got an integer {_count(int(math.trunc(value)))}"
+            f"load_state_dict: {excerpt(name)} must be a finite float, got an integer {_count(int(math.trunc(value)))}"
         ) from None
     if not math.isfinite(number):
-        raise ValueError(f"load_state_dict: {name!r} must be finite, got {number!r}")
+        raise ValueError(f"load_state_dict: {excerpt(name)} must be finite, got {number!r}")
     return number
 
 
 def _some(names: list[str], limit: int = 5) -> str:
     if not names:
         return "none"
-    shown = ", ".join(repr(n) for n in names[:limit])
+    shown = ", ".join(excerpt(n) for n in names[:limit])
     return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
 
 
 def _kwargs(config: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in config.items())
+    return cut(", ".join(f"{cut(str(k), 40)}={excerpt(v)}" for k, v in config.items()))

@@ -199,7 +199,9 @@ class BackwardSteps(Sequence[Frame]):
 
     def save_html(self, path: str | Path, title: str = "Backpropagation, step by step") -> Path:
         """Write :meth:`to_html` to ``path`` (atomically; with or without Graphviz's ``dot``); returns the path."""
-        return write_atomically(Path(path), self.to_html(title))
+        # a label may hold a lone surrogate (str allows it, UTF-8 does not): written as U+FFFD, the replacement mark
+        page = self.to_html(title).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return write_atomically(Path(path), page)
 
     def _repr_html_(self) -> str:
         return self.to_html(standalone=False)

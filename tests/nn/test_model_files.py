@@ -5,13 +5,19 @@ from __future__ import annotations
 import errno
 import json
 import os
+import subprocess
+import sys
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import nn
+import nn.files
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -101,10 +107,14 @@ def test_a_directory_is_a_load_error(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_file_is_a_load_error(saved: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def denied(*args: Any, **kwargs: Any) -> None:
-        raise PermissionError(errno.EACCES, "Permission denied")
+    real_open = os.open
 
-    monkeypatch.setattr(nn.module, "open", denied, raising=False)  # CI runs as root, which chmod cannot stop
+    def denied(path: Any, *args: Any, **kwargs: Any) -> int:
+        if os.fspath(path) == os.fspath(saved):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)  # CI runs as root, which chmod cannot stop
     with pytest.raises(PermissionError, match=r"load '.*model\.json': cannot read the file \(Permission denied\)"):
         nn.load(saved)
 
@@ -171,3 +181,204 @@ def test_save_through_a_symlink_writes_the_target(model: nn.MLP, saved: Path) ->
     model.save(link)
     assert link.is_symlink()
     assert nn.load(saved).parameters()[0].data == -0.5
+
+
+# ---------------------------------------------------------------------------- issue 23, item 7: hostile files
+def _load_in_a_subprocess(path: Path) -> subprocess.CompletedProcess[str]:
+    """nn.load(path) in a fresh interpreter with a time limit: a load that blocks or reads for ever fails the test
+    instead of hanging the suite."""
+    code = "import sys, nn\ntry:\n    nn.load(sys.argv[1])\nexcept Exception as e:\n    print(type(e).__name__, e)\n"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [
+        (lambda p: p.symlink_to("/dev/zero"), "a character device"),
+        (lambda p: os.mkfifo(p), "a FIFO (named pipe)"),
+    ],
+    ids=["symlink_to_dev_zero", "fifo"],
+)
+def test_a_file_that_is_no_regular_file_is_refused_before_reading(tmp_path: Path, make: Any, kind: str) -> None:
+    path = tmp_path / "model.json"
+    make(path)
+    run = _load_in_a_subprocess(path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == f"ValueError load {str(path)!r}: not a model file: it is {kind}, not a regular file\n"
+
+
+def _peak_bytes(load: Any) -> tuple[BaseException, int]:
+    """The error ``load()`` raises and the peak of the memory Python allocated meanwhile."""
+    tracemalloc.start()
+    try:
+        load()
+    except Exception as e:  # noqa: BLE001 (the caller checks it)
+        error = e
+    else:
+        raise AssertionError("the load did not fail")
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return error, peak
+
+
+def test_a_file_larger_than_a_model_file_may_be_is_refused_before_reading(saved: Path) -> None:
+    with open(saved, "r+b") as f:
+        f.truncate(nn.files.MAX_FILE_BYTES + 1)  # sparse: nothing written
+    error, peak = _peak_bytes(lambda: nn.load(saved))
+    assert isinstance(error, ValueError) and f"has {nn.files.MAX_FILE_BYTES + 1} bytes, more than" in str(error)
+    assert peak < 1_000_000  # nothing of its 1 GiB was read
+
+
+@pytest.mark.parametrize("escaped", [False, True], ids=["plain", "escaped_quotes"])
+def test_a_huge_activation_string_is_refused_without_parsing_it_or_repeating_it(saved: Path, escaped: bool) -> None:
+    """issue 23: a 100 MB "activation" cost nn.load 21 s and 4.2 GB (difflib over it, and a message repeating it).
+    20 MB here (the same path; 100 MB measured in the commit message)."""
+    text = saved.read_text()
+    huge = '\\"' * 10_000_000 if escaped else "r" * 20_000_000
+    saved.write_text(text.replace('"activation": "tanh"', f'"activation": "{huge}"', 1))
+    assert saved.stat().st_size > 20_000_000
+    error, peak = _peak_bytes(lambda: nn.load(saved))
+    assert str(error) == (
+        f"load {str(saved)!r}: not a deltagrad model file (it holds a string longer than 10000 bytes; "
+        "a model file's strings are names)"
+    )
+    assert peak < 8 * nn.files.CHUNK_BYTES  # refused in its first chunk (a few copies of it): the rest is never read
+
+
+def test_a_long_string_under_the_limit_is_named_in_a_few_hundred_characters(saved: Path) -> None:
+    long_name = "relu" + "x" * 9000
+    rewrite(saved, lambda d: d["config"].update(activation=long_name))
+    with pytest.raises(ValueError, match=r"cannot rebuild MLP from its config: activation: unknown name 'reluxxx") as e:
+        nn.load(saved)
+    assert len(str(e.value)) < 500
+    rewrite(saved, lambda d: d.update(model="M" * 9000))
+    with pytest.raises(ValueError, match=r"unknown model class 'MMMM") as e:
+        nn.load(saved)
+    assert len(str(e.value)) < 500
+
+
+def test_long_values_in_a_config_or_state_are_shown_in_a_few_hundred_characters(model: nn.MLP, saved: Path) -> None:
+    rewrite(saved, lambda d: d["config"].update(sizes=[3] * 200_000 + [1]))
+    with pytest.raises(ValueError, match=r"describes 2400001 parameters, but the file holds 13") as e:
+        nn.load(saved)
+    assert len(str(e.value)) < 500
+    document = json.loads(saved.read_text())
+    document["config"]["sizes"] = [3, 1]
+    document["parameters"]["layers.0.neurons.0.b"] = ["x" * 5000] * 100
+    saved.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=r"'layers\.0\.neurons\.0\.b' must be a number, got list \['xxx") as e:
+        model.load(saved)
+    assert len(str(e.value)) < 500
+
+
+def test_a_file_starting_with_a_utf8_byte_order_mark_loads(model: nn.MLP, saved: Path) -> None:
+    saved.write_bytes(b"\xef\xbb\xbf" + saved.read_bytes())  # what Notepad writes
+    assert nn.load(saved).state_dict() == model.state_dict()
+    assert nn.MLP(2, [3, 1], activation="tanh").load(saved).state_dict() == model.state_dict()
+
+
+# ---------------------------------------------------------------------------- stale temporaries of interrupted saves
+WRITER = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.write(fd, b'{"format": "deltagrad.nn", "ver')
+print("writing", flush=True)
+time.sleep(600)
+"""
+
+
+def _age(path: Path, seconds: float = 60.0) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_the_next_save_removes_the_temporaries_interrupted_saves_left(model: nn.MLP, saved: Path) -> None:
+    """A save killed while writing (kill -9) leaves its temporary; the next save of the file removes it, but not
+    one a save is still writing, nor a fresh one, nor another file's."""
+    killed, writing = saved.parent / ".model.json.0123456789ab.tmp", saved.parent / ".model.json.aaaaaaaaaaaa.tmp"
+    fresh, other = saved.parent / ".model.json.bbbbbbbbbbbb.tmp", saved.parent / ".other.json.cccccccccccc.tmp"
+    writers = []
+    for path in (killed, writing):
+        writers.append(subprocess.Popen([sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True))
+        assert writers[-1].stdout is not None and writers[-1].stdout.readline() == "writing\n"
+    try:
+        writers[0].kill()  # SIGKILL: its save never finishes, nor removes its temporary
+        writers[0].wait(timeout=60)
+        for path in (fresh, other):
+            path.write_text("{")
+        for path in (killed, writing, other):
+            _age(path)
+        model.parameters()[0].data = 0.75
+        model.save(saved)
+        assert sorted(p.name for p in saved.parent.iterdir()) == sorted(
+            ["model.json", writing.name, fresh.name, other.name]
+        )
+        assert nn.load(saved).parameters()[0].data == 0.75
+    finally:
+        for writer in writers:
+            writer.kill()
+            writer.wait(timeout=60)
+    _age(fresh)
+    model.save(saved)  # the writer is gone now, and the fresh one has aged
+    assert sorted(p.name for p in saved.parent.iterdir()) == sorted(["model.json", other.name])
+
+
+# ---------------------------------------------------------------------------- MicroGPT files (README: JSON save/load)
+def test_microgpt_saves_and_loads_as_json(tmp_path: Path) -> None:
+    gpt = nn.MicroGPT(vocab_size=11, n_embd=8, n_head=2, n_layer=2, block_size=6, seed=0, std=0.1)
+    path = tmp_path / "gpt.json"
+    gpt.save(path)
+    document = json.loads(path.read_text())
+    assert document["model"] == "MicroGPT" and document["config"] == {
+        "vocab_size": 11,
+        "n_embd": 8,
+        "n_head": 2,
+        "n_layer": 2,
+        "block_size": 6,
+    }
+    twin = nn.load(path)
+    assert isinstance(twin, nn.MicroGPT) and twin.config() == gpt.config()
+    assert twin.state_dict() == gpt.state_dict()
+    assert twin.loss([1, 2, 3], [2, 3, 4]).data == gpt.loss([1, 2, 3], [2, 3, 4]).data
+    assert nn.MicroGPT(11, 8, 2, 2, 6).load(path).state_dict() == gpt.state_dict()
+
+
+def test_a_microgpt_file_asking_for_a_huge_model_is_refused_before_building_it(tmp_path: Path) -> None:
+    path = tmp_path / "gpt.json"
+    nn.MicroGPT(vocab_size=5, n_embd=4, n_head=1, seed=0).save(path)
+    rewrite(path, lambda d: d["config"].update(vocab_size=10**6, n_embd=4096))
+    with pytest.raises(ValueError, match=r"cannot rebuild MicroGPT from its config: its config describes 8\d{9} param"):
+        nn.load(path)
+    rewrite(path, lambda d: d["config"].update(vocab_size=5, n_embd=4, n_head=3))
+    with pytest.raises(ValueError, match=r"MicroGPT: n_embd \(4\) must be a multiple of n_head \(3\)"):
+        nn.load(path)
+
+
+def test_the_string_scan_agrees_with_a_json_tokenizer_at_every_chunk_boundary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random documents full of quotes, backslashes and non-ASCII, read 1 to 9 bytes at a time: refused exactly
+    when their longest string literal (escapes as written) is longer than the limit."""
+    import random
+    import re
+
+    rng = random.Random(23)
+    path = tmp_path / "doc.json"
+    for _ in range(500):
+        strings = ["".join(rng.choice('a"\\é\n:, ') for _ in range(rng.randint(0, 40))) for _ in range(4)]
+        document = {s: [1, s] for s in strings}
+        path.write_text(json.dumps(document, ensure_ascii=rng.random() < 0.5), encoding="utf-8")
+        longest = max(len(m.group(0)) - 2 for m in re.finditer(rb'"(?:[^"\\]|\\.)*"', path.read_bytes()))
+        limit = rng.randint(max(0, longest - 2), longest + 2)
+        monkeypatch.setattr(nn.files, "MAX_STRING_BYTES", limit)
+        monkeypatch.setattr(nn.files, "CHUNK_BYTES", rng.randint(1, 9))
+        if longest > limit:
+            with pytest.raises(ValueError, match=f"a string longer than {limit} bytes"):
+                nn.files.read_json(path, "load")
+        else:
+            assert nn.files.read_json(path, "load") == document

@@ -7,6 +7,7 @@ import gzip
 import json
 import math
 import re
+import shutil
 import xml.etree.ElementTree as ET
 
 import graphviz
@@ -279,3 +280,15 @@ def test_a_long_caption_wraps_to_the_picture_width(geometry):
     lines = {round(box[1]) for _, _, box, owner in geo.texts if owner == "graph"}
     assert len(lines) >= 2
     assert geo.width_px <= viz.DEFAULT_WIDTH + 1 and geo.min_text_px >= 10
+
+
+def test_html_export_of_a_label_with_a_lone_surrogate(tmp_path):
+    """issue 23: a str may hold a lone surrogate (os.fsdecode of a non-UTF-8 file name gives one), UTF-8 cannot:
+    save_html writes it as U+FFFD instead of failing."""
+    x = Value(2.0, label="x\udcff")
+    y = (x * x).tanh()
+    path = viz.backward_steps(y).save_html(tmp_path / "steps.html")
+    page = path.read_text(encoding="utf-8")
+    assert "\udcff" not in page
+    if shutil.which("dot"):  # the frames are inline SVG (else a recorded page that the browser lays out)
+        assert "x\ufffd" in page
