@@ -16,6 +16,7 @@ keeps Python's own ``sum`` and ``compile``.
 from . import _install_check
 
 _install_check.check_install(__file__)  # another project's files in this folder: stop, naming them and the fix
+_install_check.hint_shadows(__file__)  # a learner's nn.py in the way: its missing names say so
 
 from . import ops as ops  # the built-in ops, declared into OPS
 from .checks import check_backward, check_op

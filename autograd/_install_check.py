@@ -14,16 +14,30 @@ cause at import and names it with the fix:
 
 ``nn`` and ``viz`` load this file by path before they import ``autograd``, so it works even when
 ``import autograd`` would find another project. It imports nothing of deltagrad's.
+
+3. **a learner's ``nn.py`` that no deltagrad code runs beside**: ``import nn`` alone loads the learner's file and
+   nothing of deltagrad's runs to object. So each of deltagrad's packages, once imported, marks the others'
+   shadows (:func:`hint_shadows`): a module named ``nn``, ``viz`` or ``autograd`` that is not the deltagrad folder
+   beside it, imported before or after, warns once naming the file in the way and the fix, and answers a name it
+   lacks (``nn.MLP``) with an AttributeError saying the same. Everything the learner's module defines works as
+   before.
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
+import types
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-__all__ = ["check_install"]
+__all__ = ["check_install", "hint_shadows", "PACKAGES"]
+
+PACKAGES = ("autograd", "nn", "viz")
 
 VENV_FIX = (
     "Install deltagrad in a virtual environment of its own: python3 -m venv .venv && . .venv/bin/activate && "
@@ -69,12 +83,106 @@ def _shadow_message(package: str, name: str, found: Path, expected: Path) -> str
         f"deltagrad's {package} needs deltagrad's {name} (the folder {expected}), but `import {name}` finds "
         f"{found}{f', from the {owner} distribution' if owner else ''}, which shadows it."
     )
+    return f"{head} {_fix(name, found, owner)}"
+
+
+def _fix(name: str, found: Path, owner: str) -> str:
+    """What to do about ``found`` shadowing deltagrad's package ``name``: a fresh venv for another distribution's
+    package, renaming for a learner's own file or folder."""
     if owner or any(part in ("site-packages", "dist-packages") for part in found.parts):
-        return f"{head} Two projects use the top-level name {name!r}. {VENV_FIX}"
+        return f"Two projects use the top-level name {name!r}. {VENV_FIX}"
     return (
-        f"{head} Rename your {found.name if found.name != '__init__.py' else found.parent.name + '/'} (and delete the "
+        f"Rename your {found.name if found.name != '__init__.py' else found.parent.name + '/'} (and delete the "
         f"__pycache__ folder beside it), or work in another folder; then restart the Python kernel."
     )
+
+
+def hint_shadows(init_file: str) -> None:
+    """Mark the modules that shadow deltagrad's other packages (the folders beside ``init_file``'s package): one
+    imported already now, one imported later when it is (a finder at the front of ``sys.meta_path``, once)."""
+    site = Path(init_file).resolve().parent.parent
+    for name in PACKAGES:
+        module = sys.modules.get(name)
+        if module is not None:
+            _mark_shadow(module, name, site)
+    if not any(isinstance(finder, _ShadowMarker) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _ShadowMarker(site))
+
+
+_MARKED: set[int] = set()  # the shadows marked (and warned about) already, by id
+
+
+def _mark_shadow(module: types.ModuleType, name: str, site: Path) -> None:
+    """If ``module`` (imported as ``name``) is not deltagrad's folder in ``site``: warn once naming the file in the
+    way and the fix, and give it a module ``__getattr__`` saying the same (unless it has its own)."""
+    file = getattr(module, "__file__", None)
+    expected = site / name
+    if not file or not (expected / "__init__.py").is_file() or id(module) in _MARKED:
+        return
+    found = Path(file).resolve()
+    if found == expected / "__init__.py":
+        return
+    _MARKED.add(id(module))
+    owner = _owner(found.parent.parent if found.name == "__init__.py" else found.parent, name)
+
+    def __getattr__(attribute: str) -> Any:
+        if attribute.startswith("__"):  # probes by tools (__path__, __wrapped__ ...): the plain error
+            raise AttributeError(f"module {name!r} has no attribute {attribute!r}")
+        raise AttributeError(
+            f"module {name!r} ({found}) has no attribute {attribute!r}: this {name!r} is not deltagrad's (the folder "
+            f"{expected}){f', it is from the {owner} distribution' if owner else ''}, and shadows it. "
+            f"{_fix(name, found, owner)}"
+        )
+
+    if "__getattr__" not in vars(module):  # the module's own comes first
+        module.__getattr__ = __getattr__  # type: ignore[method-assign]
+    # said once at import too: `from nn import MLP` turns the AttributeError above into a plain ImportError
+    warnings.warn(
+        f"`import {name}` loads {found}{f' (the {owner} distribution)' if owner else ''}, not deltagrad's {name} "
+        f"(the folder {expected}), which it shadows. {_fix(name, found, owner)}",
+        stacklevel=2,
+    )
+
+
+class _ShadowMarker(importlib.abc.MetaPathFinder):
+    """Finds deltagrad's package names as the finders after it would, and marks what they find if it is a shadow."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in PACKAGES:
+            return None
+        after = sys.meta_path[sys.meta_path.index(self) + 1 :] if self in sys.meta_path else []
+        for finder in after:
+            find = getattr(finder, "find_spec", None)
+            spec = find(fullname, path, target) if find is not None else None
+            if spec is not None:
+                if (
+                    spec.loader is not None
+                    and spec.origin
+                    and Path(spec.origin).resolve() != self.site / fullname / "__init__.py"
+                ):
+                    spec.loader = _MarkingLoader(spec.loader, fullname, self.site)
+                return spec
+        return None
+
+
+class _MarkingLoader(importlib.abc.Loader):
+    """A loader that runs the one it wraps, then marks the module as a shadow (see :func:`_mark_shadow`)."""
+
+    def __init__(self, loader: Any, name: str, site: Path) -> None:
+        self.loader, self.name, self.site = loader, name, site
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return self.loader.create_module(spec)  # type: ignore[no-any-return]
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self.loader.exec_module(module)
+        _mark_shadow(module, self.name, self.site)
+
+    def __getattr__(self, attribute: str) -> Any:  # get_source, get_filename ...: the wrapped loader's
+        return getattr(self.loader, attribute)
 
 
 def _record(dist_info: Path) -> set[str]:

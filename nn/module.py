@@ -361,8 +361,12 @@ class Module:
         for _, m in self.named_modules():
             yield m
 
-    def zero_grad(self) -> None:
-        """Reset every parameter's gradient to 0 before the next backward pass."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient to 0 before the next backward pass.
+
+        ``set_to_none`` is PyTorch's argument, accepted so its code runs: a deltagrad ``.grad`` is a
+        plain float that costs nothing to keep, so both settings reset it to 0.0.
+        """
         clear_grads(self.parameters())
 
     def train(self, mode: bool = True) -> Module:

@@ -92,8 +92,8 @@ class Optimizer:
     def lr(self, value: float) -> None:
         self._lr = _nonnegative(value, f"{type(self).__name__}: lr")
 
-    def zero_grad(self) -> None:
-        """Set every parameter's ``.grad`` to 0."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Set every parameter's ``.grad`` to 0 (``set_to_none``: PyTorch's argument, see :meth:`Module.zero_grad`)."""
         clear_grads(self.params)
 
     def step(self) -> None:

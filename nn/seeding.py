@@ -1,4 +1,5 @@
-"""Seeds for reproducibility: every random choice in ``nn`` draws from one generator made from the seed.
+"""Seeds for reproducibility: every random choice in ``nn`` draws from one generator made from the seed
+(without one, from Python's global :mod:`random` state, as micrograd does).
 
 With numpy (CPython) the generator is a numpy Generator. Without numpy (a browser's
 Python: Pyodide's core), it is a :class:`ScalarRandom` over Python's :mod:`random` with
@@ -66,9 +67,11 @@ class ScalarRandom:
 
 
 def rng_from(seed: Any) -> Any:
-    """The generator for ``seed``: a generator itself, else a new one seeded with ``seed`` (None: fresh entropy).
+    """The generator for ``seed``: a generator itself, else a new one seeded with ``seed``.
 
     A numpy Generator (``default_rng(seed)``) where numpy is installed, else a :class:`ScalarRandom`.
+    ``None`` seeds it from Python's global :mod:`random` state (64 bits drawn from it), so
+    ``random.seed(1337)`` before ``nn.MLP(...)`` reproduces a run, as it does in micrograd.
     """
     if isinstance(seed, ScalarRandom):
         return seed
@@ -77,4 +80,6 @@ def rng_from(seed: Any) -> Any:
         return seed
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise TypeError(f"seed: expected an int, a numpy Generator or None, got {type(seed).__name__} {seed!r}")
+    if seed is None:
+        seed = random.getrandbits(64)
     return ScalarRandom(None if seed is None else int(seed)) if np is None else np.random.default_rng(seed)

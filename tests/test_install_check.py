@@ -113,3 +113,40 @@ def test_an_autograd_without_value_earlier_on_the_path_is_named_with_the_fix(tmp
         in message
     )
     assert "Two projects use the top-level name 'autograd'" in message and "virtual environment" in message
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import nn\nfrom autograd import Value\nnn.MLP(2, [3, 1])",  # the learner's nn first, then deltagrad's
+        "from autograd import Value\nimport nn\nnn.MLP(2, [3, 1])",  # deltagrad's first: marked when imported
+        "import autograd\nfrom nn import MLP",
+    ],
+    ids=["nn_then_autograd", "autograd_then_nn", "from_import"],
+)
+def test_a_learners_nn_py_answers_a_missing_name_with_the_file_in_the_way(work: Path, code: str) -> None:
+    """issue 23: `import nn` alone runs nothing of deltagrad's; once deltagrad's autograd is imported too, a name
+    the learner's nn.py lacks says which file shadows deltagrad's nn, and what to do."""
+    (work / "nn.py").write_text("def my_network():\n    return 1\n")
+    run = _run(code, [ROOT], work)
+    assert run.returncode == 1
+    message = run.stderr.strip().splitlines()[-1]
+    fix = "Rename your nn.py (and delete the __pycache__ folder beside it), or work in another folder; then restart"
+    warning = f"UserWarning: `import nn` loads {work / 'nn.py'}, not deltagrad's nn (the folder {ROOT / 'nn'}), which"
+    assert run.stderr.count(warning) == 1 and f"which it shadows. {fix}" in run.stderr
+    if code.endswith("from nn import MLP"):  # Python words this one itself: the warning above says why
+        assert message.startswith(f"ImportError: cannot import name 'MLP' from 'nn' ({work / 'nn.py'})")
+        return
+    assert message == (
+        f"AttributeError: module 'nn' ({work / 'nn.py'}) has no attribute 'MLP': this 'nn' is not deltagrad's "
+        f"(the folder {ROOT / 'nn'}), and shadows it. {fix} the Python kernel."
+    )
+
+
+def test_the_learners_own_names_and_modules_are_untouched(work: Path) -> None:
+    (work / "nn.py").write_text("def my_network():\n    return 1\n\ndef __getattr__(name):\n    return name * 2\n")
+    (work / "helpers.py").write_text("x = 1\n")
+    code = "import nn, helpers, autograd\nprint(nn.my_network(), nn.ab, helpers.x, hasattr(helpers, 'y'))"
+    run = _run(code, [ROOT], work)
+    assert run.stdout == "1 abab 1 False\n", run.stderr
+    assert "shadows" in run.stderr  # the warning, once
