@@ -128,7 +128,7 @@ def choose(
     if lines > MEASURE_LIMIT:  # laying out thousands of nodes takes seconds: only the layout that suits the graph,
         tried = [unmeasured]  # measured if dot has laid it out already (checking a network's neuron order), as
         first = first if unmeasured == candidates[0] else build(unmeasured)  # drawing would double the time
-        if not laid_out(first):  # (18,000 DOT lines: 29 s to lay out, as long again to draw)
+        if not laid_out(first):  # (benchmarks/bench_viz: 18,000 DOT lines take 29 s to lay out)
             warnings.warn(
                 f"this graph ({lines} DOT lines) is too big to try several layouts or to measure one before drawing"
                 f" it: at {width:g} px its text is most likely smaller than {MIN_TEXT_PX:g} px (width=None for its"

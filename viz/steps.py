@@ -225,9 +225,21 @@ class BackwardSteps(Sequence[Frame]):
         from IPython.display import HTML, display
 
         try:
-            display(self.widget())
-        except ImportError:
-            display(HTML(self.to_html(standalone=False)))
+            try:
+                display(self.widget())
+            except ImportError:
+                display(HTML(self.to_html(standalone=False)))
+        except graphviz.ExecutableNotFound:  # no dot: the browser lays the frames out, as on a saved page
+            try:
+                from .widget import StepsView  # the `lab` extra
+            except ModuleNotFoundError as missing:
+                hint = f"Graphviz's `dot` is missing, so is the lab's widget ({missing}). {INSTALL_HINT}"
+                display(
+                    {"text/plain": f"{hint}\n\n{self!r}; the last frame's DOT source:\n{self[-1].graph.source}"},
+                    raw=True,
+                )
+                return
+            display(StepsView(self._record()["frames"][0]["steps"]))
 
 
 _html_ids = itertools.count(1)

@@ -40,7 +40,7 @@ except ModuleNotFoundError as missing:  # the `lab` extra: the engine and the st
 
 from .page import STATIC, replay_page, wasm_renderer, write_atomically
 
-__all__ = ["GraphvizWasm", "graphviz_wasm", "LabWidget", "GraphView", "PageHosted"]
+__all__ = ["GraphvizWasm", "graphviz_wasm", "LabWidget", "GraphView", "StepsView", "PageHosted"]
 
 
 class PageHosted(traitlets.HasTraits):
@@ -170,3 +170,19 @@ class GraphView(LabWidget):
 
     def __repr__(self) -> str:
         return f"<GraphView: a graph of {self.dot.count('->')} edges, laid out in the browser by Graphviz-WASM>"
+
+
+class StepsView(LabWidget):
+    """Backward frames (``steps``: each a frame's DOT source and its caption as HTML) with a slider, laid out in
+    the browser by Graphviz-in-WebAssembly: how :func:`viz.backward_steps` displays in Jupyter without ``dot``."""
+
+    steps: traitlets.List[Any] = traitlets.List().tag(sync=True)
+
+    def __init__(self, steps: list[dict[str, str]]) -> None:
+        super().__init__(view="steps", steps=steps)
+
+    def _replay(self) -> dict[str, Any]:
+        return {"view": "steps", "frames": [self._snapshot()]}
+
+    def __repr__(self) -> str:
+        return f"<StepsView: {len(self.steps)} backward frames, laid out in the browser by Graphviz-WASM>"

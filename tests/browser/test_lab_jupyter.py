@@ -23,6 +23,7 @@ import os
 os.environ["PATH"] = ""  # as on a machine without Graphviz: draw_graph's display falls back to Graphviz-WASM
 from autograd import Value
 x = Value(2.0, label="x"); out = (x * 3).tanh(); out.backward()
+display(viz.backward_steps(out))  # its frames too, with a slider
 viz.draw_graph(out)"""
 LOSS = nn.losses.binary_cross_entropy_with_logits
 FRAME_TEXT = (
@@ -113,6 +114,10 @@ def run_lab(page, jupyter, browser_errors, screenshots) -> int:
         page.wait_for_selector(f"{widget} .dg-graph svg g.node", timeout=TIMEOUT)
     x = Value(2.0, label="x")
     (x * 3).tanh().backward()
+    page.wait_for_selector(".dg-steps .dg-graph svg g.node", timeout=TIMEOUT)  # backward_steps without dot
+    page.click(".dg-steps button.dg-step")
+    page.wait_for_function("document.querySelector('.dg-steps .dg-counter').textContent === '2 / 4'")
+    page.locator(".dg-steps").first.screenshot(path=str(screenshots / "steps_without_dot.png"))
     drawn = page.eval_on_selector(".dg-graph-view svg", "svg => svg.textContent.replace(/\\u00a0/g, ' ')")
     assert "data 2.0000" in drawn and f"δ {viz.format_number(x.grad)}" in drawn
 

@@ -8,6 +8,7 @@ import json
 import math
 import re
 import shutil
+import sys
 import xml.etree.ElementTree as ET
 
 import graphviz
@@ -201,6 +202,26 @@ def test_without_dot_save_svgs_says_what_it_needs(neuron, no_dot, tmp_path):
     assert "save_svgs" in message and "`dot`" in message and "apt-get install graphviz" in message
     assert ".save_html(path)" in message and "WebAssembly" in message
     assert not (tmp_path / "frames").exists() or not any((tmp_path / "frames").iterdir())
+
+
+def test_without_dot_a_notebook_shows_the_frames_laid_out_in_the_browser(neuron, no_dot, monkeypatch):
+    from viz.widget import StepsView
+
+    shown: list = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    steps = viz.backward_steps(neuron.o)
+    steps._ipython_display_()  # what Jupyter calls: the svg slider needs dot, so the browser's Graphviz draws
+    (view,) = shown
+    assert isinstance(view, StepsView) and view.view == "steps"
+    assert view.steps == replay_record(steps.to_html())["frames"][0]["steps"]  # the saved page's frames
+    assert len(view.steps) == len(steps) and "δ ?" in view.steps[0]["dot"]
+    monkeypatch.setitem(sys.modules, "viz.widget", None)  # no `lab` extra either: the DOT source and the hints
+    shown.clear()
+    monkeypatch.setattr("IPython.display.display", lambda data, raw=False: shown.append((data, raw)))
+    steps._ipython_display_()
+    ((data, raw),) = shown
+    text = data["text/plain"]
+    assert raw and "apt-get install graphviz" in text and "viz.widget" in text and steps[-1].graph.source in text
 
 
 def test_notebook_slider_widget(neuron):
