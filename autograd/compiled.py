@@ -64,6 +64,7 @@ from .value import Constant, Value, creation_stamp
 __all__ = ["compile", "CompiledGraph", "array_rule_error"]
 
 _data = attrgetter("data")
+_grad = attrgetter("grad")
 _inputs = attrgetter("inputs")
 _is_constant = Constant.__instancecheck__
 
@@ -906,8 +907,20 @@ class CompiledGraph:
         seed·∂out/∂X (batch × n_inputs); otherwise it returns None and skips that work.
         """
         parameter_grads, input_grad = self._backward(seed, input_grads)
-        for p, g in zip(self.parameters, parameter_grads.tolist()):
-            p.grad += g
+        params = self.parameters
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is the error below, not a warning
+            totals = np.fromiter(map(_grad, params), dtype=float, count=len(params)) + parameter_grads
+        if not np.isfinite(totals).all():  # all or nothing: no .grad is written
+            i = int(np.argwhere(~np.isfinite(totals))[0][0])
+            label = params[i].label
+            raise NonFiniteError(
+                f"compiled backward: adding this batch's gradient {float(parameter_grads[i])!r} into .grad "
+                f"{params[i].grad!r} of parameter {i}"
+                + (f" ({label!r})" if label else "")
+                + f" gives {float(totals[i])!r}; deltagrad stops at the first inf or NaN and left every .grad as it was"
+            )
+        for p, g in zip(params, totals.tolist()):
+            p.grad = g
         return input_grad
 
     def parameter_gradients(self, seed: Any = None) -> np.ndarray:

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from .registry import BINARY, NARY, UNARY, Op, Region, add
+from .registry import BINARY, NARY, OPS, UNARY, Op, Region, add
 from .value import Value, record
 
 __all__ = ["register_op"]
@@ -34,6 +34,48 @@ def _arity(name: str, derivative: Callable[..., Any], param: str | None) -> int:
         f"register_op: the derivative of {name!r} takes {len(positional)} argument(s); expected derivative(x, out"
         f"{extra}) -> ∂out/∂x for a unary op, or derivative(a, b, out{extra}) -> (∂out/∂a, ∂out/∂b) for a binary op"
     )
+
+
+def _forward_arity(forward: Callable[..., Any]) -> int | None:
+    """How many arguments ``forward`` takes (a numpy ufunc's ``nin``, else its required positional parameters),
+    or None when it cannot tell (``*args``, or no readable signature)."""
+    nin = getattr(forward, "nin", None)
+    if isinstance(nin, int):
+        return nin
+    try:
+        parameters = list(inspect.signature(forward).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind == p.VAR_POSITIONAL for p in parameters):
+        return None
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return sum(1 for p in parameters if p.kind in positional and p.default is p.empty)
+
+
+_KIND = {UNARY: "unary", BINARY: "binary", NARY: "n-ary"}
+
+
+def _check_arities(name: str, forward: Callable[..., Any], arity: int, param: str | None) -> None:
+    """A forward whose arity is not the derivative's, or a replacement of an op of another arity: a TypeError
+    at registration, before any ``a + b`` fails."""
+    expected = (1 if arity == NARY else arity) + (param is not None)
+    n_forward = _forward_arity(forward)
+    if n_forward is not None and n_forward != expected:
+        rule = {UNARY: "derivative(x, out)", BINARY: "derivative(a, b, out)", NARY: "derivative(xs, out)"}[arity]
+        raise TypeError(
+            f"register_op: the forward of {name!r} takes {n_forward} argument(s) but its derivative is "
+            f"{_KIND[arity]} ({rule}), so forward should take {expected}; forward(x) goes with derivative(x, out), "
+            "forward(a, b) with derivative(a, b, out)"
+        )
+    existing = OPS.get(name)
+    if existing is not None and (existing.arity, existing.param is None) != (arity, param is None):
+        raise TypeError(
+            f"register_op: {name!r} is a {_KIND[existing.arity]} op"
+            + (f" with a parameter ({existing.param})" if existing.param else "")
+            + f"; replacing it with a {_KIND[arity]} one"
+            + (f" with a parameter ({param})" if param else "")
+            + " would break every use of it; register the new op under another name"
+        )
 
 
 def register_op(
@@ -84,6 +126,7 @@ def register_op(
         raise TypeError(f"register_op: forward and derivative of {name!r} must be functions")
     if arity is None:
         arity = _arity(name, derivative, param)
+    _check_arities(name, forward, arity, param)
     text = doc or f"{name}: registered with autograd.register_op"
     op = Op(
         name,

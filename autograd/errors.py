@@ -113,6 +113,16 @@ class DomainError(ArithmeticError):
         return OutOfDomainError(f"pow: negative base {x!r} cannot be raised to the non-integer power {c!r}", "pow", x)
 
     @staticmethod
+    def pow_exponent(x: float) -> OutOfDomainError:
+        return OutOfDomainError(
+            f"pow: the derivative with respect to the exponent, a ** b · log(a), is undefined for the negative base "
+            f"{x!r} (PyTorch gives nan); write the power with a number exponent (x ** 2.0) when its gradient is "
+            "not needed",
+            "pow",
+            x,
+        )
+
+    @staticmethod
     def pow_overflow(x: float, c: float) -> FloatOverflowError:
         return FloatOverflowError(f"pow: overflow, {x!r} ** {c!r} is larger than the largest float", "pow", x)
 

@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from .grad_mode import differentiating, enable_grad, is_differentiating
-from .value import PASS_LOCK, Constant, Value, backprop, local_grads, walk
+from .value import Constant, Value, backprop, local_grads, walk
 
 __all__ = ["jvp", "jacobian", "tangent_pass"]
 
@@ -128,7 +128,7 @@ def tangent_pass(outputs: Sequence[Value], tangents: dict[Value, Any], create_gr
     [6.0]
     """
     known: dict[Value, Any] = dict(tangents)
-    with PASS_LOCK, enable_grad():  # a closure op's ∂ is read through the pass's δ slots (autograd.value)
+    with enable_grad():
         for v in reversed(walk(list(outputs))):
             if not v.inputs or v in tangents:
                 continue
@@ -219,13 +219,8 @@ def _reverse_rows(outputs: list[Value | None], leaves: list[Value], nested: bool
         if v is None:
             rows.append([0.0] * len(leaves))
             continue
-        with PASS_LOCK:  # the pass keeps its δ on the nodes until read here (autograd.value)
-            for leaf in leaves:
-                leaf._delta = None
-            order = backprop([v], [1.0], nested)
-            rows.append([0.0 if leaf._delta is None else leaf._delta for leaf in leaves])
-            for node in order:
-                node._delta = None
+        _, delta = backprop([v], [1.0], nested, wanted=leaves)  # the pass's δ is its own dict (autograd.value)
+        rows.append([0.0 if delta.get(leaf) is None else delta[leaf] for leaf in leaves])
     return rows
 
 

@@ -8,7 +8,7 @@ from typing import Any, overload
 
 from .grad_mode import differentiating, is_differentiating
 from .registry import OPS, Op
-from .value import PASS_LOCK, Constant, Number, Value, as_operand, backprop, seed_of
+from .value import Constant, Number, Value, as_operand, backprop, seed_of
 
 __all__ = [
     "sum",
@@ -24,6 +24,7 @@ __all__ = [
 ]
 
 Scalar = Value | Number
+_FLOAT_MAX = sys.float_info.max
 
 
 def _as_values(values: Iterable[Scalar], where: str) -> list[Value]:
@@ -127,10 +128,18 @@ def log_softmax(values: Iterable[Scalar]) -> list[Value]:
 def softmax(values: Iterable[Scalar]) -> list[Value]:
     """exp(xᵢ - logsumexp(x)) for each i: probabilities that sum to 1, never overflowing.
 
+    Where xᵢ - logsumexp(x) is past the float range (``softmax([1e308, -1e308])``), its
+    exponential is 0 in floats, as in PyTorch; that entry is computed as
+    exp(xᵢ/2 - logsumexp(x)/2)², the same number and derivatives with no inf in the graph.
+
     >>> [round(p.data, 4) for p in softmax([1.0, 2.0, 3.0])]
     [0.09, 0.2447, 0.6652]
+    >>> [p.data for p in softmax([1e308, -1e308])]
+    [1.0, 0.0]
     """
-    return [x.exp() for x in _log_softmax(_as_values(values, "softmax"))]
+    xs = _as_values(values, "softmax")
+    lse = logsumexp(xs)
+    return [(x - lse).exp() if x.data - lse.data >= -_FLOAT_MAX else (x * 0.5 - lse * 0.5).exp() ** 2 for x in xs]
 
 
 # ------------------------------------------------------------------ functional API
@@ -159,14 +168,8 @@ def _deltas(out: Any, leaves: list[Value], create_graph: bool, where: str) -> li
         if as_operand(out) is None:
             raise TypeError(f"{where}: the function must return a Value (or a number), got {type(out).__name__}")
         return [zero for _ in leaves]
-    with PASS_LOCK:
-        for leaf in leaves:
-            leaf._delta = None
-        order = backprop([out], [1.0], create_graph)
-        result = [zero if leaf._delta is None else leaf._delta for leaf in leaves]
-        for v in order:
-            v._delta = None
-    return result
+    _, delta = backprop([out], [1.0], create_graph, wanted=leaves)
+    return [zero if delta.get(leaf) is None else delta[leaf] for leaf in leaves]
 
 
 def _grad_and_value(f: Callable[..., Any], argnums: int | Sequence[int], where: str) -> Callable[..., tuple[Any, Any]]:
@@ -297,21 +300,15 @@ def _torch_grad(
     if len(grad_outputs) != len(outs):
         raise ValueError(f"grad: {len(outs)} output(s) but {len(grad_outputs)} grad_outputs")
     seeds = [seed_of(g, create_graph, "grad: grad_outputs") for g in grad_outputs]
-    with PASS_LOCK:  # the pass's δ lives on the nodes until read here (README, "Threads")
-        for x in ins:
-            x._delta = None
-        order = backprop(outs, seeds, create_graph)
-        reachable = set(order)
-        result: list[Value | None] = []
-        for x in ins:
-            if x not in reachable:
-                result.append(None)
-            elif create_graph:
-                result.append(Constant(0.0) if x._delta is None else x._delta)
-            else:
-                result.append(Value(x._delta))
-        for v in order:
-            v._delta = None
+    _, delta = backprop(outs, seeds, create_graph, wanted=ins)  # the pass's δ is its own dict (README, "Threads")
+    result: list[Value | None] = []
+    for x in ins:
+        if x not in delta:
+            result.append(None)
+        elif create_graph:
+            result.append(Constant(0.0) if delta[x] is None else delta[x])
+        else:
+            result.append(Value(delta[x]))
     for i, (x, r) in enumerate(zip(ins, result)):
         if r is None and not allow_unused:
             raise RuntimeError(

@@ -20,7 +20,7 @@ from typing import Any
 from .declare import register_op
 from .errors import DomainError
 from .maths import F, np, where
-from .registry import NARY, NON_INTEGER, NONZERO, OFF_KINK, OPS, POSITIVE, REAL, WIDE, Op
+from .registry import BUILT_IN, NARY, NON_INTEGER, NONZERO, OFF_KINK, OPS, POSITIVE, REAL, WIDE, is_built_in
 
 __all__ = ["is_built_in"]
 
@@ -85,14 +85,19 @@ def _pow_dx(x: Any, y: Any) -> Any:
 
 
 def _pow_dy(x: Any, out: Any) -> Any:
-    """∂(x**y)/∂y = x**y·log(x); 0 where x = 0 (PyTorch's convention)."""
+    """∂(x**y)/∂y = x**y·log(x); 0 where x = 0 (PyTorch's convention).
+
+    Undefined for a negative base (PyTorch gives nan): on floats it is nan, which the backward pass reports as
+    an error only where the exponent's gradient is needed (``backward()`` writes it, ``grad(out, [x])`` does
+    not ask for it); on Values (``create_graph=True``) it is an error at once. ``x ** c`` with a number c
+    (op powc) never asks for it.
+    """
     if not (x > 0.0 or x < 0.0):
         return 0.0
     if x < 0.0:
-        base = x.data if hasattr(x, "data") else x
-        raise ValueError(
-            f"pow: the derivative with respect to the exponent needs log(base), undefined for base {base!r}"
-        )
+        if isinstance(x, float):
+            return math.nan
+        raise DomainError.pow_exponent(x.data if hasattr(x, "data") else x)
     return out * F.log(x)
 
 
@@ -361,13 +366,4 @@ register_op(
     torch="torch.logsumexp",
 )
 
-_SHIPPED = dict(OPS)
-
-
-def is_built_in(op: Op | None) -> bool:
-    """Whether ``op`` is the op deltagrad ships under its name, not one given by ``register_op(..., replace=True)``.
-
-    A fast path that stands in for an op's rules (the compiled mode's matrix products and fused kernels)
-    is taken only while :data:`OPS` holds the built-in op, so a replaced rule is honoured everywhere.
-    """
-    return op is not None and _SHIPPED.get(op.name) is op
+BUILT_IN.update(OPS)

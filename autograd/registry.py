@@ -33,6 +33,8 @@ __all__ = [
     "OPS",
     "Registry",
     "add",
+    "BUILT_IN",
+    "is_built_in",
     "UNARY",
     "BINARY",
     "NARY",
@@ -167,6 +169,20 @@ class Registry(dict[str, Op]):
 
 OPS = Registry()
 """The live registry of ops, name → :class:`Op`. Add to it with :func:`autograd.register_op`."""
+
+
+BUILT_IN: dict[str, Op] = {}
+"""The ops deltagrad ships, name → entry: filled once by :mod:`autograd.ops` after its declarations."""
+
+
+def is_built_in(op: Op | None) -> bool:
+    """Whether ``op`` is the op deltagrad ships under its name, not one given by ``register_op(..., replace=True)``.
+
+    A fast path that stands in for an op's rules (the compiled mode's matrix products and fused kernels, the
+    backward pass calling a rule without checking what it returns) is taken only while :data:`OPS` holds the
+    built-in op, so a replaced rule is honoured (and checked) everywhere.
+    """
+    return op is not None and BUILT_IN.get(op.name) is op
 
 
 def add(op: Op, replace: bool = False) -> Op:

@@ -13,9 +13,9 @@ from contextvars import ContextVar
 from operator import attrgetter
 from typing import Any
 
-from .errors import DomainError, NonFiniteError
-from .grad_mode import GRAD_ENABLED, enable_grad
-from .registry import BINARY, CLOSURE, CLOSURE_ARITY, NARY, OPS, UNARY, Op
+from .errors import DivisionByZeroError, DomainError, FloatOverflowError, NonFiniteError, OutOfDomainError
+from .grad_mode import GRAD_ENABLED, enable_grad, no_grad
+from .registry import BINARY, CLOSURE, CLOSURE_ARITY, NARY, OPS, UNARY, Op, is_built_in
 
 __all__ = ["Value", "Constant", "Number", "backprop", "local_grads", "op_of", "record", "walk"]
 
@@ -275,7 +275,9 @@ class Value:
     def __pow__(self, other: Value | Number) -> Value:
         """``x ** c`` with a number c records op ``powc``; ``x ** y`` with a Value y records ``pow``."""
         if isinstance(other, numbers.Real) and not isinstance(other, bool):
-            return self._unary("powc", float(other))
+            return self._unary("powc", _finite(_real(other, "pow: exponent"), "pow: the exponent"))
+        if type(other) is Constant:  # a number's leaf: x ** c, whose exponent needs no gradient
+            return self._unary("powc", other.data)
         return _pow(self, other)
 
     @_op_method("neg")
@@ -320,10 +322,10 @@ class Value:
         return self._unary("cos")
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
-        return self._unary("leaky_relu", _real(slope, "leaky_relu: slope"))
+        return self._unary("leaky_relu", _finite(_real(slope, "leaky_relu: slope"), "leaky_relu: slope"))
 
     def elu(self, alpha: float = 1.0) -> Value:
-        return self._unary("elu", _real(alpha, "elu: alpha"))
+        return self._unary("elu", _finite(_real(alpha, "elu: alpha"), "elu: alpha"))
 
     # ------------------------------------------------------------ backward
     def backward(self, gradient: Value | Number | None = None, retain_graph: bool | None = None,
@@ -347,19 +349,17 @@ class Value:
                 "so no graph was recorded; compute it outside no_grad() to differentiate it"
             )
         seed = seed_of(gradient, create_graph, "backward: gradient")
-        with PASS_LOCK:  # the pass's δ lives on the nodes until it is added into .grad
-            order = backprop([self], [seed], create_graph)
-            if create_graph:
-                for v in order:
-                    g = v._delta
-                    if g is not None:
-                        v.grad += g.data
-                        v.grad_value = g if v.grad_value is None else v.grad_value + g
-                    v._delta = None
-            else:
-                for v in order:
-                    v.grad += v._delta
-                    v._delta = None  # the pass's δ float freed: 32 B per node (benchmarks/bench_core.py, memory)
+        if create_graph:
+            order, delta = backprop([self], [seed], True)
+            _accumulate_values(order, delta)
+        elif _SLOTS.acquire(blocking=False):  # the nodes' _delta slots are free: the fast pass
+            try:
+                _accumulate_slots(_slot_pass([self], [seed]))
+            finally:
+                _SLOTS.release()
+        else:  # a pass nested in another one (a derivative or closure that differentiates), or in another thread
+            order, delta = backprop([self], [seed])
+            _accumulate(order, delta)
 
     def zero_grad(self, set_to_none: bool = False) -> None:
         """Reset ``.grad`` to 0 (and ``.grad_value`` to None) on every node of this Value's graph.
@@ -379,19 +379,58 @@ class Value:
     # ------------------------------------------------------------ micrograd's surface
     @property
     def _prev(self) -> set[Value]:
-        """micrograd's name: the set of this node's inputs (``inputs`` keeps order and repeats)."""
+        """micrograd's name: the set of this node's inputs (``inputs`` keeps order and repeats).
+
+        Assigning it (``out._prev = {x}``, micrograd's way of building a node by hand) sets the
+        inputs; a node of the table then becomes a user-op node, passing no gradient until its
+        ``_backward`` is set. Set it before the node is read by others: a node is re-stamped to
+        be newer than its inputs, which is what keeps backward's order topological.
+        """
         return set(self.inputs)
+
+    @_prev.setter
+    def _prev(self, children: Iterable[Value]) -> None:
+        if isinstance(children, (Value, str)):
+            raise TypeError(f"_prev must be a set or tuple of Values, got {type(children).__name__}")
+        new = tuple(children)
+        for child in new:
+            if not isinstance(child, Value):
+                raise TypeError(f"_prev must hold Values, got {type(child).__name__} {child!r}")
+        if set(new) == set(self.inputs):
+            return  # v._prev = v._prev: nothing changes
+        if self.op != CLOSURE:  # the table's rule was for the old inputs
+            self.param, self.op = _UserStep(self._op), CLOSURE
+        self.inputs = new
+        if any(child._id >= self._id for child in new):
+            self._id = next(_ids)
+
+    _symbol: str | None = None
+    """A symbol a user assigned to ``_op`` on a node of the table or a leaf (an entry of its ``__dict__``)."""
 
     @property
     def _op(self) -> str:
-        """micrograd's name: the op's symbol as micrograd writes it (``'+'``, ``'*'``, ``'**2'``, ``'ReLU'``)."""
-        if self.op == "powc":
-            c = self.param
-            return f"**{int(c) if float(c).is_integer() else c}"
+        """micrograd's name: the op's symbol as micrograd writes it (``'+'``, ``'*'``, ``'**2'``, ``'ReLU'``).
+
+        Assigning it changes the symbol this node shows, not its op: backward keeps the table's rule.
+        """
         if self.op == CLOSURE:
             symbol: str = self.param.symbol
             return symbol
+        if self._symbol is not None:
+            return self._symbol
+        if self.op == "powc":
+            c = self.param
+            return f"**{int(c) if float(c).is_integer() else c}"
         return op_of(self).symbol if self.op else ""
+
+    @_op.setter
+    def _op(self, symbol: str) -> None:
+        if not isinstance(symbol, str):
+            raise TypeError(f"_op must be a str (the symbol shown for the op), got {type(symbol).__name__}")
+        if self.op == CLOSURE:
+            self.param.symbol = symbol
+        else:
+            self._symbol = symbol
 
     @property
     def _backward(self) -> Callable[[], None]:
@@ -495,7 +534,7 @@ def walk(roots: list[Value]) -> list[Value]:
 
 def _pass_order(roots: Sequence[Value]) -> list[Value]:
     """:func:`walk` for a backward pass: the nodes it reaches are marked in their ``_delta``, which belongs
-    to the pass (under :data:`PASS_LOCK`), instead of being kept in a set (benchmarks/bench_core.py,
+    to the pass (holding :data:`_SLOTS`), instead of being kept in a set (benchmarks/bench_core.py,
     mixed graph: walk and δ reset 399 → 323 ns per node, 2026-11-29)."""
     mark = object()
     stack = []
@@ -562,7 +601,15 @@ def record(name: str, operands: Sequence[Any], param: Any = None) -> Value:
         values.append(value)
     data = [x.data for x in values]
     out = op.apply([data] if op.arity == NARY else data, param)
-    return _node(float(out), name, tuple(values), param)
+    if type(out) is not float:
+        try:
+            out = _one_number(out)
+        except TypeError:
+            raise TypeError(
+                f"register_op: the forward of op {name!r} returned {repr(out)[:200]} ({type(out).__name__}); "
+                "it must return one real number (float or int)"
+            ) from None
+    return _node(out, name, tuple(values), param)  # an inf or NaN result: a NonFiniteError naming the op
 
 
 # ------------------------------------------------------------------ user ops written as closures
@@ -591,32 +638,70 @@ class _UserStep:
         return Op(CLOSURE, self.symbol, CLOSURE_ARITY, _no_forward, self.closure or _no_step, doc)
 
 
-def _run_closure(v: Value, g: float) -> None:
-    """Run the user closure of ``v`` inside a backward pass, as micrograd would run it.
+def _closure_inputs(v: Value) -> tuple[Value, ...]:
+    """The inputs of closure node ``v``, each once (micrograd's ``_prev`` is a set)."""
+    return v.inputs if len(v.inputs) == 1 else tuple(dict.fromkeys(v.inputs))
 
-    For the call, ``v.grad`` holds this pass's δ of ``v`` and each input's ``.grad``
-    holds the input's running δ of this pass; whatever the closure leaves there
-    (``+=`` or, by mistake, ``=``) becomes the input's δ, exactly as in micrograd.
-    The nodes' real ``.grad`` values are restored afterwards.
+
+def _run_closure(v: Value, g: float, deltas: list[float]) -> list[float]:
+    """Run the user closure of ``v`` inside a backward pass, as micrograd would run it; returns the inputs' new δ.
+
+    For the call, ``v.grad`` holds this pass's δ of ``v`` and the ``.grad`` of each of
+    :func:`_closure_inputs` holds its running δ of this pass (``deltas``); whatever the
+    closure leaves there (``+=`` or, by mistake, ``=``) becomes the input's δ, exactly as
+    in micrograd. The nodes' real ``.grad`` values are restored afterwards, with whatever
+    a pass nested in the closure (or in another thread) added to them meanwhile
+    (:data:`_SWAPPED`). Closures run one at a time (:data:`_CLOSURE_LOCK`): they share
+    the nodes' ``.grad``.
     """
     if v.op != CLOSURE:
         raise LookupError(
             f"backward: op {v.op!r} is not in autograd.OPS (was it removed?); register it with autograd.register_op"
         )
     closure = v.param.closure
+    inputs = _closure_inputs(v)
     if closure is None:
-        return
-    inputs = v.inputs if len(v.inputs) == 1 else tuple(dict.fromkeys(v.inputs))
-    saved_out, saved = v.grad, [x.grad for x in inputs]
-    v.grad = g
-    for x in inputs:
-        x.grad = x._delta
-    try:
-        closure()
-    finally:
-        for x, grad in zip(inputs, saved):
-            x._delta, x.grad = x.grad, grad
-        v.grad = saved_out
+        return deltas
+    nodes = (v, *inputs)
+    with _CLOSURE_LOCK:
+        with GRAD_LOCK:
+            saved = [_swap_in(x) for x in nodes]
+            v.grad = g
+            for x, d in zip(inputs, deltas):
+                x.grad = d
+        try:
+            closure()
+        finally:
+            with GRAD_LOCK:
+                out = [x.grad for x in inputs]
+                for x, grad in zip(reversed(nodes), reversed(saved)):
+                    _swap_out(x, grad)
+    return out
+
+
+_SWAPPED: dict[Value, list[Any]] = {}
+"""Nodes whose ``.grad`` holds a running δ while a user closure runs: node → [its real ``.grad``, depth].
+A pass that adds into such a node's ``.grad`` meanwhile adds into the real value here (under GRAD_LOCK)."""
+
+
+def _swap_in(x: Value) -> float:
+    """Note that ``x.grad`` is about to hold a running δ; returns the value to restore (the real one at depth 1)."""
+    record = _SWAPPED.get(x)
+    if record is None:
+        _SWAPPED[x] = [x.grad, 1]
+    else:
+        record[1] += 1
+    return x.grad
+
+
+def _swap_out(x: Value, saved: float) -> None:
+    record = _SWAPPED[x]
+    if record[1] == 1:
+        del _SWAPPED[x]
+        x.grad = record[0]  # the real .grad, with what nested passes added meanwhile
+    else:
+        record[1] -= 1
+        x.grad = saved
 
 
 def _closure_grads(v: Value) -> tuple[float, ...]:
@@ -624,14 +709,11 @@ def _closure_grads(v: Value) -> tuple[float, ...]:
 
     An input listed twice gets the total on its first edge and 0 on the others.
     """
-    for x in v.inputs:
-        x._delta = 0.0
-    _run_closure(v, 1.0)
-    seen: set[Value] = set()
+    inputs = _closure_inputs(v)
+    found = dict(zip(inputs, _run_closure(v, 1.0, [0.0] * len(inputs))))
     grads = []
     for x in v.inputs:
-        grads.append(0.0 if x in seen else float(x._delta))
-        seen.add(x)
+        grads.append(float(found.pop(x, 0.0)))
     return tuple(grads)
 
 
@@ -682,10 +764,40 @@ def _scaled(g: Value, d: Any) -> Value:
 def local_grads(v: Value, create_graph: bool = False) -> tuple[Any, ...]:
     """∂v/∂input for each input of ``v``: floats, or Values when ``create_graph``.
 
+    A derivative undefined at these inputs (∂(a ** b)/∂b for a < 0) is a DomainError, never a NaN.
+
     >>> a, b = Value(2.0), Value(3.0)
     >>> local_grads(a * b)
     (3.0, 2.0)
     """
+    grads = _local_grads(v, create_graph)
+    if not create_graph:
+        for i, d in enumerate(grads):
+            if d != d:
+                raise _undefined_derivative(v, i)
+    return grads
+
+
+def _undefined_derivative(v: Value, i: int) -> Exception:
+    """The error for ``v``'s local derivative for input ``i`` being NaN (undefined there), worded by the op's rule
+    on Values where it explains itself."""
+    try:
+        with no_grad():
+            _local_grads(v, create_graph=True)
+    except DomainError as e:
+        return _named(e, v)
+    args = ", ".join(repr(x.data) for x in v.inputs)
+    return OutOfDomainError(
+        f"backward through {v.op}({args}): the local derivative for input {i + 1} is nan, undefined there "
+        f"({op_of(v).doc})",
+        v.op,
+        v.inputs[i].data,
+    )
+
+
+def _local_grads(v: Value, create_graph: bool = False, checked: bool = True) -> tuple[Any, ...]:
+    """:func:`local_grads` as the rules give them (a float may be NaN where the derivative is undefined); what a
+    user's op returns is checked unless ``checked`` is False (a built-in's never is)."""
     if not v.inputs:
         return ()
     if v.op == CLOSURE:
@@ -698,16 +810,65 @@ def local_grads(v: Value, create_graph: bool = False) -> tuple[Any, ...]:
     op = op_of(v)
     if not create_graph:
         data = [x.data for x in v.inputs]
+        if checked and not is_built_in(op):
+            return _checked_partials(op, op.derivative(*_rule_args(op, data, v.data, v.param)), len(data), False)
         return op.partials([data] if op.arity == NARY else data, v.data, v.param)
-    operands = [list(v.inputs)] if op.arity == NARY else v.inputs
     try:
         with values_only(op.name):
-            return op.partials(operands, v, v.param)
+            result = op.derivative(*_rule_args(op, v.inputs, v, v.param))
     except TypeError as e:
         raise TypeError(
             f"higher-order gradients through {op.name!r}: its derivative does not accept Values ({e}); "
             "write it with operators, Value methods and autograd.maths.F (F.exp(x), F.cos(x), ...)"
         ) from e
+    if checked and not is_built_in(op):
+        return _checked_partials(op, result, len(v.inputs), True)
+    return (result,) if op.arity == UNARY else tuple(result)
+
+
+def _rule_args(op: Op, operands: Sequence[Any], out: Any, param: Any) -> list[Any]:
+    """The arguments of ``op``'s derivative rule: the operands (an n-ary op's as one list), out, the param."""
+    args = [list(operands)] if op.arity == NARY else list(operands)
+    args.append(out)
+    if op.param is not None:
+        args.append(param)
+    return args
+
+
+_CONTRACT = {
+    UNARY: "a unary op's derivative(x, out) must return one number, ∂out/∂x",
+    BINARY: "a binary op's derivative(a, b, out) must return a pair (∂out/∂a, ∂out/∂b)",
+    NARY: "an n-ary op's derivative(xs, out) must return one number per input",
+}
+
+
+def _checked_partials(op: Op, result: Any, n_inputs: int, on_values: bool) -> tuple[Any, ...]:
+    """What a user's derivative rule returned, as one local derivative per input (floats in first order, where a
+    numpy scalar becomes a float; Values or floats on Values), or a TypeError naming the op, the rule and what it
+    returned: a wrong return would otherwise put an array, a Value or None into ``.grad`` or fail deep inside."""
+    items: Any = (result,) if op.arity == UNARY else result
+    try:
+        if op.arity != UNARY and (isinstance(items, (str, bytes)) or len(items) != n_inputs):
+            raise TypeError
+        out = tuple(d if on_values and isinstance(d, Value) else _one_number(d) for d in items)
+    except TypeError:
+        got = repr(result)
+        raise TypeError(
+            f"register_op: the derivative of op {op.name!r} returned {got[:200]} ({type(result).__name__}); "
+            f"{_CONTRACT[op.arity]}" + ("" if on_values else " as a float or int (first-order backward)")
+        ) from None
+    return out
+
+
+def _one_number(x: Any) -> float:
+    """``x`` as a float if it is one real number (int, float, a numpy scalar or 0-d array), else a TypeError."""
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    if getattr(x, "shape", None) == () and getattr(getattr(x, "dtype", None), "kind", "") in "iuf":
+        return float(x)  # a 0-d numpy array
+    raise TypeError(f"not a real number: {x!r}")
 
 
 def seed_of(gradient: Any, create_graph: bool, where: str) -> Any:
@@ -720,40 +881,23 @@ def seed_of(gradient: Any, create_graph: bool, where: str) -> Any:
     return _finite(_real(gradient, where), where)
 
 
-def backprop(roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool = False) -> list[Value]:
-    """One reverse pass from ``roots``: leaves δ = Σ seed·∂root/∂node in each node's ``_delta``.
+def _rules() -> dict[str, tuple[int, Callable[..., Any]]]:
+    """The live table read once per pass, as (kind, derivative) pairs (benchmarks/bench_core.py, mixed graph)."""
+    return {name: (_kind(op), op.derivative) for name, op in OPS.items()}
 
-    Returns the nodes in the order visited (reverse topological). Touches no
-    ``.grad``: :meth:`Value.backward` and :func:`autograd.grad` decide what to
-    do with the δ values. In the float path ``_delta`` is a float; with
-    ``create_graph`` it is a Value (or None for "no path").
+
+def _slot_pass(roots: Sequence[Value], seeds: Sequence[float]) -> list[Value]:
+    """One first-order reverse pass from ``roots`` leaving δ = Σ seed·∂root/∂node in each node's ``_delta``.
+
+    The fast pass: the caller holds :data:`_SLOTS`, so the slots are this pass's alone. Returns the nodes in
+    the order visited (reverse topological). :func:`backprop` is the same pass with δ in a dict.
     """
     order = _pass_order(roots)
-    if create_graph:
-        for v in order:
-            v._delta = None
-        for root, seed in zip(roots, seeds):
-            seed = seed if isinstance(seed, Value) else Constant(seed)
-            root._delta = seed if root._delta is None else root._delta + seed
-        v = order[0]
-        try:
-            with enable_grad():
-                for v in order:
-                    g = v._delta
-                    if g is None or not v.inputs:
-                        continue
-                    for x, d in zip(v.inputs, local_grads(v, create_graph=True)):
-                        contribution = _scaled(g, d)
-                        x._delta = contribution if x._delta is None else x._delta + contribution
-        except (ArithmeticError, ValueError) as e:
-            raise _named(e, v) from e
-        return order
     for v in order:
         v._delta = 0.0
     for root, seed in zip(roots, seeds):
         root._delta += seed
-    # the live table read once per pass, as (kind, derivative) pairs (benchmarks/bench_core.py, mixed graph)
-    rules = {name: (_kind(op), op.derivative) for name, op in OPS.items()}
+    rules = _rules()
     # The inf/NaN test of the pass's δ sums them over the leaves and the closure nodes only: a non-finite δ
     # of a table op's node makes its inputs' δ non-finite (inf·d and NaN·d are inf or NaN for every float d,
     # and sums keep them), so it always reaches a leaf, or a user closure, which may overwrite it.
@@ -772,7 +916,9 @@ def backprop(roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool = 
                 kind, rule = rules[v.op]
             except KeyError:
                 total += g
-                _run_closure(v, g)
+                inputs = _closure_inputs(v)
+                for x, d in zip(inputs, _run_closure(v, g, [x._delta for x in inputs])):
+                    x._delta = d
                 continue
             if kind == BINARY:
                 a, b = ins
@@ -788,16 +934,181 @@ def backprop(roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool = 
             elif kind == _NARY_WITH_PARAM:  # dot
                 for x, d in zip(ins, rule([x.data for x in ins], v.data, v.param)):
                     x._delta += g * d
-            else:  # an op with a parameter (leaky_relu's slope, dot's number of weights, ...)
-                for x, d in zip(ins, local_grads(v)):
+            else:  # an op with a parameter (leaky_relu's slope, powc's exponent, ...), or a user's op, checked
+                for x, d in zip(ins, _local_grads(v, checked=kind == _USER)):
                     x._delta += g * d
     except (ArithmeticError, ValueError) as e:
         raise _named(e, v) from e
     if not -_MAX <= total <= _MAX:  # only then look for the op whose δ step overflowed
-        error = _non_finite_gradient(order)
+        error = _non_finite_gradient(order, {v: v._delta for v in order})
         if error is not None:
             raise error
     return order
+
+
+def backprop(
+    roots: Sequence[Value], seeds: Sequence[Any], create_graph: bool = False, wanted: Sequence[Value] | None = None
+) -> tuple[list[Value], dict[Value, Any]]:
+    """One reverse pass from ``roots``: δ = Σ seed·∂root/∂node for each node reached.
+
+    Returns the nodes in the order visited (reverse topological) and their δ, a dict of
+    the pass's own, so passes nest (a derivative or closure that differentiates, a
+    pass in another thread) without touching each other. Touches no ``.grad``:
+    :meth:`Value.backward` and :func:`autograd.grad` decide what to do with the δ. In
+    the float path δ is a float; with ``create_graph`` it is a Value, or None for "no
+    path". An inf or NaN δ is an error naming the step that made it; with ``wanted``,
+    only if it reaches one of those nodes (the others' δ are not asked for).
+    """
+    delta: dict[Value, Any] = {}
+    order = _dict_order(roots, delta)
+    if create_graph:
+        for root, seed in zip(roots, seeds):
+            seed = seed if isinstance(seed, Value) else Constant(seed)
+            delta[root] = seed if delta[root] is None else delta[root] + seed
+        v = order[0]
+        try:
+            with enable_grad():
+                for v in order:
+                    g = delta[v]
+                    if g is None or not v.inputs:
+                        continue
+                    for x, d in zip(v.inputs, local_grads(v, create_graph=True)):
+                        contribution = _scaled(g, d)
+                        delta[x] = contribution if delta[x] is None else delta[x] + contribution
+        except (ArithmeticError, ValueError) as e:
+            raise _named(e, v) from e
+        return order, delta
+    for v in order:
+        delta[v] = 0.0
+    for root, seed in zip(roots, seeds):
+        delta[root] += seed
+    rules = _rules()
+    total = 0.0  # over the leaves and closures, as in _slot_pass
+    v = order[0]
+    try:
+        for v in order:
+            g = delta[v]
+            ins = v.inputs
+            if not ins:
+                total += g
+                continue
+            if g == 0.0 and v.op != CLOSURE:
+                continue
+            try:
+                kind, rule = rules[v.op]
+            except KeyError:
+                total += g
+                inputs = _closure_inputs(v)
+                for x, d in zip(inputs, _run_closure(v, g, [delta[x] for x in inputs])):
+                    delta[x] = d
+                continue
+            if kind == BINARY:
+                a, b = ins
+                da, db = rule(a.data, b.data, v.data)
+                delta[a] += g * da
+                delta[b] += g * db
+            elif kind == UNARY:
+                x = ins[0]
+                delta[x] += g * rule(x.data, v.data)
+            elif kind == NARY:
+                for x, d in zip(ins, rule([x.data for x in ins], v.data)):
+                    delta[x] += g * d
+            elif kind == _NARY_WITH_PARAM:  # dot
+                for x, d in zip(ins, rule([x.data for x in ins], v.data, v.param)):
+                    delta[x] += g * d
+            else:  # an op with a parameter (leaky_relu's slope, powc's exponent, ...), or a user's op, checked
+                for x, d in zip(ins, _local_grads(v, checked=kind == _USER)):
+                    delta[x] += g * d
+    except (ArithmeticError, ValueError) as e:
+        raise _named(e, v) from e
+    if not -_MAX <= total <= _MAX and (wanted is None or any(not -_MAX <= delta.get(x, 0.0) <= _MAX for x in wanted)):
+        error = _non_finite_gradient(order, delta)
+        if error is not None:
+            raise error
+    return order, delta
+
+
+def _dict_order(roots: Sequence[Value], delta: dict[Value, Any]) -> list[Value]:
+    """:func:`_pass_order` for :func:`backprop`: the nodes reached become keys of ``delta`` (value None)."""
+    stack = []
+    for root in roots:
+        if root not in delta:
+            delta[root] = None
+            stack.append(root)
+    order: list[Value] = []
+    pop, push, append = stack.pop, stack.append, order.append
+    while stack:
+        v = pop()
+        append(v)
+        for x in v.inputs:
+            if x not in delta:
+                delta[x] = None
+                push(x)
+    order.sort(key=creation_stamp, reverse=True)
+    return order
+
+
+def _accumulate_slots(order: list[Value]) -> None:
+    """Add each node's δ (in ``_delta``, from :func:`_slot_pass`) into its ``.grad``; an inf or NaN sum is an
+    error naming the node, and then no ``.grad`` changes."""
+    total = 0.0
+    with GRAD_LOCK:
+        if _SWAPPED:  # a closure is running somewhere: its nodes' real .grad is kept aside
+            _accumulate(order, {v: v._delta for v in order})
+            for v in order:
+                v._delta = None
+            return
+        for v in order:
+            d = v._delta
+            # the δ float is freed and the old .grad kept for an undo: usually the shared 0.0, so no memory
+            # (benchmarks/bench_core.py, memory per node)
+            v._delta = v.grad
+            v.grad += d
+            total += v.grad  # one sum tests every new .grad for inf/NaN (may overflow alone: then a search)
+        if not -_MAX <= total <= _MAX:
+            bad = next((v for v in order if not -_MAX <= v.grad <= _MAX), None)
+            if bad is not None:
+                for v in order:
+                    v.grad, v._delta = v._delta, None
+                raise _grad_overflow(bad, bad.grad)
+
+
+def _accumulate(order: list[Value], delta: dict[Value, Any]) -> None:
+    """:func:`_accumulate_slots` for the δ of :func:`backprop`; a node whose ``.grad`` a running closure holds
+    (:data:`_SWAPPED`) gets it in its real value."""
+    with GRAD_LOCK:
+        new = []
+        for v in order:
+            record = _SWAPPED.get(v)
+            grad = v.grad if record is None else record[0]
+            total = grad + delta[v]
+            if not -_MAX <= total <= _MAX:
+                raise _grad_overflow(v, total, grad)
+            new.append((v, record, total))
+        for v, record, total in new:
+            if record is None:
+                v.grad = total
+            else:
+                record[0] = total
+
+
+def _accumulate_values(order: list[Value], delta: dict[Value, Any]) -> None:
+    """Add the δ Values of a ``create_graph`` pass into ``.grad`` (their data) and ``.grad_value``."""
+    _accumulate(order, {v: 0.0 if delta[v] is None else delta[v].data for v in order})
+    for v in order:
+        g = delta[v]
+        if g is not None:
+            v.grad_value = g if v.grad_value is None else v.grad_value + g
+
+
+def _grad_overflow(v: Value, total: float, grad: float | None = None) -> NonFiniteError:
+    """The error for adding a pass's δ into ``v.grad`` (then ``grad``) giving the non-finite ``total``."""
+    name = f"{'leaf' if not v.inputs else v.op + ' node'}" + (f" {v.label!r}" if v.label else "")
+    before = "" if grad is None else f" (it was {grad!r})"
+    return NonFiniteError(
+        f"backward: adding this pass's δ into .grad of the {name} gives {total!r}{before}; deltagrad stops at "
+        "the first inf or NaN and left every .grad as it was (call zero_grad() between passes?)"
+    )
 
 
 def _non_finite(data: float, op: str, inputs: tuple[Value, ...], param: Any = None) -> NonFiniteError:
@@ -808,42 +1119,57 @@ def _non_finite(data: float, op: str, inputs: tuple[Value, ...], param: Any = No
     return NonFiniteError.result(op, shown, data)
 
 
-def _non_finite_gradient(order: list[Value]) -> NonFiniteError | None:
+def _non_finite_gradient(order: list[Value], delta: dict[Value, Any]) -> Exception | None:
     """The error naming the first node (in backward order) whose δ step gives an input an inf or NaN δ;
-    None when no δ is non-finite (only their sum, which the cheap test adds up, overflowed)."""
+    None when no δ is non-finite (only their sum, which the cheap test adds up, overflowed).
+
+    A local derivative that is itself NaN is undefined at that point (∂(a ** b)/∂b for a < 0): a
+    DomainError, worded by the op's rule on Values where it explains itself."""
     for v in order:
-        g = v._delta
+        g = delta[v]
         if g - g or not v.inputs or v.op == CLOSURE:  # a non-finite δ of v itself was caused further up
             continue
-        for d in local_grads(v):
+        args = ", ".join(repr(x.data) for x in v.inputs)
+        for i, d in enumerate(_local_grads(v)):
+            if d != d:
+                return _undefined_derivative(v, i)
             if g * d - g * d:
-                args = ", ".join(repr(x.data) for x in v.inputs)
                 return NonFiniteError(
                     f"backward through {v.op}({args}): δ {g!r} times the local derivative {d!r} gives {g * d!r}; "
                     "deltagrad stops at the first inf or NaN"
                 )
     for v in order:
-        if v._delta - v._delta:
+        if delta[v] - delta[v]:
             return NonFiniteError(
-                f"backward: the δ of a {v.op or 'leaf'} node, summed over its paths, is {v._delta!r}; "
+                f"backward: the δ of a {v.op or 'leaf'} node, summed over its paths, is {delta[v]!r}; "
                 "deltagrad stops at the first inf or NaN"
             )
     return None
 
 
-_NARY_WITH_PARAM, _WITH_PARAM = 3, -2
+_NARY_WITH_PARAM, _WITH_PARAM, _USER = 3, -2, -3
 
 
 def _kind(op: Op) -> int:
-    """How :func:`backprop` calls ``op``'s derivative: by its arity, with or without the node's parameter."""
+    """How :func:`backprop` calls ``op``'s derivative: by its arity, with or without the node's parameter; a
+    user's op (not built in) through :func:`_local_grads`, which checks what its rule returns."""
+    if not is_built_in(op):
+        return _USER
     if op.param is None:
         return op.arity
     return _NARY_WITH_PARAM if op.arity == NARY else _WITH_PARAM
 
 
-PASS_LOCK = threading.RLock()
-"""Held for each whole backward pass (``backward``, ``grad``, ``hessian``, ``gradcheck``): the pass keeps
-its δ on the nodes (``_delta``), so passes from several threads over shared nodes take turns."""
+_SLOTS = threading.Lock()
+"""Held by the one first-order ``backward()`` that keeps its δ in the nodes' ``_delta`` slots (the fast pass);
+a pass that finds it taken (nested in a derivative or closure, or in another thread) keeps its δ in a dict
+(:func:`backprop`), so passes never wait for each other."""
+
+GRAD_LOCK = threading.RLock()
+"""Held while a pass adds its δ into ``.grad`` and while a closure's nodes swap their ``.grad`` (short)."""
+
+_CLOSURE_LOCK = threading.RLock()
+"""User closures run one at a time: they read and write the nodes' ``.grad``."""
 
 
 def _named(error: Exception, v: Value) -> Exception:
@@ -853,6 +1179,14 @@ def _named(error: Exception, v: Value) -> Exception:
     message = f"backward through {name}({args}): {error}"
     if isinstance(error, DomainError):
         return type(error)(message, error.op, error.value)
+    value = v.inputs[0].data if len(v.inputs) == 1 else tuple(x.data for x in v.inputs)
+    # Python's own errors from a derivative (0.5 / 0.0 for sqrt at 0) become deltagrad's DomainError kinds
+    if isinstance(error, ZeroDivisionError):
+        return DivisionByZeroError(f"{message}: the derivative is infinite there", name, value)
+    if isinstance(error, OverflowError):
+        return FloatOverflowError(message, name, value)
+    if type(error) is ValueError:
+        return OutOfDomainError(message, name, value)
     return type(error)(message)
 
 

@@ -213,7 +213,7 @@ def test_plain_named_errors_for_the_reviewers_cases() -> None:
         Value(10**400)
     with pytest.raises(ValueError, match=r"gradcheck: eps must be a finite number > 0, got 0"):
         autograd.gradcheck(lambda x: x * x, [1.0], eps=0)
-    with pytest.raises(NonFiniteError, match=r"powc\(2\.0, nan\) gives nan"):
+    with pytest.raises(NonFiniteError, match=r"pow: the exponent is nan"):  # checked before the op (1 ** nan is 1)
         Value(2.0) ** float("nan")
     with pytest.raises(NonFiniteError, match="a constant inf in an expression"):
         Value(1.0) * float("inf")

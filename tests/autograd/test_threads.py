@@ -1,7 +1,7 @@
 """Backward passes from several threads over graphs that share nodes give the gradients of running them in turn.
 
-Each pass keeps its δ on the nodes (``_delta``) until it adds them into ``.grad``, so passes hold
-``autograd.value.PASS_LOCK`` for their whole length: passes take turns, forward computations do not wait.
+Each pass keeps its own δ (the fast pass in the nodes' ``_delta`` slots, any pass running meanwhile in a dict of
+its own) and only adding into ``.grad`` takes a lock: passes run at the same time, forward computations do not wait.
 The switch interval is shortened here so that threads really do interleave inside passes.
 """
 
