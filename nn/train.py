@@ -409,7 +409,7 @@ class CompiledTrainer:
         y: ArrayLike,
         dtype: Any = "float64",
     ) -> None:
-        self.optimizer = optimizer
+        self.model, self.optimizer = model, optimizer  # the model names the parameters (explain)
         self._loss = _CompiledLoss(model, loss, X, y, dtype)
         self.graph = self._loss.graph
         self.dtype = self.graph.dtype
