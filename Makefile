@@ -2,13 +2,13 @@
 #   make demo   create .venv, install deltagrad (with Graphviz and matplotlib), train a small net and draw its graph
 #   make test   also install Chromium, TeX and poppler and the test extras, run every check, end with a summary
 #   make lab    install JupyterLab into .venv and start it on the notebooks: make lab ARGS="--no-browser --port 8899"
-# Every stage prints a line as it starts and one with its time as it ends (tools/stage.py).
+# Every stage prints a line as it starts and one with its time as it ends (.ci/stage.py).
 PYTHON  ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
 ARGS    ?=
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-STAGE   := $(PYTHON) tools/stage.py run
+STAGE   := $(PYTHON) .ci/stage.py run
 REPORTS := build/test-reports
 # notebooks/source/ holds the one source of the two exercise notebooks (see its generate.py), not a notebook to run
 NBMAKE  := -m pytest -q -p no:cacheprovider --nbmake notebooks --ignore=notebooks/source
@@ -53,14 +53,14 @@ test: system-deps $(VENV)/.installed-test $(VENV)/.installed-notebooks $(VENV)/.
 	@$(STAGE) --record $(REPORTS) "browser tests (pytest, headless Chromium)" -- \
 		$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser --junitxml=$(REPORTS)/browser.xml
 	@$(STAGE) --record $(REPORTS) "notebooks (pytest --nbmake)" -- $(BIN)/python $(NBMAKE) --junitxml=$(REPORTS)/notebooks.xml
-	@$(PYTHON) tools/stage.py summary $(REPORTS)
+	@$(PYTHON) .ci/stage.py summary $(REPORTS)
 
 notebooks: graphviz-deps $(VENV)/.installed-notebooks
 	@$(STAGE) "notebooks (pytest --nbmake)" -- $(BIN)/python $(NBMAKE)
 
 lab: graphviz-deps $(VENV)/.installed-lab
 	@$(STAGE) "JupyterLab on notebooks/ (Ctrl-C stops it)" -- \
-		$(BIN)/python tools/lab.py --notebook-dir=notebooks $(shell [ "$$(id -u)" = 0 ] && echo --allow-root) $(ARGS)
+		$(BIN)/python .ci/lab.py --notebook-dir=notebooks $(shell [ "$$(id -u)" = 0 ] && echo --allow-root) $(ARGS)
 
 bench: system-deps $(VENV)/.installed-bench
 	@$(STAGE) "benchmarks (python -m benchmarks)" -- $(BIN)/python -m benchmarks

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ("Makefile", "pyproject.toml", "tools", "autograd", "nn", "viz")
+SOURCE = ("Makefile", "pyproject.toml", ".ci", "autograd", "nn", "viz")
 TEST_TOOLCHAIN = ("chromium", "chromium-browser", "kpsewhich", "pdflatex", "pdftoppm")
 FAKE = '#!/bin/sh\necho "$(basename "$0") $*" >> "{log}"\n'  # logs, installs nothing
 
@@ -171,7 +171,7 @@ def test_make_lab_passes_args_to_jupyter_and_prints_the_url(checkout, tmp_path) 
 
 
 def test_stages_are_recorded_and_the_summary_counts_tests_and_names_failures(tmp_path) -> None:
-    stage, reports = [sys.executable, str(ROOT / "tools" / "stage.py")], tmp_path / "reports"
+    stage, reports = [sys.executable, str(ROOT / ".ci" / "stage.py")], tmp_path / "reports"
     env = {**os.environ, "DELTAGRAD_MAKE_START": str(time.time() - 75)}
     (tmp_path / "test_two.py").write_text("import pytest\ndef test_a(): pass\ndef test_b(): pytest.skip('no')\n")
     runs = [

@@ -61,8 +61,8 @@ def test_the_wheel_ships_py_typed_for_each_package(dists, package) -> None:
 def test_the_sdist_can_run_its_own_checks(dists) -> None:
     """Every test, notebook, benchmark and the Makefile and CI entry point: the sdist's `make test` has its inputs."""
     sdist, _, _ = dists
-    needed = {"LICENSE", "Makefile", "pyproject.toml", "README.md", ".ci/run"}
-    for folder in ("tests", "notebooks", "benchmarks", "tools", *PACKAGES):
+    needed = {"LICENSE", "Makefile", "pyproject.toml", "README.md"}
+    for folder in ("tests", "notebooks", "benchmarks", ".ci", *PACKAGES):
         needed |= {
             p.relative_to(ROOT).as_posix()
             for p in (ROOT / folder).rglob("*")

@@ -1,6 +1,6 @@
 """`make lab`: start JupyterLab with the arguments given and print the URL to open once it serves.
 
-    .venv/bin/python tools/lab.py [JUPYTER LAB ARGUMENTS...]
+    .venv/bin/python .ci/lab.py [JUPYTER LAB ARGUMENTS...]
 
 JupyterLab's own log has the URL among many lines; this waits until the server this process started has
 written its runtime file (port, base URL and token, whatever the arguments chose), prints one line

@@ -1,11 +1,11 @@
 """The Makefile's stages: a line as each starts, one with its time as it ends, and `make test`'s summary.
 
-    python3 tools/stage.py run [--record DIR] NAME -- COMMAND...
+    python3 .ci/stage.py run [--record DIR] NAME -- COMMAND...
         runs COMMAND (its output passes straight through, so pip's progress bar and pytest's dots show) between
         "==> NAME" and "==> NAME: done in 12.3 s (1 min 04 s since make started)". With --record, the stage's
         name, time and exit status are written to DIR and the exit status is 0, so `make test` runs every check
         and its summary says which failed.
-    python3 tools/stage.py summary DIR
+    python3 .ci/stage.py summary DIR
         `make test`'s last lines: each recorded stage with its time, the tests, browser tests and notebooks
         counted from the pytest JUnit reports in DIR (tests.xml, browser.xml, notebooks.xml), the total time;
         exits 1 if any stage failed.
@@ -93,7 +93,7 @@ def summary(folder: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tools/stage.py", description=__doc__.split("\n", 1)[0])
+    parser = argparse.ArgumentParser(prog=".ci/stage.py", description=__doc__.split("\n", 1)[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="run one named stage")
     run_parser.add_argument("--record", type=Path, help="write the stage's result here and exit 0")
