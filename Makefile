@@ -1,6 +1,7 @@
 # One-command set-up on a fresh Debian/Ubuntu machine with Python 3.11+:
 #   make demo   create .venv, install deltagrad (with Graphviz and matplotlib), train a small net and draw its graph
 #   make test   also install Chromium, TeX and poppler and the test extras, run every check, end with a summary
+#   make fuzz   run the fuzzers and thread stress tests long (FUZZ=30 times make test's count), with a report
 #   make lab    install JupyterLab into .venv and start it on the notebooks: make lab ARGS="--no-browser --port 8899"
 # Every stage prints a line as it starts and one with its time as it ends (.ci/stage.py).
 PYTHON  ?= python3
@@ -17,7 +18,7 @@ export DELTAGRAD_MAKE_START := $(shell date +%s)
 # $(call apt,CHECK,PACKAGES[,OPTIONS]): unless the shell command CHECK succeeds, apt-get install the Debian PACKAGES
 apt = $(1) >/dev/null 2>&1 || $(STAGE) "apt-get install $(2)" -- sh -c '$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(3) $(2)'
 
-.PHONY: demo test notebooks lab bench readme-figure viz-js venv-deps graphviz-deps system-deps clean
+.PHONY: demo test fuzz notebooks lab bench readme-figure viz-js venv-deps graphviz-deps system-deps clean
 
 # what every target needs: Python 3.11+ and its venv module
 venv-deps:
@@ -61,6 +62,13 @@ notebooks: graphviz-deps $(VENV)/.installed-notebooks
 lab: graphviz-deps $(VENV)/.installed-lab
 	@$(STAGE) "JupyterLab on notebooks/ (Ctrl-C stops it)" -- \
 		$(BIN)/python .ci/lab.py --notebook-dir=notebooks $(shell [ "$$(id -u)" = 0 ] && echo --allow-root) $(ARGS)
+
+# the differential fuzzers (vs PyTorch, compiled vs scalar, register_op'd ops) and thread stress tests, long:
+# FUZZ times the examples and calls make test runs (thousands of graphs); ends with counts and worst errors
+FUZZ ?= 30
+fuzz: $(VENV)/.installed-test
+	@$(STAGE) "fuzzers x$(FUZZ) (tests/autograd/test_fuzz.py, test_threads.py)" -- env DELTAGRAD_FUZZ_EXAMPLES=$(FUZZ) \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/autograd/test_fuzz.py tests/autograd/test_threads.py
 
 bench: system-deps $(VENV)/.installed-bench
 	@$(STAGE) "benchmarks (python -m benchmarks)" -- $(BIN)/python -m benchmarks

@@ -18,7 +18,8 @@ The examples are derandomized (a fixed seed: CI sees the same graphs every run) 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -192,13 +193,43 @@ def ours(program: Program, xs: Sequence[float], integer_exponents: bool = True) 
     assume(all(abs(x) > 1e-6 for op, x in seen if op in KINKS))
     assume(integer_exponents or all(abs(x - round(x)) > 1e-6 for op, x in seen if op == "pow"))
     assume(all(abs(v.data) < 1e6 for v in out.walk()))
+    _stats()[0] += 1
     return out, leaves
 
 
+# per test: [graphs built, comparisons, worst absolute error, worst error relative to the expected value]
+STATS: dict[str, list[float]] = {}
+
+
+def _stats() -> list[float]:
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").split("::")[-1].split(" ")[0]
+    return STATS.setdefault(test, [0, 0, 0.0, 0.0])
+
+
 def close(actual: Any, expected: Any, what: str) -> None:
-    np.testing.assert_allclose(
-        np.asarray(actual, dtype=float), np.asarray(expected, dtype=float), rtol=1e-8, atol=1e-9, err_msg=what
-    )
+    a, e = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    np.testing.assert_allclose(a, e, rtol=1e-8, atol=1e-9, err_msg=what)
+    stats = _stats()
+    gap = np.abs(a - e)
+    stats[1] += 1
+    stats[2] = max(stats[2], float(gap.max(initial=0.0)))
+    stats[3] = max(stats[3], float((gap / np.maximum(np.abs(e), 1e-6)).max(initial=0.0)))  # near 0: absolute
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With DELTAGRAD_FUZZ_EXAMPLES > 1 (``make fuzz``), a table of graphs, comparisons and worst errors per test."""
+    yield
+    terminal = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if SCALE > 1 and terminal is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # shown as it is written, not captured with the test
+            terminal.write_line(f"\nfuzz report (DELTAGRAD_FUZZ_EXAMPLES={SCALE}): graphs, comparisons, worst errors")
+            for test, (graphs, comparisons, worst, relative) in sorted(STATS.items()):
+                terminal.write_line(
+                    f"  {test:<72} {int(graphs):>7,} graphs {int(comparisons):>8,} comparisons  "
+                    f"abs {worst:.1e}  rel {relative:.1e}"
+                )
 
 
 # ------------------------------------------------------------------ scalar engine vs torch
@@ -318,3 +349,59 @@ def test_the_menu_covers_every_op_in_the_table() -> None:
         out = Program(3, (step,), (1.0,)).run(OURS, probe)
         seen |= {v.op for v in out.walk()}
     assert set(autograd.OPS) <= seen, sorted(set(autograd.OPS) - seen)
+
+
+# ------------------------------------------------------------------ register_op'd ops, in every mode
+# Declared the way a user would (numpy forwards, derivatives written with operators, so they run on floats,
+# Values and arrays alike), registered for each example and removed after it: the table is left as found.
+USER_OPS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    "fuzz_atan": (np.arctan, lambda x, out: 1.0 / (1.0 + x * x)),
+    "fuzz_softsign": (lambda x: x / (1.0 + abs(x)), lambda x, out: 1.0 / ((1.0 + abs(x)) * (1.0 + abs(x)))),
+    "fuzz_hypot": (np.hypot, lambda a, b, out: (a / out, b / out)),
+}
+USER: dict[str, Callable[..., Value]] = {}  # name -> the recorder register_op returned, while registered
+KINKS.add("fuzz_softsign")  # |x| inside: second derivatives jump at 0
+UNARY["fuzz_atan"] = lambda m, x: m.fuzz_atan(x)
+UNARY["fuzz_softsign"] = lambda m, x: m.fuzz_softsign(x)
+BINARY["fuzz_hypot"] = lambda m, a, b: m.fuzz_hypot(a * a + 0.3, b)  # never at (0, 0), where hypot has no ∂
+OURS.fuzz_atan = lambda x: USER["fuzz_atan"](x)
+OURS.fuzz_softsign = lambda x: USER["fuzz_softsign"](x)
+OURS.fuzz_hypot = lambda a, b: USER["fuzz_hypot"](a, b)
+TORCH.fuzz_atan, TORCH.fuzz_softsign, TORCH.fuzz_hypot = torch.atan, F.softsign, torch.hypot
+WITH_USER_OPS = [*ALL_OPS, *USER_OPS]
+COMPILABLE_WITH_USER_OPS = [*COMPILABLE, *USER_OPS]
+
+
+@contextmanager
+def user_ops() -> Iterator[None]:
+    for name, (forward, derivative) in USER_OPS.items():
+        USER[name] = autograd.register_op(name, forward, derivative)
+    try:
+        yield
+    finally:
+        for name in USER_OPS:
+            del autograd.OPS[name]
+            del USER[name]
+
+
+@fuzz(100)
+@given(program=programs(WITH_USER_OPS), data=st.data())
+def test_random_graphs_with_registered_ops_first_order_match_torch(program: Program, data: st.DataObject) -> None:
+    with user_ops():
+        test_random_graphs_first_order_match_torch.hypothesis.inner_test(program, data)
+
+
+@fuzz(40)
+@given(program=programs(WITH_USER_OPS, max_leaves=3, max_steps=8), data=st.data())
+def test_random_graphs_with_registered_ops_hessians_match_torch(program: Program, data: st.DataObject) -> None:
+    with user_ops():
+        test_random_graphs_hessians_match_torch.hypothesis.inner_test(program, data)
+
+
+@fuzz(50)
+@given(program=programs(COMPILABLE_WITH_USER_OPS, max_leaves=4, max_steps=10), data=st.data())
+def test_compiled_random_graphs_with_registered_ops_match_the_scalar_engine(
+    program: Program, data: st.DataObject
+) -> None:
+    with user_ops():
+        test_compiled_random_graphs_match_the_scalar_engine.hypothesis.inner_test(program, data)

@@ -7,7 +7,10 @@ The switch interval is shortened here so that threads really do interleave insid
 
 from __future__ import annotations
 
+import math
+import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -21,7 +24,8 @@ from autograd import Value
 
 torch = pytest.importorskip("torch")
 
-CALLS = 240  # >= 200 concurrent backward calls, the issue's bar
+SCALE = int(os.environ.get("DELTAGRAD_FUZZ_EXAMPLES", "1"))  # make fuzz: many more calls
+CALLS = 240 * SCALE  # >= 200 concurrent backward calls, the issue's bar
 THREADS = 8
 
 
@@ -132,3 +136,34 @@ def test_concurrent_create_graph_backward_accumulates_every_pass() -> None:
     in_threads(one_call, 48)
     assert x.grad == pytest.approx(48 * 3 * 0.81, rel=1e-12)
     assert x.grad_value is not None and x.grad_value.data == pytest.approx(x.grad, rel=1e-12)
+
+
+def test_concurrent_passes_that_nest_passes_match_sequential(restore_ops: None) -> None:
+    """issue 23: each backward runs a registered op whose derivative differentiates nodes every thread shares
+    (a nested autograd.grad, and a backward in a thread it joins); the totals equal running the calls in turn."""
+    shared = Value(0.4, label="shared")
+    probe = (shared * shared).sin()
+
+    def derivative(x: Any, out: Any) -> Any:
+        (g,) = autograd.grad(probe, [shared])  # nested pass over shared nodes
+        worker = threading.Thread(target=lambda: (shared * 0.0 + 1.0).backward())  # adds 0 into shared.grad
+        worker.start()
+        worker.join()
+        return math.cos(x) * (1.0 + 0.0 * g.data)
+
+    sin = autograd.register_op("nested_sin", math.sin, derivative)
+
+    def one_call(i: int) -> None:
+        (sin(shared * (1.0 + 0.01 * (i % 5))) + probe).backward()
+
+    shared.grad = 0.0
+    for i in range(CALLS // 4):
+        one_call(i)
+    sequential = shared.grad
+    shared.grad = 0.0
+    in_threads(one_call, CALLS // 4)
+    assert shared.grad == pytest.approx(sequential, rel=1e-12)
+    expected = sum(
+        math.cos(0.4 * (1 + 0.01 * (i % 5))) * (1 + 0.01 * (i % 5)) + math.cos(0.16) * 0.8 for i in range(CALLS // 4)
+    )
+    assert sequential == pytest.approx(expected, rel=1e-12)
