@@ -23,6 +23,7 @@ from . import data, init, losses, optim
 from .activations import ACTIVATIONS, activation
 from .data import batches, circles, digits, mnist, moons, one_hot, spiral, train_test_split, xor
 from .deltas import LayerDeltas, layer_deltas
+from .diagnostics import Health, HealthMonitor, LayerHealth, health
 from .gpt import MicroGPT
 from .layers import MLP, Layer, Neuron
 from .losses import (
@@ -86,4 +87,8 @@ __all__ = [
     "evaluate",
     "layer_deltas",
     "LayerDeltas",
+    "health",
+    "Health",
+    "LayerHealth",
+    "HealthMonitor",
 ]

@@ -25,6 +25,7 @@ from .checks import DeltaReport, check_deltas, walk_steps
 from .derivation import Derivation, Term, derivation, derivations, display_names, edge_name
 from .dot import DEFAULT_MAX_NODES, STYLES, derivative_node_name, draw_graph, node_kind, node_name, op_node_name
 from .graph import INSTALL_HINT, Graph, GraphvizNotFoundError
+from .health import plot_health
 from .layout import DEFAULT_WIDTH, NarrowWidthWarning
 from .plots import history_series, plot_decision_boundary, plot_descent, plot_history
 from .render import save, to_svg
@@ -56,6 +57,7 @@ __all__ = [
     "plot_history",
     "plot_decision_boundary",
     "plot_descent",
+    "plot_health",
     "history_series",
     "Graph",
     "GraphvizNotFoundError",

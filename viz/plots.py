@@ -26,7 +26,7 @@ __all__ = ["plot_history", "plot_decision_boundary", "plot_descent", "history_se
 _SPLITS = ("val_", "test_", "train_")
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
     """matplotlib.pyplot, imported on use: the rest of viz needs no matplotlib (nor numpy)."""
     try:
         import matplotlib.pyplot as plt
@@ -98,7 +98,7 @@ def plot_history(history: Any, metrics: Sequence[str] | None = None, figsize: tu
     missing = [m for m in names if m not in panels]
     if missing:
         raise ValueError(f"plot_history: no series for {missing}; the history has {sorted(series)}")
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(names), figsize=figsize or (4.5 * len(names), 3.4), squeeze=False)
     for ax, metric in zip(axes[0], names):
         for key in panels[metric]:
@@ -159,7 +159,7 @@ def plot_decision_boundary(
     Python branches on data), traced once by :func:`autograd.compile` (which
     passes the point as a list) and run as one numpy batch. Returns the Axes.
     """
-    plt = _pyplot()
+    plt = pyplot()
     X = np.asarray(X, dtype=float)
     y = np.asarray(y).ravel()
     if X.ndim != 2 or X.shape[1] != 2:
@@ -231,7 +231,7 @@ def plot_descent(
     unless ``xlim``/``ylim`` are given; the legend sits in one row under the
     axes, never over the path. Returns the Axes.
     """
-    plt = _pyplot()
+    plt = pyplot()
     pts = np.array([[float(a), float(b)] for a, b in path], dtype=float) if len(path) else np.empty((0, 2))
     if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
         raise ValueError("plot_descent: path must be a non-empty sequence of (x, y) points")
