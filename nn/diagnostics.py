@@ -21,16 +21,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from autograd import Value
 
 from . import losses
 from .layers import Layer
 from .module import Module
+from .numpy_support import require_numpy
 from .optim import Optimizer
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["health", "Health", "LayerHealth", "HealthMonitor", "SATURATION"]
 
@@ -78,7 +80,7 @@ class LayerHealth:
     @property
     def delta_rms(self) -> float | None:
         """Root mean square of ∂L/∂a over the batch: how much gradient reaches this layer."""
-        return None if self.deltas is None else float(np.sqrt(np.mean(np.square(self.deltas))))
+        return None if self.deltas is None else float((self.deltas**2).mean() ** 0.5)
 
     def summary(self) -> dict[str, Any]:
         """The layer's figures as plain numbers (no arrays): what a table or a widget shows."""
@@ -177,7 +179,7 @@ def _layers_of(model: Module) -> list[Layer]:
     return list(layers)
 
 
-def _targets(y: np.ndarray) -> list[Any]:
+def _targets(np: Any, y: np.ndarray) -> list[Any]:
     """Per-sample targets as fit takes them: rows as lists, whole numbers as ints (class indices), else floats."""
     if y.ndim == 2:
         return y.astype(float).tolist()
@@ -186,7 +188,7 @@ def _targets(y: np.ndarray) -> list[Any]:
     return y.astype(float).tolist()
 
 
-def _saturated(activation: str, a: np.ndarray, saturation: float) -> int:
+def _saturated(np: Any, activation: str, a: np.ndarray, saturation: float) -> int:
     if activation == "tanh":
         return int(np.count_nonzero(np.abs(a) > saturation))
     if activation == "sigmoid":
@@ -220,6 +222,7 @@ def health(
     >>> h[0].saturated_fraction > 0.5  # weights far too large: most tanh units sit at ±1
     True
     """
+    np = require_numpy("nn.health")  # arrays of every layer's activations: the diagnostics are numpy's
     layers = _layers_of(model)
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != layers[0].nin:
@@ -248,7 +251,7 @@ def health(
         targets = np.asarray(y)
         if len(targets) != len(X):
             raise ValueError(f"health: {len(X)} samples in X but {len(targets)} targets in y")
-        J = losses.mean_loss(losses.get(loss), outputs, _targets(targets))
+        J = losses.mean_loss(losses.get(loss), outputs, _targets(np, targets))
         for p in params:
             p.grad = 0.0
         J.backward()
@@ -273,7 +276,7 @@ def health(
                     layer.activation,
                     a,
                     z,
-                    _saturated(layer.activation, a, saturation),
+                    _saturated(np, layer.activation, a, saturation),
                     dead,
                     deltas,
                     grad_norm,
