@@ -21,6 +21,7 @@ del _util, _Path, _check, _module
 from importlib.util import find_spec as _find_spec
 from typing import Any
 
+from .animation import SLIDE_SIZE, save_animation
 from .checks import DeltaReport, check_deltas, walk_steps
 from .derivation import Derivation, Term, derivation, derivations, display_names, edge_name
 from .dot import DEFAULT_MAX_NODES, STYLES, derivative_node_name, draw_graph, node_kind, node_name, op_node_name
@@ -58,6 +59,8 @@ __all__ = [
     "plot_decision_boundary",
     "plot_descent",
     "plot_health",
+    "save_animation",
+    "SLIDE_SIZE",
     "history_series",
     "Graph",
     "GraphvizNotFoundError",

@@ -1,0 +1,210 @@
+"""Recordings for slides: :func:`save_animation` writes backward steps or a training run as an animated GIF.
+
+Each frame is rasterised the way viz already makes PNGs: a backward step's
+picture (caption on top) by Graphviz's ``dot -Tpng``; a lab's training frame
+(the data with the decision boundary or fitted curve, the loss so far) by
+matplotlib. Frames are centred on one canvas, by default 1280 × 720 (16:9, a
+slide), so the animation does not jump; Pillow writes the GIF.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .graph import Graph
+from .plots import pyplot
+from .steps import BackwardSteps, Frame
+
+__all__ = ["save_animation", "SLIDE_SIZE"]
+
+SLIDE_SIZE = (1280, 720)
+"""Pixels of a 16:9 slide at 720p: the default canvas of :func:`save_animation`."""
+
+
+def _image_module() -> Any:
+    try:
+        from PIL import Image
+    except ModuleNotFoundError as e:  # matplotlib brings Pillow: the `plot` extra has it
+        raise ModuleNotFoundError(
+            "save_animation needs Pillow: pip install pillow (or deltagrad[plot])", name=e.name
+        ) from e
+    return Image
+
+
+def _graph_png(graph: Graph, size: tuple[int, int]) -> bytes:
+    """A frame's picture as PNG, rendered by ``dot`` at a resolution that fills ``size`` without upscaling."""
+    copy = graph.copy()
+    copy.graph_attr.pop("size", None)  # the notebook's 900 px fit: a slide has room for more
+    copy.attr(dpi="144", bgcolor="white")
+    return bytes(copy.pipe(format="png"))
+
+
+def _lab_frame_png(frame: Mapping[str, Any], history: Mapping[str, Sequence[float]], size: tuple[int, int]) -> bytes:
+    """One recorded lab state drawn with matplotlib: the data and what the model makes of it, the loss so far."""
+    plt = pyplot()
+    dpi = 100
+    fig, (data, curve) = plt.subplots(1, 2, figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
+    try:
+        points = frame.get("points") or []
+        boundary = frame.get("boundary") or {}
+        if boundary.get("values"):
+            n = boundary["n"]
+            values = [boundary["values"][r * n : (r + 1) * n] for r in range(n)]
+            cmap = "tab10" if boundary.get("kind") == "class" else "RdBu_r"  # score > 0: class 1, tab10's orange
+            if boundary.get("kind") == "class":
+                data.imshow(values, extent=boundary["extent"], cmap=cmap, alpha=0.3, vmin=0, vmax=9, aspect="auto")
+            else:
+                limit = max(1e-9, max(abs(v) for v in boundary["values"]))
+                data.imshow(
+                    values, extent=boundary["extent"], cmap=cmap, alpha=0.35, vmin=-limit, vmax=limit, aspect="auto"
+                )
+                data.contour(values, levels=[0.0], extent=boundary["extent"], origin="upper", colors="k", linewidths=1)
+        curve_points = frame.get("curve") or []
+        if curve_points:
+            xs, ys = zip(*curve_points)
+            data.plot(xs, ys, color="k", lw=2, label="model")
+        if points:
+            xs, ys, cs = zip(*[(p[0], p[1], p[2]) for p in points])
+            classes = all(float(c).is_integer() and 0 <= c < 10 for c in cs) and not curve_points
+            if classes:
+                data.scatter(xs, ys, c=[int(c) for c in cs], cmap="tab10", vmin=0, vmax=9, s=18, edgecolors="k", lw=0.4)
+            else:
+                data.scatter(xs, ys if not curve_points else cs, s=18, color="tab:blue", edgecolors="k", lw=0.4)
+        data.set_title("data and the model")
+        steps = list(history.get("step", []))
+        losses = list(history.get("loss", []))
+        if steps:
+            curve.plot(steps, losses, color="tab:red", label="loss")
+            curve.set_xlabel("step")
+            curve.set_ylabel("loss")
+            curve.set_ylim(bottom=0)
+            accuracy = [a for a in history.get("accuracy", []) if a is not None and a >= 0]
+            if len(accuracy) == len(steps):
+                twin = curve.twinx()
+                twin.plot(steps, accuracy, color="tab:green", label="accuracy")
+                twin.set_ylim(0, 1.02)
+                twin.set_ylabel("accuracy")
+        accuracy_now = frame.get("accuracy_value", -1.0)
+        title = f"step {frame.get('steps', 0)}, loss {frame.get('loss_value', math.nan):.4f}"
+        if accuracy_now is not None and accuracy_now >= 0:
+            title += f", accuracy {accuracy_now:.1%}"
+        curve.set_title(title)
+        fig.tight_layout()
+        out = io.BytesIO()
+        fig.savefig(out, format="png", dpi=dpi)
+        return out.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def _training_frames(frames: Sequence[Mapping[str, Any]], size: tuple[int, int]) -> list[bytes]:
+    """Each recorded state drawn with the loss history it had then (a lab's frame carries its own)."""
+    return [_lab_frame_png(frame, frame.get("history") or {}, size) for frame in frames]
+
+
+def _is_lab_frames(x: Any) -> bool:
+    return isinstance(x, Sequence) and bool(x) and all(isinstance(f, Mapping) and "points" in f for f in x)
+
+
+def _pictures(frames: Any, size: tuple[int, int]) -> tuple[list[Any], int]:
+    """The frames as PIL images, and the default duration of one (ms)."""
+    Image = _image_module()
+    if isinstance(frames, (BackwardSteps, Frame)) or (
+        isinstance(frames, Sequence) and frames and all(isinstance(f, Frame) for f in frames)
+    ):
+        steps = [frames] if isinstance(frames, Frame) else list(frames)
+        return [Image.open(io.BytesIO(_graph_png(f.captioned(), size))) for f in steps], 1200
+    recorded = getattr(frames, "frames", None)
+    if recorded is not None and not isinstance(frames, Sequence):  # a Lab: its recorded states
+        frames = recorded
+    if _is_lab_frames(frames):
+        return [Image.open(io.BytesIO(png)) for png in _training_frames(frames, size)], 150
+    if isinstance(frames, Sequence) and frames and all(isinstance(f, Image.Image) for f in frames):
+        return list(frames), 500
+    raise TypeError(
+        "save_animation: expected viz.backward_steps(...) (or a list of its Frames), a viz.Lab (or its .frames), "
+        f"or a list of PIL images, got {type(frames).__name__}"
+        + (" (empty)" if isinstance(frames, Sequence) and not frames else "")
+    )
+
+
+def _on_canvas(Image: Any, picture: Any, size: tuple[int, int]) -> Any:
+    """``picture`` scaled down (never up) to fit ``size`` and centred on a white canvas of that size."""
+    picture = picture.convert("RGB")
+    scale = min(size[0] / picture.width, size[1] / picture.height, 1.0)
+    if scale < 1.0:
+        picture = picture.resize(
+            (max(1, round(picture.width * scale)), max(1, round(picture.height * scale))), Image.LANCZOS
+        )
+    canvas = Image.new("RGB", size, "white")
+    canvas.paste(picture, ((size[0] - picture.width) // 2, (size[1] - picture.height) // 2))
+    # each frame its own 255-colour palette, without dithering: flat colours and text stay crisp
+    return canvas.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+
+
+def save_animation(
+    frames: Any,
+    path: str | os.PathLike[str],
+    size: tuple[int, int] = SLIDE_SIZE,
+    duration: int | None = None,
+    loop: int = 0,
+) -> Path:
+    """Write ``frames`` as an animated GIF at ``path``, one image per frame, sized for a slide; returns the path.
+
+    ``frames`` is one of:
+
+    * ``viz.backward_steps(root)`` (or a list of its :class:`~viz.steps.Frame`\\ s):
+      one image per backward step, the picture with its caption, as ``dot`` draws it;
+    * a ``viz.Lab`` (or its ``.frames``): one image per recorded state of the
+      training run, the data with the model's decision boundary and the loss curve so far;
+    * a list of PIL images.
+
+    Every image is scaled down to fit ``size`` (width, height in pixels;
+    default 1280 × 720, a 16:9 slide) and centred on a white canvas of that
+    size. ``duration`` is each frame's time in milliseconds (default 1200 for
+    backward steps, 150 for a training run); ``loop=0`` repeats forever. The
+    file is written whole or not at all. Only ``.gif`` is written: an MP4 would
+    need an ffmpeg program, which viz does not ask for.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".gif":
+        raise ValueError(
+            f"save_animation: {str(path)!r} must end in .gif (the only format written without an outside program)"
+        )
+    if (
+        not isinstance(size, tuple)
+        or len(size) != 2
+        or not all(isinstance(s, int) and not isinstance(s, bool) and 16 <= s <= 8192 for s in size)
+    ):
+        raise ValueError(f"save_animation: size must be (width, height) in pixels, each 16..8192, got {size!r}")
+    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int) or duration < 10):
+        raise ValueError(f"save_animation: duration must be an int >= 10 (milliseconds per frame), got {duration!r}")
+    Image = _image_module()
+    pictures, default = _pictures(frames, size)
+    canvases = [_on_canvas(Image, p, size) for p in pictures]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            canvases[0].save(
+                f,
+                format="GIF",
+                save_all=True,
+                append_images=canvases[1:],
+                duration=duration or default,
+                loop=loop,
+                optimize=False,
+                disposal=1,
+            )
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return path
