@@ -24,16 +24,10 @@ from typing import Any
 from autograd import OPS, Constant, Value, local_grads, op_of
 from autograd.value import walk
 
-from .dot import node_name
+from .names import edge_name, node_name
 from .text import format_number, math_pieces, tex_escape
 
 __all__ = ["Term", "Derivation", "derivation", "derivations", "display_names", "edge_name", "backward_terms"]
-
-
-def edge_name(reader: Value, position: int) -> str:
-    """The name of the edge that carries input ``position`` of ``reader`` (``e12_0``): the SVG class of that edge
-    in :func:`viz.draw_graph` and the ``data-edge`` of the derivation term travelling along it."""
-    return f"e{reader._id:.0f}_{position}"
 
 
 def _kind_name(v: Value) -> str:

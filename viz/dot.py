@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -26,9 +27,11 @@ from autograd import OPS, Constant, Value, local_grads, op_of
 from autograd.value import walk
 from nn import ACTIVATIONS, Layer, Module, Parameter
 
+from .derivation import derivations
 from .graph import Graph
 from .layout import DEFAULT_WIDTH, choose, layout
 from .lowered import draw_lowered, is_lowered
+from .names import derivative_node_name, edge_name, node_name, op_node_name
 from .options import (
     DEFAULT_MAX_NODES,
     DrawOptions,
@@ -43,7 +46,16 @@ from .options import (
     unmeasured_layout,
 )
 from .styles import FONT, STYLES
-from .text import escape_label, escaped_tooltip, format_number, label_markup, shorten, tex_escape, tex_markup
+from .text import (
+    escape_label,
+    escaped_tooltip,
+    format_number,
+    label_markup,
+    shorten,
+    tex_escape,
+    tex_markup,
+    unicode_markup,
+)
 
 __all__ = [
     "draw_graph",
@@ -61,6 +73,8 @@ __all__ = [
     "in_reading_order",
 ]
 
+DERIVATION_LIMIT = 1500
+"""Graphs up to this many nodes get each value's δ derivation as its tooltip (one replayed backward pass)."""
 _TIGHT = {"fontsize": "10", "width": "0", "height": "0", "margin": "0.02,0.01"}  # a ∂ label's box hugs its text,
 # so its edges reach the text instead of stopping in mid-air
 _ROUGH_WIDTH = {"op": 54.0, "derivative": 50.0}  # points; a value's stacked box is about 80 (wrapping's estimate)
@@ -81,21 +95,6 @@ def node_kind(v: Value) -> Kind:
     if isinstance(v, Constant):
         return "constant"
     return "input"
-
-
-def node_name(v: Value) -> str:
-    """The DOT name of ``v``'s node in :func:`draw_graph`'s source (and the key of a lab's ``node_deltas``)."""
-    return f"v{v._id:.0f}"
-
-
-def op_node_name(v: Value) -> str:
-    """The DOT name of the op node drawn between ``v``'s inputs and ``v`` (``v`` must be computed)."""
-    return f"o{v._id:.0f}"
-
-
-def derivative_node_name(v: Value, i: int) -> str:
-    """The DOT name of the small node showing ∂v/∂(input i) on that edge (with ``show_local_grads``)."""
-    return f"d{v._id:.0f}_{i}"
 
 
 # ---------------------------------------------------------------------------- nn structure
@@ -211,10 +210,28 @@ class Drawing:
                 self.consumers.setdefault(x, []).append(v)
         self.kinds_used: set[str] = set()
         self.unit = self._plan()
+        self.derivations = self._derivations()
         self.summary_names: dict[Hashable, str] = {}
         for v in self.forward:
             if v in self.unit:
                 self.summary_names.setdefault(self.unit[v], f"s{len(self.summary_names)}")
+
+    def _derivations(self) -> dict[Value, str]:
+        """Each drawn value's δ written out (a tooltip), where the δ shown is the one backward from the root gives."""
+        if len(self.roots) != 1 or len(self.forward) > DERIVATION_LIMIT:
+            return {}
+        (root,) = self.roots
+        try:
+            found = derivations(root, precision=self.o.precision)
+        except (ArithmeticError, ValueError):  # a local derivative undefined where δ is needed: no tooltips
+            return {}
+        out = {}
+        for v, d in found.items():
+            # a backward frame's tooltips explain the final δ, so every frame has the same ones (one layout)
+            shown = v.grad if self.deltas is None else (self.final or self.deltas).get(v)
+            if shown is not None and math.isclose(shown, d.delta, rel_tol=1e-9, abs_tol=1e-12):
+                out[v] = unicode_markup(d.text())
+        return out
 
     # ------------------------------------------------------------- collapsing
     def _plan(self) -> dict[Value, Hashable]:
@@ -516,7 +533,8 @@ class Drawing:
                             )
                 kind = "output" if v in self.roots and v.inputs else node_kind(v)
                 cut = v.label and shorten(v.label) != v.label  # the whole name in the tooltip, up to Graphviz's limit
-                tooltip = {"tooltip": escaped_tooltip(v.label)} if cut else {}
+                lines = ([v.label] if cut else []) + ([self.derivations[v]] if v in self.derivations else [])
+                tooltip = {"tooltip": escaped_tooltip(": ".join(lines))} if lines else {}
                 put(neuron, True, node_name(v), kind, *self._value_label(v), tooltip, v is self.highlight)
         for key, out in outputs.items():
             neuron = s.unit[out]
@@ -628,11 +646,13 @@ class Drawing:
                 # top down, a neuron's inputs a rank above its parameters: the input over the layer, not beside
                 # it (notebook 02's loss graph: 792 px wide instead of 1163)
                 before = {"minlen": "2"} if neuron is not None and self.structure.unit.get(x) is not neuron else {}
+                carries = {"class": edge_name(v, i)}  # a derivation's term lights up the edge it travels along
                 if self.o.show_local_grads:
-                    self._edge(g, self._name(x), derivative_node_name(v, i), lit[i], arrowhead="none", **before)
-                    self._edge(g, derivative_node_name(v, i), op_node_name(v), lit[i])
+                    tail = self._name(x)
+                    self._edge(g, tail, derivative_node_name(v, i), lit[i], arrowhead="none", **before, **carries)
+                    self._edge(g, derivative_node_name(v, i), op_node_name(v), lit[i], **carries)
                 else:
-                    self._edge(g, self._name(x), op_node_name(v), lit[i], **before)
+                    self._edge(g, self._name(x), op_node_name(v), lit[i], **before, **carries)
             self._edge(g, op_node_name(v), node_name(v), any(lit))
 
     def _legend(self, g: Graph) -> None:

@@ -48,6 +48,7 @@ from nn import losses as nn_losses
 from nn.numpy_support import numpy_or_none
 from nn.seeding import rng_from
 
+from .derivation import derivations, display_names
 from .dot import Drawing, draw_graph, node_name
 from .options import DEFAULT_MAX_NODES, DrawOptions
 from .page import STATIC
@@ -69,6 +70,25 @@ def _finite(x: float, what: str) -> float:
     if not math.isfinite(x):
         raise ValueError(f"{what}: the value must be finite, got {x!r}")
     return x
+
+
+def _selected_name(root: Value, node: Any) -> str:
+    """The display name (:func:`viz.display_names`) of the node of ``root``'s graph drawn as ``node`` (a DOT name)."""
+    names = display_names(root)
+    for v, name in names.items():
+        if node_name(v) == node:
+            return name
+    raise ValueError(f"derive: no node {node!r} in the graph shown")
+
+
+def _derivation_of(root: Value, selected: str) -> dict[str, Any]:
+    """The derivation (:meth:`viz.Derivation.to_dict`) of the node named ``selected``, or {} when none has it now."""
+    if not selected:
+        return {}
+    for d in derivations(root).values():
+        if d.name == selected:
+            return d.to_dict()
+    return {}
 
 
 # ---------------------------------------------------------------------------- explore
@@ -99,6 +119,8 @@ class Explorer(LabWidget):
     frame = traitlets.Int(-1).tag(sync=True)
     output = traitlets.Float(0.0).tag(sync=True)
     grads = traitlets.Dict().tag(sync=True)
+    selected = traitlets.Unicode("").tag(sync=True)
+    derivation = traitlets.Dict().tag(sync=True)
 
     def __init__(self, fn: Callable[..., Value], leaves: Mapping[str, Any]) -> None:
         if not callable(fn):
@@ -148,13 +170,24 @@ class Explorer(LabWidget):
             if nodes <= MAX_FRAMES
             else []
         )
+        self._out = out
         with self.hold_sync():
             self.output, self.grads = out.data, {name: v.grad for name, v in leaves.items()}
             self.dot, self.frames, self.frame = dot, frames, -1
+            self.derivation = _derivation_of(out, self.selected)
+
+    def derive(self, node: str) -> dict[str, Any]:
+        """Select the node drawn as ``node`` (its DOT name, :func:`viz.node_name`): :attr:`derivation` then holds
+        how its δ came to be (:func:`viz.derivation`), kept for that node as the leaves change; returns it."""
+        self.selected = _selected_name(self._out, node)
+        self.derivation = _derivation_of(self._out, self.selected)
+        return dict(self.derivation)
 
     def _act(self, message: dict[str, Any]) -> None:
         if message["action"] == "set_leaf":
             self.set(**{str(message["name"]): message["value"]})
+        elif message["action"] == "derive":
+            self.derive(str(message["node"]))
         else:
             super()._act(message)
 
@@ -291,6 +324,8 @@ class Lab(LabWidget):
     lr = traitlets.Float(0.1).tag(sync=True)
     speed = traitlets.Float(10.0).tag(sync=True)
     playing = traitlets.Bool(False).tag(sync=True)
+    selected = traitlets.Unicode("").tag(sync=True)
+    derivation = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -391,6 +426,13 @@ class Lab(LabWidget):
         p.data = _finite(value, f"Lab.set_parameter({self._names.get(id(p), key)!r})")
         self._refresh()
 
+    def derive(self, node: str) -> dict[str, Any]:
+        """Select the probe graph's node drawn as ``node`` (its DOT name): :attr:`derivation` then holds how its δ
+        came to be (:func:`viz.derivation`), recomputed for that node after every step; returns it."""
+        self.selected = _selected_name(self._probe_root, node)
+        self.derivation = _derivation_of(self._probe_root, self.selected)
+        return dict(self.derivation)
+
     def _parameter(self, key: int | str | Value) -> Value:
         if isinstance(key, Value):
             if not any(p is key for p in self._params):
@@ -413,6 +455,8 @@ class Lab(LabWidget):
             self.reset()
         elif action == "set_parameter":
             self.set_parameter(int(message["index"]), message["value"])
+        elif action == "derive":
+            self.derive(str(message["node"]))
         else:
             super()._act(message)
 
@@ -498,6 +542,7 @@ class Lab(LabWidget):
     def _refresh(self) -> None:
         """Recompute every panel from the engine's current state, and record the frame."""
         L, deltas = self._probe_graph()
+        self._probe_root = L
         options = DrawOptions("LR", False, True, DEFAULT_MAX_NODES, 4, False)
         dot = Drawing([L], options, deltas=deltas).build().source
         outputs, per_sample = self._trainer.evaluate(self.X, self.y)
@@ -522,6 +567,7 @@ class Lab(LabWidget):
             self.history = history
             self.loss_value, self.accuracy_value = loss_value, accuracy
             self.parameters, self.optimizer_columns = self._parameter_table()
+            self.derivation = _derivation_of(L, self.selected)
         self._frames.append(self._snapshot())
         if len(self._frames) > self.max_frames:
             del self._frames[1]  # keep the first frame: a replay starts where the run started

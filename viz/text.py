@@ -27,6 +27,7 @@ __all__ = [
     "shorten",
     "tex_escape",
     "tex_markup",
+    "unicode_markup",
 ]
 
 MAX_LABEL_CHARS = 48
@@ -159,6 +160,30 @@ def html_markup(text: str) -> str:
             out.append(html.escape(base, quote=False))
             out.append(f"<sup>{html.escape(sup, quote=False)}</sup>" if sup else "")
             out.append(f"<sub>{html.escape(sub, quote=False)}</sub>" if sub else "")
+    return "".join(out)
+
+
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def unicode_markup(text: str) -> str:
+    """``text`` as plain Unicode for places without markup (tooltips): ``z^[3]_12`` → ``z[3]₁₂``.
+
+    A numeric subscript becomes subscript digits; a superscript keeps its
+    brackets; any other subscript stays written ``_sub``.
+
+    >>> unicode_markup("δ(z^[3]_1) = δ(w_ab)")
+    'δ(z[3]₁) = δ(w_ab)'
+    """
+    out = []
+    for piece in math_pieces(text):
+        if isinstance(piece, str):
+            out.append(piece)
+        else:
+            base, sup, sub = piece
+            out.append(base + (sup or ""))
+            if sub:
+                out.append(sub.translate(_SUBSCRIPT_DIGITS) if sub.isdigit() else f"_{sub}")
     return "".join(out)
 
 

@@ -238,3 +238,107 @@ def jupyter(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JupyterS
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
+
+
+# ------------------------------------------------------------------ a live widget without Jupyter
+# The page talks to the Python widget the way anywidget does, through a model object (get/set/on/off/
+# save_changes/send): `send` and `save_changes` POST to this server, which applies them to the real widget
+# (its custom-message handler, its traits) and answers with the widget's state; changed traits fire
+# change events. The same lab.js runs unchanged.
+_BRIDGE_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>deltagrad live</title><link rel="icon" href="data:,">
+<style>{css}</style></head>
+<body style="margin:0">
+<div id="widget"></div>
+<script type="text/plain" id="viz">{viz}</script>
+<script type="module">
+import lab from "./lab.js";
+class BridgeModel {{
+  constructor(state, viz) {{
+    this.state = state; this.listeners = {{}}; this.dirty = {{}}; this.graphvizSource = viz; this.pending = 0;
+  }}
+  get(key) {{ return this.state[key]; }}
+  set(key, value) {{ this.state[key] = value; this.dirty[key] = value; this.emit(key); }}
+  save_changes() {{ const changes = this.dirty; this.dirty = {{}}; return this.post("set", changes); }}
+  send(message) {{ return this.post("send", message); }}
+  on(event, cb) {{ (this.listeners[event] ||= []).push(cb); }}
+  off(event, cb) {{ this.listeners[event] = (this.listeners[event] || []).filter((f) => f !== cb); }}
+  emit(key) {{ for (const cb of this.listeners[`change:${{key}}`] || []) cb(); }}
+  async post(path, body) {{
+    this.pending++;
+    try {{
+      const reply = await fetch(path, {{ method: "POST", body: JSON.stringify(body) }});
+      const state = await reply.json();
+      for (const [key, value] of Object.entries(state)) {{
+        if (JSON.stringify(this.state[key]) !== JSON.stringify(value)) {{ this.state[key] = value; this.emit(key); }}
+      }}
+    }} finally {{ this.pending--; }}
+  }}
+}}
+const state = await (await fetch("state")).json();
+window.dgModel = new BridgeModel(state, document.getElementById("viz").textContent.trim());
+lab.render({{ model: window.dgModel, el: document.getElementById("widget") }});
+</script>
+</body></html>
+"""
+
+
+@pytest.fixture
+def live_widget() -> Iterator[Any]:
+    """``live_widget(widget)`` serves a page showing a viz widget (``explore``, ``Lab``) live on 127.0.0.1 and
+    returns its URL; the browser's actions reach the Python widget as they would through anywidget."""
+    from viz.page import STATIC, wasm_renderer
+
+    servers: list[http.server.ThreadingHTTPServer] = []
+
+    def start(widget: Any) -> str:
+        lock = threading.Lock()
+        page = _BRIDGE_PAGE.format(css=(STATIC / "lab.css").read_text(encoding="utf-8"), viz=wasm_renderer())
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _reply(self, body: bytes, kind: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _state(self) -> None:
+                with lock:
+                    state = {k: v for k, v in widget.get_state().items() if not k.startswith("_") and k != "renderer"}
+                self._reply(json.dumps(state).encode("utf-8"), "application/json")
+
+            def do_GET(self) -> None:
+                if self.path == "/":
+                    self._reply(page.encode("utf-8"), "text/html; charset=utf-8")
+                elif self.path == "/lab.js":
+                    self._reply((STATIC / "lab.js").read_bytes(), "text/javascript")
+                elif self.path == "/state":
+                    self._state()
+                else:
+                    self.send_error(404)
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+                with lock:
+                    if self.path == "/send":
+                        widget._handle_custom_msg(body, [])
+                    elif self.path == "/set":
+                        try:
+                            widget.set_state(body)  # what the kernel does with a front end's trait changes
+                        except Exception as e:  # a trait's validation: shown as the widget shows it
+                            widget.error = str(e)
+                self._state()
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -128,12 +128,20 @@ function layOut(box, viz, dot) {
   box.dgLayout = { shape: shapeOf(dot), names: statements(dot).map((st) => st.name), items };
   for (const g of svg.querySelectorAll("g.node")) {
     g.addEventListener("click", () => {
-      const { editable, onEdit } = box.dgOptions;
+      const { editable, onEdit, onSelect } = box.dgOptions;
       const name = g.querySelector("title").textContent;
+      if (onSelect && /^v\d+$/.test(name)) onSelect(name); // a value: show how its δ came to be
       if (editable && onEdit && name in editable) onEdit(editable[name]);
     });
   }
   return true;
+}
+
+// The edge classes (e12_0: input 0 of node 12) of an edge statement, which a derivation's terms light up.
+const EDGE_CLASS = /class="?(e\d+_\d+)/;
+function edgeClass(attrs) {
+  const m = EDGE_CLASS.exec(attrs);
+  return m ? m[1] : null;
 }
 
 // The same graph with new numbers (a training step, a new weight): Graphviz's layout is kept and only the texts
@@ -150,12 +158,13 @@ function updateTexts(box, dot) {
     const pieces = labelPieces(fresh[i].attrs);
     const texts = g.querySelectorAll("text");
     if (pieces.length && pieces.length !== texts.length) return false;
-    changes.push([g, fresh[i].name, pieces, texts]);
+    changes.push([g, fresh[i].name, pieces, texts, fresh[i].attrs]);
   }
   const items = new Map();
-  for (const [g, name, pieces, texts] of changes) {
+  for (const [g, name, pieces, texts, attrs] of changes) {
     g.querySelector("title").textContent = name;
     items.set(name, g);
+    if (g.classList.contains("edge")) g.setAttribute("class", ["edge", edgeClass(attrs)].filter(Boolean).join(" "));
     pieces.forEach((piece, k) => {
       if (texts[k].textContent !== piece) texts[k].textContent = piece;
     });
@@ -166,7 +175,7 @@ function updateTexts(box, dot) {
 }
 
 function decorate(box) {
-  const { deltas, editable } = box.dgOptions;
+  const { deltas, editable, selected } = box.dgOptions;
   const largest = deltas ? Math.max(0, ...Object.values(deltas).map(Math.abs)) : 0;
   for (const g of box.querySelectorAll("svg g.node")) {
     const name = g.querySelector("title")?.textContent;
@@ -178,12 +187,35 @@ function decorate(box) {
       }
     }
     g.classList.toggle("dg-editable", Boolean(editable && name in editable));
+    g.classList.toggle("dg-selected", name === selected);
+  }
+}
+
+// A node's δ derivation (Python's Derivation.to_dict()) as MathML under the graph; hovering a term lights up the
+// edge it travels along, and the node itself is outlined.
+function showDerivation(panel, graphBox, derivation) {
+  if (!derivation || !derivation.html) {
+    panel.replaceChildren();
+    panel.hidden = true;
+    return;
+  }
+  panel.hidden = false;
+  panel.innerHTML = derivation.html; // built by viz.derivation from escaped names and numbers
+  panel.setAttribute("data-node", derivation.node);
+  panel.title = derivation.text;
+  const light = (edge, on) => {
+    for (const g of graphBox.querySelectorAll(`g.edge.${edge}`)) g.classList.toggle("dg-lit", on);
+    for (const t of panel.querySelectorAll(`[data-edge="${edge}"]`)) t.classList.toggle("dg-lit", on);
+  };
+  for (const term of panel.querySelectorAll("[data-edge]")) {
+    term.addEventListener("mouseenter", () => light(term.dataset.edge, true));
+    term.addEventListener("mouseleave", () => light(term.dataset.edge, false));
   }
 }
 
 // Draw `dot` into `box`: value nodes coloured by δ, parameter nodes clickable (onEdit(editable[name])).
-function drawGraph(box, viz, dot, { deltas = null, editable = null, onEdit = null } = {}) {
-  box.dgOptions = { deltas, editable, onEdit };
+function drawGraph(box, viz, dot, { deltas = null, editable = null, onEdit = null, onSelect = null, selected = null } = {}) {
+  box.dgOptions = { deltas, editable, onEdit, onSelect, selected };
   clearTimeout(box.dgSettle);
   if (updateTexts(box, dot)) {
     box.dgSettle = setTimeout(() => layOut(box, viz, dot) && decorate(box), SETTLE_MS);
@@ -283,7 +315,12 @@ function renderExplore(model, el) {
     h("button", { type: "button", class: "dg-all", onclick: () => setFrame(-1) }, "Whole graph"),
     output,
   );
-  el.append(h("div", { class: "dg-widget dg-explore" }, leavesBox, toolbar, caption, error, box));
+  const derivationPanel = h("div", { class: "dg-derivation", hidden: true });
+  const hint = replaying ? "" : "click a value to see how its δ came to be";
+  el.append(h("div", { class: "dg-widget dg-explore" }, leavesBox, toolbar, caption, error, derivationPanel, box, h("p", { class: "dg-hint" }, hint)));
+  const select = (node) => {
+    if (!replaying) model.send({ action: "derive", node });
+  };
 
   let pending = false;
   const sendLeaf = (name, value) => {
@@ -326,7 +363,9 @@ function renderExplore(model, el) {
     const grads = Object.entries(model.get("grads")).map(([k, g]) => `∂out/∂${k} = ${fmt(g)}`);
     output.textContent = `out = ${fmt(model.get("output"))}; ${grads.join(", ")}`;
     error.textContent = model.get("error") || "";
-    drawGraph(box, viz, frame ? frame.dot : model.get("dot"));
+    const derivation = model.get("derivation") || {};
+    drawGraph(box, viz, frame ? frame.dot : model.get("dot"), { onSelect: select, selected: derivation.node });
+    showDerivation(derivationPanel, box, derivation);
   };
   const onLeaves = () => {
     if (!leavesBox.contains(document.activeElement)) buildLeaves();
@@ -335,6 +374,7 @@ function renderExplore(model, el) {
   model.on("change:dot", draw);
   model.on("change:frame", draw);
   model.on("change:error", draw);
+  model.on("change:derivation", draw);
   buildLeaves();
   draw();
   return () => {
@@ -343,6 +383,7 @@ function renderExplore(model, el) {
     model.off("change:dot", draw);
     model.off("change:frame", draw);
     model.off("change:error", draw);
+    model.off("change:derivation", draw);
   };
 }
 
@@ -513,6 +554,7 @@ function renderLab(model, el) {
   const curves = s("svg", { class: "dg-curves" });
   const caption = h("p", { class: "dg-caption" });
   const graphBox = h("div", { class: "dg-graph" }, "laying out the graph…");
+  const derivationPanel = h("div", { class: "dg-derivation", hidden: true });
   const backwardBar = h("div", { class: "dg-toolbar dg-backward" });
   const table = h("div", { class: "dg-optimizer", role: "table" });
   el.append(
@@ -534,10 +576,11 @@ function renderLab(model, el) {
             "h4",
             {},
             "the probe sample's loss graph: data and δ (blue δ > 0, red δ < 0)" +
-              (replaying ? "" : "; click a parameter to edit it"),
+              (replaying ? "" : "; click a value for its δ derivation, a parameter to edit it"),
           ),
           caption,
           backwardBar,
+          derivationPanel,
           graphBox,
         ),
         h(
@@ -618,11 +661,15 @@ function renderLab(model, el) {
     const backward = model.get("backward") || [];
     const frame = backwardIndex >= 0 ? backward[backwardIndex] : null;
     caption.textContent = frame ? frame.caption : model.get("probe_caption");
+    const derivation = frame ? {} : model.get("derivation") || {};
     drawGraph(graphBox, viz, frame ? frame.dot : model.get("dot"), {
       deltas: frame ? null : model.get("node_deltas"),
       editable: replaying ? null : model.get("parameter_nodes"),
       onEdit: openEditor,
+      onSelect: replaying ? null : (node) => send({ action: "derive", node }),
+      selected: derivation.node,
     });
+    showDerivation(derivationPanel, graphBox, derivation);
   };
   if ((model.get("backward") || []).length) {
     const n = model.get("backward").length;
@@ -681,7 +728,7 @@ function renderLab(model, el) {
     drawTable();
     drawProbe();
   };
-  const events = ["dot", "boundary", "parameters", "probe", "error", "lr", "speed", "history"];
+  const events = ["dot", "boundary", "parameters", "probe", "error", "lr", "speed", "history", "derivation"];
   let queued = false;
   const redraw = () => {
     if (queued) return;

@@ -1,0 +1,88 @@
+"""The live widgets in Chromium, talking to their Python side through an anywidget-like model (the ``live_widget``
+fixture): clicking a node shows its δ derivation as MathML with the engine's numbers, each term lighting its edge."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import nn
+import viz
+from autograd import Value
+
+pytest.importorskip("anywidget")
+
+LAPTOP = {"width": 1366, "height": 768}
+
+
+def mathml_numbers(page) -> list[str]:
+    return page.eval_on_selector_all(".dg-derivation math mn", "els => els.map(e => e.textContent)")
+
+
+def test_explore_click_a_node_shows_its_derivation(browser, live_widget, browser_errors, screenshots) -> None:
+    ex = viz.explore(lambda x, w: (x * w + x).tanh(), x=0.5, w=-1.5)
+    x_node = next(v for v in ex._out.walk() if v.label == "x")
+    context = browser.new_context(viewport=LAPTOP)
+    page = browser_errors.watch(context.new_page())
+    page.set_default_timeout(60_000)
+    page.goto(live_widget(ex))
+    page.wait_for_selector(".dg-graph svg g.node")
+    page.click(f".dg-graph svg g.node:has(title:text-is('{viz.node_name(x_node)}'))")
+    page.wait_for_selector(".dg-derivation math")
+    # the numbers, computed here by hand: out = tanh(x·w + x); δ(add) = 1 − out²; δ(x) = δ(add)·1 + δ(mul)·w
+    x, w = 0.5, -1.5
+    d_add = 1 - math.tanh(x * w + x) ** 2
+    numbers = mathml_numbers(page)
+    expected = [viz.format_number(d) for d in (d_add, 1.0, d_add, w)]
+    assert sorted(numbers[:-1]) == sorted(expected), numbers
+    assert numbers[-1] == viz.format_number(d_add * (1 + w)) == viz.format_number(ex.grads["x"])
+    assert page.get_attribute(".dg-derivation math", "alttext").startswith("δ(x) = ")
+    # a term under the pointer lights up its edge in the graph
+    term = page.locator(".dg-derivation .term").first
+    edge = term.get_attribute("data-edge")
+    term.hover()
+    page.wait_for_selector(f".dg-graph g.edge.{edge}.dg-lit", state="attached")
+    assert page.locator(".dg-graph g.node.dg-selected").count() == 1
+    page.screenshot(path=str(screenshots / "explore-derivation.png"))
+    # a slider moves: the derivation follows the same node with the new numbers
+    ex.set(w=2.0)
+    page.evaluate("() => window.dgModel.send({action: 'noop'})")  # fetch the new state
+    page.wait_for_function(
+        "text => document.querySelector('.dg-derivation math').getAttribute('alttext').endsWith(text)",
+        arg=f"= {viz.format_number(ex.grads['x'])}",
+    )
+    assert browser_errors == []
+    context.close()
+
+
+def test_lab_click_a_parameter_shows_its_derivation(browser, live_widget, browser_errors, screenshots) -> None:
+    X, y = nn.moons(40, noise=0.1, seed=1)
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=3)
+    lab = viz.Lab(model, X, y, loss="bce_with_logits", optimizer=nn.Adam(model.parameters(), lr=0.05), batch_size=16)
+    lab.step(2)
+    w = model.layers[1].neurons[0].w[1]
+    node = next(name for name, i in lab.parameter_nodes.items() if lab._params[i] is w)
+    context = browser.new_context(viewport=LAPTOP)
+    page = browser_errors.watch(context.new_page())
+    page.set_default_timeout(60_000)
+    page.goto(live_widget(lab))
+    page.wait_for_selector(".dg-graph svg g.node")
+    page.click(f".dg-graph svg g.node:has(title:text-is('{node}'))")
+    page.wait_for_selector(".dg-derivation math")
+    # the probe's δ of w by the scalar engine: the derivation's total
+    model.zero_grad()
+    nn.losses.get("bce_with_logits")(model([Value(float(v)) for v in X[lab.probe]]), float(y[lab.probe])).backward()
+    assert mathml_numbers(page)[-1] == viz.format_number(w.grad)
+    assert page.is_visible(".dg-editor")  # a parameter: its editor opens too
+    page.screenshot(path=str(screenshots / "lab-derivation.png"))
+    page.click(".dg-step")  # a step: the same parameter's derivation, new numbers
+    page.wait_for_function("() => window.dgModel.get('steps') === 3")
+    model.zero_grad()
+    nn.losses.get("bce_with_logits")(model([Value(float(v)) for v in X[lab.probe]]), float(y[lab.probe])).backward()
+    page.wait_for_function(
+        "text => document.querySelector('.dg-derivation math')?.getAttribute('alttext').endsWith(text)",
+        arg=f"= {viz.format_number(w.grad)}",
+    )
+    assert browser_errors == []
+    context.close()
