@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 import nn
+from nn.numpy_support import numpy_or_none
 
 from .plots import pyplot
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = numpy_or_none()  # a Health holds numpy arrays: drawing one needs numpy, importing viz does not
 
 __all__ = ["plot_health"]
 
