@@ -57,6 +57,7 @@ class LayerHealth:
 
     @property
     def units(self) -> int:
+        """How many units (neurons) the layer has."""
         return int(self.activations.shape[1])
 
     @property
@@ -71,10 +72,12 @@ class LayerHealth:
 
     @property
     def mean(self) -> float:
+        """The mean activation over the batch and the units."""
         return float(self.activations.mean())
 
     @property
     def std(self) -> float:
+        """The standard deviation of the activations over the batch and the units."""
         return float(self.activations.std())
 
     @property
