@@ -18,7 +18,7 @@ export DELTAGRAD_MAKE_START := $(shell date +%s)
 # $(call apt,CHECK,PACKAGES[,OPTIONS]): unless the shell command CHECK succeeds, apt-get install the Debian PACKAGES
 apt = $(1) >/dev/null 2>&1 || $(STAGE) "apt-get install $(2)" -- sh -c '$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(3) $(2)'
 
-.PHONY: demo test fuzz notebooks lab bench readme-figure viz-js venv-deps graphviz-deps system-deps clean
+.PHONY: demo test fuzz notebooks lab bench readme-figure viz-js site venv-deps graphviz-deps system-deps clean
 
 # what every target needs: Python 3.11+ and its venv module
 venv-deps:
@@ -32,6 +32,7 @@ graphviz-deps:
 # and for the tests: Chromium (browser tests), TeX with TikZ and poppler (compiling and checking .tex pictures)
 system-deps: venv-deps graphviz-deps
 	@$(call apt,command -v chromium,chromium) || echo "chromium could not be installed: the browser tests will skip (and fail under CI)"
+	@$(call apt,command -v npm,npm)
 	@$(call apt,kpsewhich tikz.sty,texlive-latex-base texlive-pictures,--no-install-recommends)
 	@$(call apt,command -v pdftoppm,poppler-utils)
 
@@ -86,6 +87,13 @@ viz-js:
 	cp build/viz-js/package/dist/viz.js viz/static/viz.js
 	sed -i 's|^viz/static/viz.js is @viz-js/viz [0-9.]*|viz/static/viz.js is @viz-js/viz $(VIZ_JS_VERSION)|' viz/static/LICENSE-viz-js.txt
 	@echo "viz/static/viz.js: @viz-js/viz $(VIZ_JS_VERSION), $$(wc -c < viz/static/viz.js) bytes"
+
+# The browser page, a static site in build/site/: Pyodide (npm `pyodide`, pinned and licence-checked in
+# viz/site/build.py), deltagrad's wheel, Graphviz-WASM, lab.js and the lessons; the page fetches nothing elsewhere.
+# Serve it with `python3 -m http.server -d build/site` and open http://127.0.0.1:8000/. (make test builds it too.)
+site: $(BIN)/python
+	@$(call apt,command -v npm,npm)
+	@$(STAGE) "build the browser page (build/site)" -- $(BIN)/python viz/site/build.py build/site
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -198,3 +198,26 @@ def test_an_optimizer_step_that_would_overflow_raises_and_changes_nothing_withou
         "momentum": ["SGD.step: the new momentum buffer of parameter 'w' (#0) would be inf", True],
         "adam": ["Adam.step: the new first moment m of parameter 'w' (#0) would be inf", True],
     }
+
+
+def test_the_browser_pages_lessons_run_without_numpy() -> None:
+    """Each lesson of the page (viz/site/lessons.md) runs as the page runs it, in a Python without numpy."""
+    result = run_without_numpy(
+        """
+        sys.modules["anywidget"] = None
+        sys.platform = "emscripten"
+        sys.path.insert(0, "viz/site")
+        import json, build, page
+        page.start()
+        result = {}
+        for lesson in build.parse_lessons(open("viz/site/lessons.md", encoding="utf-8").read()):
+            ran = json.loads(page.run(lesson["code"], page.new_namespace()))
+            result[lesson["id"]] = {"stdout": ran["stdout"], "error": ran["error"],
+                                    "shown": [item["kind"] for item in ran["shown"]]}
+        """
+    )
+    assert list(result) == ["neuron", "by-hand", "moons", "check-op"]
+    assert all(not lesson["error"] for lesson in result.values()), result
+    assert result["neuron"]["stdout"].startswith("-1.50") and result["neuron"]["shown"] == ["graph"]
+    assert result["by-hand"]["shown"] == ["html"] and result["check-op"]["shown"] == ["html"]
+    assert result["moons"]["shown"] == ["widget"]
