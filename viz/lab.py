@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 else:
     np = numpy_or_none()  # None in a browser's Python: the lab then trains on the scalar engine (ScalarSteps)
 
-__all__ = ["explore", "Explorer", "Lab", "ScalarSteps", "GraphView", "GraphvizWasm", "STATIC"]
+__all__ = ["MAX_CLASSES", "explore", "Explorer", "Lab", "ScalarSteps", "GraphView", "GraphvizWasm", "STATIC"]
 
 
 def _finite(x: float, what: str) -> float:
@@ -102,7 +102,12 @@ def _leaf_spec(name: str, spec: Any) -> dict[str, Any]:
         value = _finite(spec, f"explore: leaf {name!r}")
         reach = 2.0 * max(1.0, abs(value))
         low, high = value - reach, value + reach
-    return {"name": name, "value": value, "min": low, "max": high, "step": (high - low) / 400}
+    # a round step (a power of ten, about 1/400 of the range) and ends on multiples of it: every multiple of the
+    # step in range is a stop of the slider, so moved to 1 it lands on 1 (a step of 0.03 from -9 stopped at 0.99)
+    step = 10.0 ** math.floor(math.log10((high - low) / 400)) if high > low else 1.0
+    digits = max(0, -math.floor(math.log10(step)))
+    low, high = round(math.floor(low / step) * step, digits), round(math.ceil(high / step) * step, digits)
+    return {"name": name, "value": value, "min": low, "max": high, "step": step}
 
 
 class Explorer(LabWidget):
@@ -152,7 +157,9 @@ class Explorer(LabWidget):
             leaf = dict(leaf)
             if leaf["name"] in values:
                 v = _finite(values[leaf["name"]], f"explore: leaf {leaf['name']!r}")
-                leaf.update(value=v, min=min(leaf["min"], v), max=max(leaf["max"], v))
+                step = leaf["step"]  # the ends stay on multiples of the step: the slider's stops do not shift
+                low, high = math.floor(v / step) * step, math.ceil(v / step) * step
+                leaf.update(value=v, min=min(leaf["min"], low), max=max(leaf["max"], high))
             leaves.append(leaf)
         self.leaves = leaves
         self._recompute()
@@ -287,6 +294,10 @@ def _zero_line_parameters(model: nn.Module, n_features: int) -> list[tuple[Value
     return lines[::-1]  # walk is reverse creation order: the first neuron first
 
 
+MAX_CLASSES = 8
+"""A lab's data may hold up to this many classes (softmax cross-entropy over as many outputs)."""
+
+
 class Lab(LabWidget):
     """A network training live: probe graph, data and boundary, curves and the optimiser's state.
 
@@ -302,7 +313,10 @@ class Lab(LabWidget):
     last mini-batch's gradient, which the optimiser used).
 
     Buttons call :meth:`step`, :meth:`reset`, :meth:`set_parameter` and set
-    :attr:`probe`, :attr:`lr`; the same calls work from Python, with or without a browser.
+    :attr:`probe`, :attr:`lr`; a click on the data probes, adds a point of the
+    chosen class (:meth:`add_point`) or removes one (:meth:`remove_point`); a
+    click on a value shows its δ derivation (:meth:`derive`). The same calls work
+    from Python, with or without a browser; :attr:`data` is the data trained on now.
     """
 
     dot = traitlets.Unicode("").tag(sync=True)
@@ -326,6 +340,8 @@ class Lab(LabWidget):
     playing = traitlets.Bool(False).tag(sync=True)
     selected = traitlets.Unicode("").tag(sync=True)
     derivation = traitlets.Dict().tag(sync=True)
+    classes = traitlets.Int(0).tag(sync=True)
+    """How many classes the model tells apart now (0: regression); adding a point of a new class raises it."""
 
     def __init__(
         self,
@@ -350,42 +366,142 @@ class Lab(LabWidget):
                 f"Lab: X must be (samples × features) with one label per row, got {len(rows)} rows "
                 f"and {len(targets)} labels"
             )
-        if np is not None:
-            X, y = np.asarray(rows), np.asarray(targets)
-        else:
-            X, y = rows, targets
         if batch_size is not None and (isinstance(batch_size, bool) or int(batch_size) < 1):
             raise ValueError(f"Lab: batch_size must be None or an int >= 1, got {batch_size!r}")
         if not isinstance(resolution, int) or not 2 <= resolution <= 200:
             raise ValueError(f"Lab: resolution must be an int between 2 and 200, got {resolution!r}")
-        self.model, self.X, self.y = model, X, y
+        self.batch_size, self.seed, self.max_frames, self._resolution = batch_size, seed, max_frames, resolution
+        self._original = ([list(r) for r in rows], list(targets))
+        self._set_data(rows, targets)
+        self._set_model(
+            model, nn_losses.get(loss), nn.SGD(model.parameters(), lr=0.1) if optimizer is None else optimizer
+        )
+        self._frames: list[dict[str, Any]] = []
+        self._ready = False
+        super().__init__(
+            view="lab",
+            points=self._points(),
+            lr=self.optimizer.lr,
+            probe=self._check_probe(probe),
+            classes=self._class_count(),
+        )
+        self._restart_batches()
+        self._ready = True
+        self._refresh()
+
+    def _set_data(self, rows: list[list[float]], targets: list[Any]) -> None:
+        """The training data: Python lists for the panels, arrays (with numpy) for training; the plane's grid."""
         self._rows, self._targets = rows, targets  # the panels read Python lists, with numpy or without
-        self.loss = nn_losses.get(loss)
-        self.optimizer = nn.SGD(model.parameters(), lr=0.1) if optimizer is None else optimizer
-        self.batch_size, self.seed, self.max_frames = batch_size, seed, max_frames
+        self.X, self.y = (np.asarray(rows), np.asarray(targets)) if np is not None else (rows, targets)
+        self._grid = self._make_grid(self._resolution)
+        flat = [v for t in targets for v in (t if isinstance(t, list) else [t])]
+        rows_of_targets = isinstance(targets[0], list)
+        self._classify = all(float(v).is_integer() for v in flat) and (rows_of_targets or len(set(flat)) <= 10)
+
+    def _set_model(self, model: nn.Module, loss: Callable[..., Value], optimizer: nn.Optimizer) -> None:
+        """The network, its loss and optimiser, and what is traced or read from them."""
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+        rows, targets = self._rows, self._targets
         self._params = list(self.optimizer.params)
         self._names = {id(p): name for name, p in model.named_parameters()}
         self._initial = (model.state_dict(), self.optimizer.state_dict())
         self._trainer: Any = (
             ScalarSteps(model, self.loss, self.optimizer)
             if np is None
-            else nn.CompiledTrainer(model, self.loss, self.optimizer, X[:1], y[:1])
+            else nn.CompiledTrainer(model, self.loss, self.optimizer, self.X[:1], self.y[:1])
         )
         with autograd.no_grad():
             spec = nn_losses.describe(self.loss, model(rows[0]), _sample_target(targets, 0))
         self._threshold = nn_losses.decision_threshold(spec, targets)
         self._predict = None if np is None else autograd.compile(model, len(rows[0]))
         self._lines = _zero_line_parameters(model, len(rows[0]))
-        self._grid = self._make_grid(resolution)
-        flat = [v for t in targets for v in (t if isinstance(t, list) else [t])]
-        rows_of_targets = isinstance(targets[0], list)
-        self._classify = all(float(v).is_integer() for v in flat) and (rows_of_targets or len(set(flat)) <= 10)
-        self._frames: list[dict[str, Any]] = []
         self._updates = [0.0] * len(self._params)
-        self._ready = False
-        super().__init__(view="lab", points=self._points(), lr=self.optimizer.lr, probe=self._check_probe(probe))
+
+    # ------------------------------------------------------------- the learner's own data
+    @property
+    def data(self) -> tuple[Any, Any]:
+        """The training data now, ``(X, y)``: copies (numpy arrays, or lists without numpy)."""
+        rows, targets = [list(r) for r in self._rows], list(self._targets)
+        return (np.asarray(rows), np.asarray(targets)) if np is not None else (rows, targets)
+
+    def _class_count(self) -> int:
+        """How many classes the model tells apart: its outputs (2 for one output scored against a threshold);
+        0 for regression."""
+        if not self._classify:
+            return 0
+        return max(2, int(getattr(self.model, "nout", 1)))
+
+    def add_point(self, x: Any, label: Any) -> int:
+        """Add the sample ``x`` with ``label`` (a class index, or a target value for regression); returns its index.
+
+        A class the model cannot output yet (a third class for a one-output
+        binary model, or class k for a k-output one) switches an :class:`nn.MLP`
+        to softmax cross-entropy over up to :data:`MAX_CLASSES` classes: a new
+        output layer on the same hidden sizes, a fresh start (same seed,
+        optimiser type and learning rate). Training continues from the
+        current weights otherwise.
+        """
+        row = [_finite(v, "Lab.add_point: x") for v in (x.tolist() if hasattr(x, "tolist") else list(x))]
+        if len(row) != len(self._rows[0]):
+            raise ValueError(f"Lab.add_point: x must have {len(self._rows[0])} features, got {len(row)}")
+        target = _finite(label, "Lab.add_point: label")
+        if self._classify:
+            if not target.is_integer() or not 0 <= target < MAX_CLASSES:
+                raise ValueError(f"Lab.add_point: label must be a class 0..{MAX_CLASSES - 1}, got {label!r}")
+            if isinstance(self._targets[0], list):
+                raise ValueError("Lab.add_point: this lab's labels are one-hot rows; give it class indices instead")
+        value: Any = int(target) if self._classify else target
+        rows, targets = [*self._rows, row], [*self._targets, value]
+        grow = self._classify and value >= self._class_count()
+        if grow and not isinstance(self.model, nn.MLP):
+            raise ValueError(
+                f"Lab.add_point: class {value} needs a model with more outputs; only an nn.MLP is rebuilt for it"
+            )
+        self._set_data(rows, targets)
+        if grow:
+            self._more_classes(value + 1)
+        else:
+            self._data_changed()
+        return len(rows) - 1
+
+    def remove_point(self, index: int) -> None:
+        """Remove sample ``index`` (at least one sample stays)."""
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral) or not 0 <= index < len(self._rows):
+            raise ValueError(f"Lab.remove_point: index must be a sample index in [0, {len(self._rows)}), got {index!r}")
+        if len(self._rows) == 1:
+            raise ValueError("Lab.remove_point: the last sample stays (a lab trains on at least one)")
+        i = int(index)
+        self._set_data(self._rows[:i] + self._rows[i + 1 :], self._targets[:i] + self._targets[i + 1 :])
+        self._data_changed(self.probe - 1 if self.probe > i else self.probe)  # the probe stays on its sample
+
+    def reset_data(self) -> None:
+        """Back to the data the lab was made with (the model keeps its weights)."""
+        rows, targets = self._original
+        self._set_data([list(r) for r in rows], list(targets))
+        self._data_changed()
+
+    def _more_classes(self, k: int) -> None:
+        """An MLP with ``k`` outputs on the same hidden layers, trained with softmax cross-entropy from the start."""
+        old = self.model
+        assert isinstance(old, nn.MLP)
+        model = nn.MLP(old.nin, [*old.sizes[:-1], k], activation=old.activation, seed=self.seed)
+        optimizer = type(self.optimizer)(model.parameters(), lr=self.optimizer.lr)
+        self._set_model(model, nn_losses.get("cross_entropy"), optimizer)
         self._restart_batches()
-        self._ready = True
+        with self.hold_sync():
+            self.steps, self.epoch, self.history, self.playing = 0, 0, {}, False
+        self._frames.clear()
+        self._data_changed()
+
+    def _data_changed(self, probe: int | None = None) -> None:
+        """New data, same model: batches start again from it, every panel is redrawn once."""
+        self._ready = False  # the probe's own observer would redraw before the points are new
+        try:
+            self.probe = min(self.probe if probe is None else probe, len(self._rows) - 1)
+        finally:
+            self._ready = True
+        self._restart_batches()
+        self.points, self.classes = self._points(), self._class_count()
         self._refresh()
 
     # ------------------------------------------------------------- actions
@@ -457,6 +573,12 @@ class Lab(LabWidget):
             self.set_parameter(int(message["index"]), message["value"])
         elif action == "derive":
             self.derive(str(message["node"]))
+        elif action == "add_point":
+            self.add_point(message["x"], message["label"])
+        elif action == "remove_point":
+            self.remove_point(int(message["index"]))
+        elif action == "reset_data":
+            self.reset_data()
         else:
             super()._act(message)
 

@@ -267,12 +267,15 @@ class BridgeModel {{
   async post(path, body) {{
     this.pending++;
     try {{
-      const reply = await fetch(path, {{ method: "POST", body: JSON.stringify(body) }});
-      const state = await reply.json();
-      for (const [key, value] of Object.entries(state)) {{
-        if (JSON.stringify(this.state[key]) !== JSON.stringify(value)) {{ this.state[key] = value; this.emit(key); }}
-      }}
+      this.apply(await (await fetch(path, {{ method: "POST", body: JSON.stringify(body) }})).json());
     }} finally {{ this.pending--; }}
+  }}
+  // the Python side changed on its own (a test's lab.step): fetch its state, as a kernel's messages would bring it
+  async sync() {{ this.apply(await (await fetch("state")).json()); }}
+  apply(state) {{
+    for (const [key, value] of Object.entries(state)) {{
+      if (JSON.stringify(this.state[key]) !== JSON.stringify(value)) {{ this.state[key] = value; this.emit(key); }}
+    }}
   }}
 }}
 const state = await (await fetch("state")).json();

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 import nn
@@ -47,12 +48,12 @@ def test_explore_click_a_node_shows_its_derivation(browser, live_widget, browser
     page.screenshot(path=str(screenshots / "explore-derivation.png"))
     # a slider moves: the derivation follows the same node with the new numbers
     ex.set(w=2.0)
-    page.evaluate("() => window.dgModel.send({action: 'noop'})")  # fetch the new state
+    page.evaluate("() => window.dgModel.sync()")  # the kernel's new state reaches the page
     page.wait_for_function(
         "text => document.querySelector('.dg-derivation math').getAttribute('alttext').endsWith(text)",
         arg=f"= {viz.format_number(ex.grads['x'])}",
     )
-    assert browser_errors == []
+    assert browser_errors == [] and not page.text_content(".dg-error")
     context.close()
 
 
@@ -84,5 +85,88 @@ def test_lab_click_a_parameter_shows_its_derivation(browser, live_widget, browse
         "text => document.querySelector('.dg-derivation math')?.getAttribute('alttext').endsWith(text)",
         arg=f"= {viz.format_number(w.grad)}",
     )
-    assert browser_errors == []
+    assert browser_errors == [] and not page.text_content(".dg-error")
+    context.close()
+
+
+def moons_lab() -> viz.Lab:
+    """The moons lab as notebook 09 and the README start it."""
+    X, y = nn.moons(100, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    return viz.Lab(model, X, y, loss="bce_with_logits", optimizer=nn.Adam(model.parameters(), lr=0.05), seed=0)
+
+
+def test_lab_click_to_add_a_third_class_and_train_to_90_percent(browser, live_widget, browser_errors, screenshots):
+    lab = moons_lab()
+    context = browser.new_context(viewport=LAPTOP)
+    page = browser_errors.watch(context.new_page())
+    page.set_default_timeout(60_000)
+    page.goto(live_widget(lab))
+    page.wait_for_selector(".dg-graph svg g.node")
+    page.click(".dg-class[data-class='2']")  # choosing a class switches a click on the data to adding
+    assert page.input_value(".dg-click-mode") == "add"
+    spots = [(1.75 + 0.05 * (k % 4), 1.2 + 0.06 * (k // 4)) for k in range(10)]
+    for k, (x, y) in enumerate(spots):
+        x0, x1, y0, y1 = lab.boundary["extent"]  # the plane as drawn now (it widens as points are added)
+        box = page.locator("canvas.dg-data").bounding_box()
+        page.mouse.click(
+            box["x"] + (x - x0) / (x1 - x0) * box["width"], box["y"] + (y1 - y) / (y1 - y0) * box["height"]
+        )
+        page.wait_for_function("n => window.dgModel.get('points').length === n", arg=101 + k)
+    X, labels = lab.data
+    assert len(X) == 110 and list(labels[-10:]) == [2] * 10
+    assert np.allclose(X[-10:], spots, atol=0.02)  # where the clicks landed, in data coordinates
+    assert lab.classes == 3
+    lab.step(300)
+    page.evaluate("() => window.dgModel.sync()")
+    page.wait_for_function("() => window.dgModel.get('steps') === 300")
+    status = page.text_content(".dg-status")
+    accuracy = float(status.split("accuracy ")[1].rstrip("%")) / 100
+    X, labels = lab.data
+    assert accuracy >= 0.9 and accuracy == pytest.approx(
+        np.mean(nn.predict(lab.model, X).argmax(axis=1) == labels), abs=1e-3
+    )
+    page.screenshot(path=str(screenshots / "lab-three-classes.png"))
+    # remove mode: a click on a point removes it
+    page.select_option(".dg-click-mode", "remove")
+    x, y = X[0]
+    x0, x1, y0, y1 = lab.boundary["extent"]
+    box = page.locator("canvas.dg-data").bounding_box()
+    page.mouse.click(box["x"] + (x - x0) / (x1 - x0) * box["width"], box["y"] + (y1 - y) / (y1 - y0) * box["height"])
+    page.wait_for_function("() => window.dgModel.get('points').length === 109")
+    assert browser_errors == [] and not page.text_content(".dg-error")
+    context.close()
+
+
+def test_the_moons_lab_fits_a_laptop_screen(browser, live_widget, browser_errors, screenshots):
+    lab = moons_lab()
+    context = browser.new_context(viewport=LAPTOP)
+    page = browser_errors.watch(context.new_page())
+    page.set_default_timeout(60_000)
+    page.goto(live_widget(lab))
+    page.wait_for_selector(".dg-graph svg g.node")
+    page.screenshot(path=str(screenshots / "lab-1366x768.png"))
+    widget = page.locator(".dg-lab").bounding_box()
+    assert widget["width"] <= 1366 and widget["y"] + widget["height"] <= 768, widget
+    for part in (".dg-toolbar", "canvas.dg-data", ".dg-curves", ".dg-graph", ".dg-databar"):
+        box = page.locator(part).first.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1366 and box["y"] + box["height"] <= 768, (part, box)
+    assert browser_errors == [] and not page.text_content(".dg-error")
+    context.close()
+
+
+def test_an_explore_slider_moved_to_1_lands_on_1(browser, live_widget, browser_errors):
+    ex = viz.explore(lambda x, w: (x * w).tanh(), x=2.0, w=-3.0)  # w's range was -9..3 in steps of 0.03
+    context = browser.new_context(viewport=LAPTOP)
+    page = browser_errors.watch(context.new_page())
+    page.set_default_timeout(60_000)
+    page.goto(live_widget(ex))
+    page.wait_for_selector(".dg-graph svg g.node")
+    slider = page.locator("input.dg-leaf-range[data-leaf='w']")
+    slider.evaluate(
+        "el => { el.value = '1'; el.dispatchEvent(new Event('input')); el.dispatchEvent(new Event('change')); }"
+    )
+    page.wait_for_function("() => window.dgModel.get('leaves')[1].value === 1")
+    assert ex.values["w"] == 1.0 and slider.input_value() == "1"
+    assert browser_errors == [] and not page.text_content(".dg-error")
     context.close()

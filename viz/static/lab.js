@@ -551,6 +551,48 @@ function renderLab(model, el) {
     status,
   );
   const canvas = h("canvas", { width: 320, height: 320, class: "dg-data", title: "click a point to probe it" });
+  // What a click on the data does: probe a point, add a point of the chosen class, or remove a point.
+  let clickMode = "probe";
+  let currentClass = 0;
+  const modeSelect = h(
+    "select",
+    { class: "dg-click-mode", "aria-label": "a click on the data", disabled: replaying },
+    h("option", { value: "probe" }, "probe a point"),
+    h("option", { value: "add" }, "add a point"),
+    h("option", { value: "remove" }, "remove a point"),
+  );
+  modeSelect.addEventListener("change", () => {
+    clickMode = modeSelect.value;
+    canvas.title = { probe: "click a point to probe it", add: "click to add a point", remove: "click a point to remove it" }[clickMode];
+  });
+  const classBox = h("span", { class: "dg-classes" });
+  const drawClasses = () => {
+    const n = model.get("classes");
+    classBox.hidden = !n;
+    classBox.replaceChildren(
+      ...CLASS_COLOURS.map((colour, c) => {
+        const b = h(
+          "button",
+          { type: "button", class: "dg-class" + (c === currentClass ? " dg-current" : ""), "data-class": c,
+            title: `class ${c}${c >= n ? " (new: the model grows an output)" : ""}`, style: `background:${colour}` },
+          String(c),
+        );
+        b.addEventListener("click", () => {
+          currentClass = c;
+          clickMode = modeSelect.value = "add";
+          drawClasses();
+        });
+        return b;
+      }),
+    );
+  };
+  const dataBar = h(
+    "div",
+    { class: "dg-toolbar dg-databar" },
+    h("label", {}, "click: ", modeSelect),
+    classBox,
+    h("button", { type: "button", class: "dg-reset-data", disabled: replaying, onclick: () => send({ action: "reset_data" }) }, "Reset data"),
+  );
   const curves = s("svg", { class: "dg-curves" });
   const caption = h("p", { class: "dg-caption" });
   const graphBox = h("div", { class: "dg-graph" }, "laying out the graph…");
@@ -567,11 +609,11 @@ function renderLab(model, el) {
       h(
         "div",
         { class: "dg-panels" },
-        h("section", { class: "dg-panel" }, h("h4", {}, "data, decision boundary, first-layer zero lines"), canvas),
+        h("section", { class: "dg-panel" }, h("h4", {}, "data, decision boundary, first-layer zero lines"), dataBar, canvas),
         h("section", { class: "dg-panel" }, h("h4", {}, "loss and accuracy (whole dataset)"), curves),
         h(
           "section",
-          { class: "dg-panel dg-wide" },
+          { class: "dg-panel dg-probe" },
           h(
             "h4",
             {},
@@ -584,9 +626,9 @@ function renderLab(model, el) {
           graphBox,
         ),
         h(
-          "section",
+          "details",
           { class: "dg-panel dg-wide dg-table" },
-          h("h4", {}, replaying ? "optimizer state" : "optimizer state (click a row to edit)"),
+          h("summary", {}, replaying ? "optimizer state" : "optimizer state (click a row to edit)"),
           table,
         ),
       ),
@@ -599,13 +641,22 @@ function renderLab(model, el) {
     const r = canvas.getBoundingClientRect();
     const cx = ((event.clientX - r.left) / r.width) * canvas.width;
     const cy = ((event.clientY - r.top) / r.height) * canvas.height;
+    if (clickMode === "add") {
+      const { x0, x1, y0, y1 } = geometry;
+      const x = x0 + (cx / canvas.width) * (x1 - x0);
+      const y = y1 - (cy / canvas.height) * (y1 - y0);
+      send({ action: "add_point", x: [x, y], label: currentClass });
+      return;
+    }
     let best = -1;
     let bestD = Infinity;
     model.get("points").forEach(([x, y], i) => {
       const d = (geometry.px(x) - cx) ** 2 + (geometry.py(y) - cy) ** 2;
       if (d < bestD) [best, bestD] = [i, d];
     });
-    if (best >= 0) {
+    if (clickMode === "remove") {
+      if (best >= 0 && bestD <= 100) send({ action: "remove_point", index: best }); // within 10 px of a point
+    } else if (best >= 0) {
       model.set("probe", best);
       model.save_changes();
     }
@@ -724,11 +775,12 @@ function renderLab(model, el) {
     if (document.activeElement !== speed) speed.value = model.get("speed");
     error.textContent = model.get("error") || "";
     geometry = drawData(canvas, model);
+    drawClasses();
     drawCurves(curves, model.get("history"));
     drawTable();
     drawProbe();
   };
-  const events = ["dot", "boundary", "parameters", "probe", "error", "lr", "speed", "history", "derivation"];
+  const events = ["dot", "boundary", "parameters", "probe", "error", "lr", "speed", "history", "derivation", "points", "classes"];
   let queued = false;
   const redraw = () => {
     if (queued) return;
