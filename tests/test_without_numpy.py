@@ -214,10 +214,14 @@ def test_the_browser_pages_lessons_run_without_numpy() -> None:
             ran = json.loads(page.run(lesson["code"], page.new_namespace()))
             result[lesson["id"]] = {"stdout": ran["stdout"], "error": ran["error"],
                                     "shown": [item["kind"] for item in ran["shown"]]}
+        steps = "import viz, autograd\\ny = (autograd.Value(2.0) * 3).tanh()\\ny.backward()\\nviz.backward_steps(y)"
+        ran = json.loads(page.run(steps, page.new_namespace()))
+        result["backward_steps"] = {"error": ran["error"], "shown": [item["kind"] for item in ran["shown"]]}
         """
     )
-    assert list(result) == ["neuron", "by-hand", "moons", "check-op"]
+    assert list(result) == ["neuron", "by-hand", "moons", "check-op", "backward_steps"]
     assert all(not lesson["error"] for lesson in result.values()), result
     assert result["neuron"]["stdout"].startswith("-1.50") and result["neuron"]["shown"] == ["graph"]
     assert result["by-hand"]["shown"] == ["html"] and result["check-op"]["shown"] == ["html"]
     assert result["moons"]["shown"] == ["widget"]
+    assert result["backward_steps"]["shown"] == ["widget"]  # the frames' slider (StepsView), no dot needed

@@ -91,7 +91,15 @@ def run(code: str, namespace: dict[str, Any]) -> str:
 
 
 def describe(value: Any) -> dict[str, Any]:
-    """How the page shows ``value``: a live widget, a graph's DOT source, HTML, or text."""
+    """How the page shows ``value``: a live widget, a graph's DOT source, HTML, or text.
+
+    ``viz.backward_steps`` frames are shown as in Jupyter without ``dot``: a :class:`viz.widget.StepsView`.
+    """
+    import viz
+    from viz.widget import StepsView
+
+    if isinstance(value, viz.BackwardSteps):
+        value = StepsView([{"dot": f.graph.source, "caption": viz.html_markup(f.caption)} for f in value])
     if hasattr(value, "trait_names") and hasattr(value, "view") and hasattr(value, "handle_message"):
         _widgets.append(value)
         return {"kind": "widget", "index": len(_widgets) - 1}
