@@ -29,6 +29,24 @@ creation_stamp = attrgetter("_id")
 """A Value's creation stamp (a counter): sorting by it in reverse is a topological order of any graph."""
 
 
+def fill_node(v: Value, data: float, inputs: tuple[Value, ...], op: str, label: str, param: Any) -> None:
+    """Write every field of the new node ``v``: the one place a node's fields are listed.
+
+    ``Value.__init__`` calls it. The three paths that make nodes in bulk (:meth:`Value._node`, the binary
+    operators, :meth:`Value._leaves`) carry these lines inline, since a call per node costs measurably
+    (benchmarks/bench_core.py, benchmarks/bench_mnist.py); tests/autograd/test_node.py checks that each
+    writes exactly these fields, in this order, with these values.
+    """
+    v.data = data
+    v.grad = 0.0
+    v.inputs = inputs
+    v.op = op
+    v.label = label
+    v.param = param
+    v._id = next(_ids)
+    v._delta = None
+
+
 def _real(x: Any, where: str) -> float:
     """``x`` as a float, or a TypeError naming ``where`` and the type."""
     if type(x) is float:
@@ -90,8 +108,7 @@ def _binary_operator(name: str, reflected: bool = False) -> Callable[[Value, Any
             if other is None:
                 return NotImplemented
         data = forward(self.data, other.data)
-        # Value._node's body, inlined: the call was a quarter of an add/mul's forward
-        # (benchmarks/bench_core.py, mixed graph: 595 → 413 ns per op, 2026-11-29)
+        # fill_node() inlined, as in Value._node (benchmarks/bench_core.py, mixed graph; tests/autograd/test_node.py)
         if not -_MAX <= data <= _MAX:  # False for inf and NaN
             raise _non_finite(data, name, (self, other))
         v = _new(Value)
@@ -204,27 +221,18 @@ class Value:
         for child in children:
             if not isinstance(child, Value):
                 raise TypeError(f"Value: _children must be Values, got {type(child).__name__} {child!r}")
-        self.data = data
-        self.grad = 0.0
-        self.inputs = children
-        self.op, self.param = (CLOSURE, _UserStep(_op)) if children or _op else ("", None)
-        self.label = label
-        self._id = next(_ids)
-        self._delta = None
+        op, param = (CLOSURE, _UserStep(_op)) if children or _op else ("", None)
+        fill_node(self, data, children, op, label, param)
 
     # ----------------------------------------------------------------- recording
     @classmethod
     def _node(cls, data: float, op: str, inputs: tuple[Value, ...], param: Any = None) -> Value:
-        """A new node computed by ``op``: the fields ``__init__`` writes, without its checks (the operands are
-        already Values); records ``inputs`` only when grad mode is on.
+        """A new node holding ``data``, computed by ``op`` from ``inputs`` (Values already), which it records only
+        when grad mode is on; an inf or NaN ``data`` is a NonFiniteError naming the op and its inputs.
 
-        The forward pass's speed trick: ``__init__`` does not share this helper (4-5% per op), and the
-        binary operators carry its body inline (the call was a quarter of an add's forward), both measured
-        with benchmarks/bench_core.py's graphs. Those three are the only places a node is computed, and each
-        tests its result for inf/NaN with one chained comparison (benchmarks/bench_reliability.py); :meth:`_leaves`
-        makes a model's weights.
+        :func:`fill_node` inlined (benchmarks/bench_core.py; tests/autograd/test_node.py checks the copy).
         """
-        if not -_MAX <= data <= _MAX:
+        if not -_MAX <= data <= _MAX:  # False for inf and NaN (benchmarks/bench_reliability.py)
             raise _non_finite(data, op, inputs, param)
         v = _new(cls)
         v.data = data
@@ -239,11 +247,10 @@ class Value:
 
     @classmethod
     def _leaves(cls, data: Iterable[float], labels: Iterable[str]) -> list[Value]:
-        """Leaves of this class holding ``data`` (finite floats: the caller has checked them), labelled ``labels``:
-        the fields :meth:`_node` writes, in one loop.
+        """Leaves of this class holding ``data`` (finite floats: the caller has checked them), labelled ``labels``.
 
-        A model's weights are made here, a layer at a time: the call per weight was a third of building
-        784-256-10's 203,530 Parameters (bench_mnist, section 3).
+        A model's weights are made here, a layer at a time, with :func:`fill_node` inlined in one loop
+        (benchmarks/bench_mnist.py, section 3; tests/autograd/test_node.py checks the copy).
         """
         new, ids = _new, _ids
         out = []

@@ -31,9 +31,11 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value
+from autograd.compiled import array_rule_error
+from autograd.registry import BINARY, NARY, OFF_KINK, POSITIVE, REAL, UNARY, Op
+from autograd.testing import OpCase, op_cases
 
 torch = pytest.importorskip("torch")
-F = torch.nn.functional
 
 SCALE = int(os.environ.get("DELTAGRAD_FUZZ_EXAMPLES", "1"))
 
@@ -49,75 +51,36 @@ def fuzz(examples: int) -> settings:
 
 
 # ------------------------------------------------------------------ the op menu
-# each entry: arity (0 = n-ary, 2..4 operands), and the op written over a math namespace m
-KINKS = {"relu", "abs", "leaky_relu", "elu"}  # ops whose derivative jumps at 0: inputs kept off 0
-UNARY: dict[str, Callable[[Any, Any], Any]] = {
-    "tanh": lambda m, x: x.tanh(),
-    "sigmoid": lambda m, x: x.sigmoid(),
-    "sin": lambda m, x: x.sin(),
-    "cos": lambda m, x: x.cos(),
-    "neg": lambda m, x: -x,
-    "exp": lambda m, x: x.tanh().exp(),
-    "softplus": lambda m, x: m.softplus(x),
-    "log": lambda m, x: (x * x + 1.0).log(),
-    "sqrt": lambda m, x: (x * x + 0.5).sqrt(),
-    "square": lambda m, x: x**2,
-    "cube": lambda m, x: x**3,
-    "rsqrt3": lambda m, x: (x * x + 1.0) ** -1.5,
-    "rsub": lambda m, x: 1.5 - x,
-    "rdiv": lambda m, x: 2.0 / (x * x + 1.0),
-    "affine": lambda m, x: x * 0.7 + 0.2,
-    "relu": lambda m, x: x.relu(),
-    "abs": lambda m, x: abs(x),
-    "leaky_relu": lambda m, x: m.leaky_relu(x, 0.1),
-    "elu": lambda m, x: m.elu(x, 0.8),
+# Every op of the live table autograd.OPS (once per declared test parameter): each operand is mapped into the
+# op's declared test domain, lo + (hi - lo)·σ(x) on an interval the program draws, so a graph never leaves an
+# op's domain nor sits on a kink; plus operator forms (powers and reflected operators with numbers).
+TABLE = {case.name: case for case in op_cases()}
+FORMS: dict[str, Callable[[Any], Any]] = {
+    "square": lambda x: x**2,
+    "cube": lambda x: x**3,
+    "rsqrt3": lambda x: (x * x + 1.0) ** -1.5,
+    "rsub": lambda x: 1.5 - x,
+    "rdiv": lambda x: 2.0 / (x * x + 1.0),
+    "affine": lambda x: x * 0.7 + 0.2,
 }
-BINARY: dict[str, Callable[[Any, Any, Any], Any]] = {
-    "add": lambda m, a, b: a + b,
-    "sub": lambda m, a, b: a - b,
-    "mul": lambda m, a, b: a * b,
-    "div": lambda m, a, b: a / (b * b + 0.5),
-    "pow": lambda m, a, b: (a.sigmoid() + 0.5) ** b,  # Value ** Value: scalar mode only
-}
-NARY: dict[str, Callable[[Any, list[Any]], Any]] = {
-    "sum": lambda m, xs: m.sum(xs),
-    "mean": lambda m, xs: m.mean(xs),
-    "dot": lambda m, xs: m.dot(
-        xs[: len(xs) // 2], xs[len(xs) // 2 : 2 * (len(xs) // 2)], xs[-1] if len(xs) % 2 else None
-    ),
-    "logsumexp": lambda m, xs: m.logsumexp(xs),
-}
-
-OURS = SimpleNamespace(
-    softplus=Value.softplus,
-    leaky_relu=Value.leaky_relu,
-    elu=Value.elu,
-    sum=autograd.sum,
-    mean=autograd.mean,
-    dot=autograd.dot,
-    logsumexp=autograd.logsumexp,
-)
-
-
-def _stack(xs: Sequence[Any]) -> Any:
-    return torch.stack(list(xs))
-
-
+OURS = SimpleNamespace(sigmoid=Value.sigmoid, sum=autograd.sum, apply=lambda case, xs: case.apply(xs))
 TORCH = SimpleNamespace(
-    softplus=F.softplus,
-    leaky_relu=F.leaky_relu,
-    elu=lambda x, alpha: F.elu(x, alpha=alpha),
-    sum=lambda xs: _stack(xs).sum(),
-    mean=lambda xs: _stack(xs).mean(),
-    dot=lambda ws, xs, b=None: (_stack(ws) * _stack(xs)).sum() + (0.0 if b is None else b),
-    logsumexp=lambda xs: torch.logsumexp(_stack(xs), 0),
+    sigmoid=torch.sigmoid,
+    sum=lambda xs: torch.stack(list(xs)).sum(),
+    apply=lambda case, ts: case.torch_apply(torch, ts),
 )
+EDGE = 1e-6  # a mapped operand this close to an interval's end (an integer exponent, a kink) is rejected
+
+
+def arity(name: str) -> int:
+    return 1 if name in FORMS else TABLE[name].n_inputs
 
 
 @dataclass(frozen=True)
 class Step:
-    op: str
+    op: str  # a case of TABLE or a form of FORMS
     operands: tuple[int, ...]
+    intervals: tuple[int, ...]  # for a table op: which interval of each operand's region it is mapped into
 
 
 @dataclass(frozen=True)
@@ -126,31 +89,35 @@ class Program:
     steps: tuple[Step, ...]
     weights: tuple[float, ...]  # one per sink, in node order
 
-    def run(self, m: Any, leaves: Sequence[Any], seen: list[tuple[str, float]] | None = None) -> Any:
-        """The program's output; ``seen`` collects (op, value) of kink inputs and of pow exponents."""
+    def apply(self, m: Any, step: Step, args: list[Any], seen: list[float] | None) -> Any:
+        if step.op in FORMS:
+            return FORMS[step.op](args[0])
+        case = TABLE[step.op]
+        mapped = []
+        for x, region, k in zip(args, case.op.domain, step.intervals):
+            lo, hi = region[k % len(region)]
+            y = lo + (hi - lo) * m.sigmoid(x)
+            if seen is not None:
+                seen.append(min(float(y) - lo, hi - float(y)))
+            mapped.append(y)
+        return m.apply(case, mapped)
+
+    def nodes(self, m: Any, leaves: Sequence[Any], seen: list[float] | None = None) -> list[Any]:
         nodes = list(leaves)
         for step in self.steps:
-            args = [nodes[i] for i in step.operands]
-            if seen is not None and (step.op in KINKS or step.op == "pow"):
-                seen.append((step.op, float(args[-1])))
-            if step.op in UNARY:
-                nodes.append(UNARY[step.op](m, args[0]))
-            elif step.op in BINARY:
-                nodes.append(BINARY[step.op](m, *args))
-            else:
-                nodes.append(NARY[step.op](m, args))
+            nodes.append(self.apply(m, step, [nodes[i] for i in step.operands], seen))
+        return nodes
+
+    def run(self, m: Any, leaves: Sequence[Any], seen: list[float] | None = None) -> Any:
+        """The program's output; ``seen`` collects each mapped operand's distance to its interval's ends."""
+        nodes = self.nodes(m, leaves, seen)
         read = {i for step in self.steps for i in step.operands}
         sinks = [node for i, node in enumerate(nodes) if i not in read and i >= self.n_leaves]
         return m.sum([w * s for w, s in zip(self.weights, sinks)]) if len(sinks) > 1 else sinks[0] * self.weights[0]
 
     def outputs(self, m: Any, leaves: Sequence[Any]) -> list[Any]:
         """A vector-valued version: every computed node, each times its weight (for Jacobians)."""
-        nodes = list(leaves)
-        for step in self.steps:
-            args = [nodes[i] for i in step.operands]
-            op = UNARY.get(step.op) or BINARY.get(step.op)
-            nodes.append(op(m, *args) if op is not None else NARY[step.op](m, args))
-        return [w * v for w, v in zip(self.weights, nodes[self.n_leaves :])]
+        return [w * v for w, v in zip(self.weights, self.nodes(m, leaves)[self.n_leaves :])]
 
 
 @st.composite
@@ -160,9 +127,11 @@ def programs(draw: st.DrawFn, ops: Sequence[str], max_leaves: int = 4, max_steps
     for k in range(draw(st.integers(1, max_steps))):
         n_nodes = n_leaves + k
         op = draw(st.sampled_from(ops))
-        arity = 1 if op in UNARY else 2 if op in BINARY else draw(st.integers(2, 5))
+        n = arity(op)
         operand = st.integers(0, n_nodes - 1)
-        steps.append(Step(op, tuple(draw(st.lists(operand, min_size=arity, max_size=arity)))))
+        operands = tuple(draw(st.lists(operand, min_size=n, max_size=n)))
+        intervals = tuple(draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
+        steps.append(Step(op, operands, intervals))
     weights = tuple(
         draw(
             st.lists(
@@ -173,25 +142,28 @@ def programs(draw: st.DrawFn, ops: Sequence[str], max_leaves: int = 4, max_steps
     return Program(n_leaves, tuple(steps), weights)
 
 
-ALL_OPS = sorted([*UNARY, *BINARY, *NARY])
-COMPILABLE = [op for op in ALL_OPS if op != "pow"]
+def compiles(case: OpCase) -> bool:
+    """Whether the compiled mode takes the op: its array rules agree with its float rules at a domain point."""
+    point = case.points(1)[0]
+    operands = [list(point)] if case.op.arity == NARY else list(point)
+    return case.op.arity == NARY or array_rule_error(case.op, operands, case.param) is None
+
+
+ALL_OPS = sorted([*TABLE, *FORMS])
+COMPILABLE = sorted([*FORMS, *(name for name, case in TABLE.items() if compiles(case))])
 INPUTS = st.floats(-2.0, 2.0)
 
 
-def ours(program: Program, xs: Sequence[float], integer_exponents: bool = True) -> tuple[Value, list[Value]]:
-    """The program on fresh leaves; rejected (hypothesis.assume) if it lands on a kink or outside a sane range.
-
-    ``integer_exponents=False`` also rejects Value ** Value at an integer exponent, where torch's pow backward
-    masks its higher derivatives (there they are checked against finite differences in test_op_gradients).
-    """
+def ours(program: Program, xs: Sequence[float]) -> tuple[Value, list[Value]]:
+    """The program on fresh leaves; rejected (hypothesis.assume) if an operand lands at the end of its interval
+    (a kink, an integer exponent: see EDGE) or a value leaves a sane range."""
     leaves = [Value(x) for x in xs]
-    seen: list[tuple[str, float]] = []
+    seen: list[float] = []
     try:
         out = program.run(OURS, leaves, seen)
     except (ArithmeticError, ValueError):
         assume(False)
-    assume(all(abs(x) > 1e-6 for op, x in seen if op in KINKS))
-    assume(integer_exponents or all(abs(x - round(x)) > 1e-6 for op, x in seen if op == "pow"))
+    assume(all(distance > EDGE for distance in seen))
     assume(all(abs(v.data) < 1e6 for v in out.walk()))
     _stats()[0] += 1
     return out, leaves
@@ -250,7 +222,7 @@ def test_random_graphs_first_order_match_torch(program: Program, data: st.DataOb
 @given(program=programs(ALL_OPS, max_leaves=3, max_steps=8), data=st.data())
 def test_random_graphs_hessians_match_torch(program: Program, data: st.DataObject) -> None:
     xs = data.draw(st.lists(INPUTS, min_size=program.n_leaves, max_size=program.n_leaves), label="xs")
-    ours(program, xs, integer_exponents=False)  # rejects kinks and huge values first
+    ours(program, xs)  # rejects kinks and huge values first
     hessian = autograd.hessian(lambda leaves: program.run(OURS, leaves))(xs)
     expected = torch.autograd.functional.hessian(
         lambda t: program.run(TORCH, list(t.unbind())), torch.tensor(xs, dtype=torch.float64)
@@ -325,7 +297,7 @@ def test_random_graphs_second_order_forward_mode_matches_torch(program: Program,
     n = program.n_leaves
     xs = data.draw(st.lists(INPUTS, min_size=n, max_size=n), label="xs")
     ts = data.draw(st.lists(TANGENTS, min_size=n, max_size=n), label="tangents")
-    ours(program, xs, integer_exponents=False)  # rejects kinks and huge values first
+    ours(program, xs)  # rejects kinks and huge values first
     f = lambda leaves: program.run(OURS, leaves)  # noqa: E731
     g, Ht = autograd.jvp(autograd.grad(f), (xs,), (ts,))
     x = torch.tensor(xs, dtype=torch.float64)
@@ -340,48 +312,46 @@ def test_random_graphs_second_order_forward_mode_matches_torch(program: Program,
     close(reverse_over_forward, expected_H, f"reverse-over-forward Hessian of {program}")
 
 
-def test_the_menu_covers_every_op_in_the_table() -> None:
-    """A new op in autograd.OPS must join the fuzzers' menu (or be listed here as covered elsewhere)."""
-    probe = [Value(0.3), Value(-0.7), Value(1.1)]
+def test_the_menu_is_the_table_and_the_compiled_fuzzer_takes_every_op_it_can() -> None:
+    """The menu is read from autograd.OPS; only Value ** Value (pow) is left out of the compiled fuzzer."""
+    probe = [Value(0.3), Value(-0.7), Value(1.1), Value(0.4), Value(-1.2)]
     seen = set()
-    for op in ALL_OPS:
-        step = Step(op, (0,) if op in UNARY else (0, 1) if op in BINARY else (0, 1, 2))
-        out = Program(3, (step,), (1.0,)).run(OURS, probe)
+    built_in = [name for name in TABLE if name not in USER_OPS]
+    for name in built_in:
+        step = Step(name, tuple(range(arity(name))), (0,) * arity(name))
+        out = Program(5, (step,), (1.0,)).run(OURS, probe)
         seen |= {v.op for v in out.walk()}
     assert set(autograd.OPS) <= seen, sorted(set(autograd.OPS) - seen)
+    assert {TABLE[name].op.name for name in set(built_in) - set(COMPILABLE)} == {"pow"}
 
 
 # ------------------------------------------------------------------ register_op'd ops, in every mode
 # Declared the way a user would (numpy forwards, derivatives written with operators, so they run on floats,
 # Values and arrays alike), registered for each example and removed after it: the table is left as found.
-USER_OPS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
-    "fuzz_atan": (np.arctan, lambda x, out: 1.0 / (1.0 + x * x)),
-    "fuzz_softsign": (lambda x: x / (1.0 + abs(x)), lambda x, out: 1.0 / ((1.0 + abs(x)) * (1.0 + abs(x)))),
-    "fuzz_hypot": (np.hypot, lambda a, b, out: (a / out, b / out)),
-}
-USER: dict[str, Callable[..., Value]] = {}  # name -> the recorder register_op returned, while registered
-KINKS.add("fuzz_softsign")  # |x| inside: second derivatives jump at 0
-UNARY["fuzz_atan"] = lambda m, x: m.fuzz_atan(x)
-UNARY["fuzz_softsign"] = lambda m, x: m.fuzz_softsign(x)
-BINARY["fuzz_hypot"] = lambda m, a, b: m.fuzz_hypot(a * a + 0.3, b)  # never at (0, 0), where hypot has no ∂
-OURS.fuzz_atan = lambda x: USER["fuzz_atan"](x)
-OURS.fuzz_softsign = lambda x: USER["fuzz_softsign"](x)
-OURS.fuzz_hypot = lambda a, b: USER["fuzz_hypot"](a, b)
-TORCH.fuzz_atan, TORCH.fuzz_softsign, TORCH.fuzz_hypot = torch.atan, F.softsign, torch.hypot
+# Their cases carry a test domain and a PyTorch reference like the built-in ones.
+USER_OPS = {
+    "fuzz_atan": Op("fuzz_atan", "atan", UNARY, np.arctan, lambda x, out: 1.0 / (1.0 + x * x), "atan",
+                    domain=(REAL,), torch="torch.atan"),
+    "fuzz_softsign": Op("fuzz_softsign", "softsign", UNARY, lambda x: x / (1.0 + abs(x)),
+                        lambda x, out: 1.0 / ((1.0 + abs(x)) * (1.0 + abs(x))), "softsign",
+                        domain=(OFF_KINK,), torch="torch.nn.functional.softsign"),  # |x|: ∂² jumps at 0
+    "fuzz_hypot": Op("fuzz_hypot", "hypot", BINARY, np.hypot, lambda a, b, out: (a / out, b / out), "hypot",
+                     domain=(POSITIVE, REAL), torch="torch.hypot"),  # never at (0, 0), where hypot has no ∂
+}  # fmt: skip
+TABLE.update({name: OpCase(op, None) for name, op in USER_OPS.items()})
 WITH_USER_OPS = [*ALL_OPS, *USER_OPS]
 COMPILABLE_WITH_USER_OPS = [*COMPILABLE, *USER_OPS]
 
 
 @contextmanager
 def user_ops() -> Iterator[None]:
-    for name, (forward, derivative) in USER_OPS.items():
-        USER[name] = autograd.register_op(name, forward, derivative)
+    for name, op in USER_OPS.items():
+        autograd.register_op(name, op.forward, op.derivative)
     try:
         yield
     finally:
         for name in USER_OPS:
             del autograd.OPS[name]
-            del USER[name]
 
 
 @fuzz(100)

@@ -1,6 +1,8 @@
 """Every op's derivatives, orders 1 to 3, against central finite differences and PyTorch (float64).
 
-One table, ``CASES``, drives every test here. A case is an expression written once over a *math
+``CASES`` drives every test here: one case per op of the live table ``autograd.OPS`` (and per declared test
+parameter), read from the op's declaration (its test domain and PyTorch reference, tests/autograd/optable.py),
+plus composed expressions (reflected operators, fan-out). A case is an expression written once over a *math
 namespace* ``m`` and a list of inputs ``xs``; it is evaluated with deltagrad Values (``VALUE_MATH``)
 and with torch tensors (``torch_math``), on inputs that hypothesis draws from the op's domain.
 
@@ -24,21 +26,23 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value, no_grad
+from autograd.testing import OpCase, op_cases
 
-# ------------------------------------------------------------------ domains
+# ------------------------------------------------------------------ domains of the composed cases
 REAL = st.floats(-2.0, 2.0)
 WIDE = st.floats(-6.0, 6.0)
 POSITIVE = st.floats(0.2, 3.0)
 NONZERO = st.one_of(st.floats(-2.0, -0.2), st.floats(0.2, 2.0))
 OFF_KINK = st.one_of(st.floats(-2.0, -0.05), st.floats(0.05, 2.0))  # piecewise ops: stay off x = 0
 # torch's pow backward masks exponent == 0 (its δ rule for x**(y-k) is cut off from y there), so its mixed
-# higher derivatives of xʸ are 0 instead of the true value at y = 0, 1, 2: integer exponents are checked
-# on their own against finite differences (test_pow_higher_derivatives_at_integer_exponents)
-EXPONENT = REAL.filter(lambda y: not y.is_integer())
+# higher derivatives of xʸ are 0 instead of the true value at y = 0, 1, 2 (hence pow's declared domain,
+# autograd.registry.NON_INTEGER): integer exponents are checked on their own against finite differences
+# (test_pow_higher_derivatives_at_integer_exponents)
 MIXED_EXPONENT = REAL.filter(lambda y: not (y * 0.5 + 1.5).is_integer())  # mixed() raises s to y/2 + 3/2
 
 # ------------------------------------------------------------------ math namespaces
 VALUE_MATH = SimpleNamespace(
+    op=lambda case, xs: case.apply(xs),
     leaky_relu=Value.leaky_relu,
     elu=Value.elu,
     softplus=Value.softplus,
@@ -63,6 +67,7 @@ def torch_math(torch: Any) -> SimpleNamespace:
         return z if bias is None else z + bias
 
     return SimpleNamespace(
+        op=lambda case, xs: case.torch_apply(torch, xs),
         leaky_relu=lambda x, slope: functional.leaky_relu(x, slope),
         elu=lambda x, alpha: functional.elu(x, alpha=alpha),
         softplus=functional.softplus,
@@ -107,40 +112,31 @@ def layer(m: Any, x: Sequence[Any]) -> Any:
     return m.mean([a, a.sigmoid(), m.softplus(a) * a])
 
 
+def table_case(case: OpCase) -> Case:
+    """The case of one op of the table: the op applied to as many inputs as its domain declares."""
+    return Case(case.name, case.op.name, lambda m, x: m.op(case, x), tuple(map(region_strategy, case.op.domain)))
+
+
+def region_strategy(region: tuple[tuple[float, float], ...]) -> st.SearchStrategy[float]:
+    return st.one_of(*(st.floats(lo, hi, exclude_min=True, exclude_max=True) for lo, hi in region))
+
+
 CASES = [
-    Case("add", "add", lambda m, x: x[0] + x[1], (REAL, REAL)),
-    Case("sub", "sub", lambda m, x: x[0] - x[1], (REAL, REAL)),
-    Case("mul", "mul", lambda m, x: x[0] * x[1], (REAL, REAL)),
-    Case("div", "div", lambda m, x: x[0] / x[1], (REAL, NONZERO)),
-    Case("pow", "pow", lambda m, x: x[0] ** x[1], (POSITIVE, EXPONENT)),
-    Case("powc_cube", "powc", lambda m, x: x[0] ** 3, (REAL,)),
-    Case("powc_fractional", "powc", lambda m, x: x[0] ** 2.5, (POSITIVE,)),
-    Case("powc_negative", "powc", lambda m, x: x[0] ** -1.5, (POSITIVE,)),
+    *(table_case(case) for case in op_cases()),
+    # operator forms and composed expressions
+    Case("operator_powc_fractional", "powc", lambda m, x: x[0] ** 2.5, (POSITIVE,)),
+    Case("powc_cube_of_any_sign", "powc", lambda m, x: x[0] ** 3, (REAL,)),
     Case("powc_negative_int", "powc", lambda m, x: x[0] ** -2, (NONZERO,)),
-    Case("powc_zero", "powc", lambda m, x: x[0] ** 0, (REAL,)),
     Case("reflected_sub", "sub", lambda m, x: 2 - x[0], (REAL,)),
     Case("reflected_div", "div", lambda m, x: 1 / x[0], (NONZERO,)),
     Case("reflected_pow", "pow", lambda m, x: 2 ** x[0], (REAL,)),
-    Case("neg", "neg", lambda m, x: -x[0], (REAL,)),
-    Case("abs", "abs", lambda m, x: abs(x[0]), (OFF_KINK,)),
-    Case("exp", "exp", lambda m, x: x[0].exp(), (REAL,)),
-    Case("log", "log", lambda m, x: x[0].log(), (POSITIVE,)),
-    Case("sqrt", "sqrt", lambda m, x: x[0].sqrt(), (POSITIVE,)),
-    Case("tanh", "tanh", lambda m, x: x[0].tanh(), (REAL,)),
-    Case("sigmoid", "sigmoid", lambda m, x: x[0].sigmoid(), (WIDE,)),
-    Case("relu", "relu", lambda m, x: x[0].relu(), (OFF_KINK,)),
-    Case("leaky_relu", "leaky_relu", lambda m, x: m.leaky_relu(x[0], 0.2), (OFF_KINK,)),
-    Case("elu", "elu", lambda m, x: m.elu(x[0], 0.7), (OFF_KINK,)),
-    Case("softplus", "softplus", lambda m, x: m.softplus(x[0]), (WIDE,)),
-    Case("sin", "sin", lambda m, x: x[0].sin(), (WIDE,)),
-    Case("cos", "cos", lambda m, x: x[0].cos(), (WIDE,)),
-    Case("sum", "sum", lambda m, x: m.sum([x[0], x[1], x[2]]), (REAL, REAL, REAL)),
+    Case("operator_neg", "neg", lambda m, x: -x[0], (REAL,)),
+    Case("builtin_abs", "abs", lambda m, x: abs(x[0]), (OFF_KINK,)),
+    Case("method_tanh", "tanh", lambda m, x: x[0].tanh(), (REAL,)),
+    Case("method_leaky_relu", "leaky_relu", lambda m, x: m.leaky_relu(x[0], 0.2), (OFF_KINK,)),
     Case("sum_repeated_input", "sum", lambda m, x: m.sum([x[0], x[1], x[0], x[0]]), (REAL, REAL)),
-    Case("mean", "mean", lambda m, x: m.mean([x[0], x[1], x[2]]), (REAL, REAL, REAL)),
-    Case("dot", "dot", lambda m, x: m.dot([x[0], x[1]], [x[2], x[3]]), (REAL,) * 4),
-    Case("dot_bias", "dot", lambda m, x: m.dot([x[0], x[1]], [x[2], x[3]], bias=x[4]), (REAL,) * 5),
+    Case("dot_no_bias", "dot", lambda m, x: m.dot([x[0], x[1]], [x[2], x[3]]), (REAL,) * 4),
     Case("dot_squared_norm", "dot", lambda m, x: m.dot([x[0], x[1]], [x[0], x[1]]), (REAL, REAL)),
-    Case("logsumexp", "logsumexp", lambda m, x: m.logsumexp([x[0], x[1], x[2]]), (WIDE, WIDE, WIDE)),
     Case("softmax", "logsumexp", lambda m, x: weighted(m, m.softmax([x[0], x[1], x[2]])), (WIDE, WIDE, WIDE)),
     Case("log_softmax", "logsumexp", lambda m, x: weighted(m, m.log_softmax([x[0], x[1], x[2]])), (WIDE,) * 3),
     # composed expressions where one node feeds many others (fan-out): δ is the sum over paths
@@ -248,8 +244,12 @@ def torch() -> Any:
 
 
 # ------------------------------------------------------------------ tests
-def test_every_op_in_the_table_has_gradient_cases() -> None:
-    """Adding an op to autograd.OPS without a case here fails this test."""
+def test_every_op_declares_what_its_tests_need() -> None:
+    """The cases come from the table: an op declared without a test domain or a PyTorch reference fails here."""
+    for name, op in autograd.OPS.items():
+        assert op.domain, f"op {name!r} declares no test domain (register_op(..., domain=...))"
+        assert op.torch, f"op {name!r} declares no PyTorch reference (register_op(..., torch=...))"
+        assert not op.param or op.test_params, f"op {name!r} has a parameter but no test_params"
     assert {case.op for case in CASES} == set(autograd.OPS)
     assert len(CASES_BY_NAME) == len(CASES)
 
