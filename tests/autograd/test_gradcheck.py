@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 import autograd
 from autograd import GradcheckError, Value, grad, gradcheck, register_op
+from autograd.testing import OpCase, op_cases
 
 CORRECT = {
     "neuron": (lambda w1, w2, x1, x2, b: autograd.dot([w1, w2], [x1, x2], bias=b).tanh(), [0.3, -0.8, 1.5, 0.2, 0.1]),
@@ -89,3 +92,23 @@ def test_gradcheck_error_is_a_runtime_error() -> None:
 def test_gradcheck_scale_uses_relative_tolerance() -> None:
     """d(e^x)/dx at x = 20 is 4.85e8: finite differences are off by far more than atol, within rtol."""
     assert gradcheck(lambda x: x.exp(), [20.0])
+
+
+@pytest.mark.parametrize("case", op_cases(), ids=str)
+def test_gradcheck_passes_every_op_and_catches_its_rule_doubled(case: OpCase, restore_ops: None) -> None:
+    """Every op of the table passes gradcheck in its domain; with its derivative doubled (the same table entry
+    otherwise) gradcheck fails."""
+    point = list(case.points()[1 if len(case.points()) > 1 else 0])
+    assert gradcheck(lambda *xs: case.apply(xs), point)
+    op = autograd.OPS[case.op.name]
+    operands = [point] if op.arity == autograd.registry.NARY else point
+    if not any(op.partials(operands, op.apply(operands, case.param), case.param)):
+        return  # x ** 0: a derivative that is 0 everywhere stays 0 when doubled
+
+    def doubled(*args: Any) -> Any:  # (operands..., out, [param])
+        partials = op.derivative(*args)
+        return 2 * partials if op.arity == autograd.registry.UNARY else [2 * d for d in partials]
+
+    autograd.OPS[op.name] = dataclasses.replace(op, derivative=doubled)
+    with pytest.raises(GradcheckError):
+        gradcheck(lambda *xs: case.apply(xs), point)
