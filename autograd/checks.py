@@ -151,6 +151,7 @@ class CheckReport:
         raise NotImplementedError
 
     def headline(self) -> str:
+        """The report's first line: ✓ or ✗, what was checked and the verdict."""
         raise NotImplementedError
 
     def explanation(self) -> list[str]:
@@ -483,6 +484,7 @@ class BackwardReport(CheckReport):
 
     @property
     def passed(self) -> bool:
+        """Whether everything agreed with the engine."""
         return all(r.passed for r in self.results)
 
     @property
@@ -497,6 +499,7 @@ class BackwardReport(CheckReport):
         return self.mistakes[0] if self.mistakes else None
 
     def headline(self) -> str:
+        """The report's first line: ✓ or ✗, what was checked and the verdict."""
         failed = [r.graph for r in self.results if not r.passed]
         if self.mistake == "not_written":
             return "your backward is not written yet"
@@ -505,6 +508,7 @@ class BackwardReport(CheckReport):
         return f"wrong on {len(failed)} of {len(self.results)} graphs ({', '.join(failed)})"
 
     def explanation(self) -> list[str]:
+        """The lines after the headline: what went wrong, where, and the likely mistake."""
         if self.mistake == "not_written":
             return [f"to do: {_FIXES['not_written']}"]
         lines = []
@@ -522,6 +526,7 @@ class BackwardReport(CheckReport):
         return lines
 
     def table(self) -> tuple[list[str], list[tuple[list[str], str]]]:
+        """The report's table: column titles and (row cells, row style) pairs."""
         if self.mistake == "not_written":
             return [], []
         rows = []
@@ -791,6 +796,7 @@ class OpReport(CheckReport):
 
     @property
     def forward_ok(self) -> bool:
+        """Whether the forward values agreed at every checked point."""
         return self._ok(self.forward_results)
 
     @property
@@ -800,17 +806,21 @@ class OpReport(CheckReport):
 
     @property
     def passed(self) -> bool:
+        """Whether everything agreed with the engine."""
         return self.forward_ok and self.derivative_ok and self.mistake is None and bool(self.forward_results)
 
     @property
     def worst_forward(self) -> PointResult | None:
+        """The point where the forward value was furthest off (None when none was checked)."""
         return self._worst(self.forward_results)
 
     @property
     def worst_derivative(self) -> PointResult | None:
+        """The point where the derivative was furthest off (None when none was checked)."""
         return self._worst(self.derivative_results)
 
     def headline(self) -> str:
+        """The report's first line: ✓ or ✗, what was checked and the verdict."""
         if self.mistake == "not_written":
             return f"{self.op}: not written yet ({self.detail})"
         verdict = lambda ok: "right" if ok else "wrong"
@@ -820,6 +830,7 @@ class OpReport(CheckReport):
         )
 
     def explanation(self) -> list[str]:
+        """The lines after the headline: what went wrong, where, and the likely mistake."""
         if self.mistake == "not_written":
             return [f"to do: {_FIXES['not_written']}"]
         lines = []
@@ -844,6 +855,7 @@ class OpReport(CheckReport):
         return lines
 
     def table(self) -> tuple[list[str], list[tuple[list[str], str]]]:
+        """The report's table: column titles and (row cells, row style) pairs."""
         rows = []
         for what, results in (("forward", self.forward_results), ("derivative", self.derivative_results)):
             worst = self._worst(results)

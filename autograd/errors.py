@@ -85,31 +85,38 @@ class DomainError(ArithmeticError):
     """
 
     def __init__(self, message: str = "", op: str = "", value: object = None) -> None:
+        """The error ``message``, the ``op`` it names and the offending ``value`` (kept as attributes)."""
         super().__init__(message)
         self.op, self.value = op, value
 
     @staticmethod
     def exp_overflow(x: float) -> FloatOverflowError:
+        """eˣ overflows a float: x > ln(max float) ≈ 709.78."""
         return FloatOverflowError(f"exp: overflow, exp({x!r}) is larger than the largest float", "exp", x)
 
     @staticmethod
     def log(x: float) -> OutOfDomainError:
+        """ln x is undefined for x <= 0."""
         return OutOfDomainError(f"log: input must be > 0, got {x!r}", "log", x)
 
     @staticmethod
     def sqrt(x: float) -> OutOfDomainError:
+        """√x is undefined for x < 0."""
         return OutOfDomainError(f"sqrt: input must be >= 0, got {x!r}", "sqrt", x)
 
     @staticmethod
     def div(a: float, b: float) -> DivisionByZeroError:
+        """a / b with b = 0."""
         return DivisionByZeroError(f"div: division by zero ({a!r} / {b!r})", "div", b)
 
     @staticmethod
     def pow_zero(c: float) -> DivisionByZeroError:
+        """0 ** c with c < 0, which is 1 / 0 ** |c|."""
         return DivisionByZeroError(f"pow: 0.0 cannot be raised to the negative power {c!r}", "pow", 0.0)
 
     @staticmethod
     def pow_negative(x: float, c: float) -> OutOfDomainError:
+        """x ** c with x < 0 and c not an integer (not a real number)."""
         return OutOfDomainError(f"pow: negative base {x!r} cannot be raised to the non-integer power {c!r}", "pow", x)
 
     @staticmethod
@@ -124,6 +131,7 @@ class DomainError(ArithmeticError):
 
     @staticmethod
     def pow_overflow(x: float, c: float) -> FloatOverflowError:
+        """x ** c larger than the largest float."""
         return FloatOverflowError(f"pow: overflow, {x!r} ** {c!r} is larger than the largest float", "pow", x)
 
 

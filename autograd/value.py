@@ -207,6 +207,7 @@ class Value:
     _delta: Any  # δ during a backward pass: a float, or a Value (or None) with create_graph; None after it
 
     def __init__(self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
+        """A leaf holding ``data`` (a finite real number), or with ``_children``/``_op`` a user-op node."""
         data = _finite(_real(data, "Value"), "Value: data")
         if isinstance(_children, str):
             raise TypeError(
@@ -541,8 +542,7 @@ def walk(roots: list[Value]) -> list[Value]:
 
 def _pass_order(roots: Sequence[Value]) -> list[Value]:
     """:func:`walk` for a backward pass: the nodes it reaches are marked in their ``_delta``, which belongs
-    to the pass (holding :data:`_SLOTS`), instead of being kept in a set (benchmarks/bench_core.py,
-    mixed graph: walk and δ reset 399 → 323 ns per node, 2026-11-29)."""
+    to the pass (holding :data:`_SLOTS`), instead of being kept in a set (benchmarks/bench_core.py, mixed graph)."""
     mark = object()
     stack = []
     for root in roots:
