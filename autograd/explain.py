@@ -298,6 +298,7 @@ class Explanation:
 
     # ------------------------------------------------------------------ output
     def summary(self) -> str:
+        """One line: how many numpy steps stand for how many scalar nodes, matrix products, batch and inputs."""
         nodes = sum(line.step.nodes for line in self.lines)
         products = sum(line.step.kind == "matmul" for line in self.lines)
         batch = "B rows" if self.batch is None else f"a batch of {self.batch}"

@@ -79,6 +79,14 @@ def _powc_dx(x: Any, c: float) -> Any:
     return 0.0 if c == 0 else c * F.powc(x, c - 1)
 
 
+def _pow_arrays(x: Any, y: Any) -> Any:
+    """Value ** Value has no array form: its exponent rule branches on one float base at a time."""
+    raise NotImplementedError(
+        "Value ** Value (op 'pow') is not supported in compiled mode: its rule for the exponent's derivative "
+        "branches on one float base at a time; use x ** c with a number c (op 'powc'), or (y * x.log()).exp()"
+    )
+
+
 def _pow_dx(x: Any, y: Any) -> Any:
     """∂(x**y)/∂x = y·x**(y-1), and 0 for y = 0 (x**0 is the constant 1)."""
     return 0.0 if y == 0 else y * F.pow(x, y - 1)
@@ -171,6 +179,7 @@ register_op(
     derivative=lambda a, b, out: (_pow_dx(a, b), _pow_dy(a, out)),
     symbol="^",
     doc="a ** b; δa += δ·b·a^(b-1), δb += δ·a^b·log a",
+    array_forward=_pow_arrays,
     domain=(POSITIVE, NON_INTEGER),
     torch="torch.pow",
 )
