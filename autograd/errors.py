@@ -121,6 +121,7 @@ class DomainError(ArithmeticError):
 
     @staticmethod
     def pow_exponent(x: float) -> OutOfDomainError:
+        """∂(aᵇ)/∂b = aᵇ·ln a is undefined for a < 0."""
         return OutOfDomainError(
             f"pow: the derivative with respect to the exponent, a ** b · log(a), is undefined for the negative base "
             f"{x!r} (PyTorch gives nan); write the power with a number exponent (x ** 2.0) when its gradient is "
