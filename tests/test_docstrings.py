@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-PACKAGES = ("nn", "viz")  # autograd joins once its own docstrings are complete (issue 22, core's part)
+PACKAGES = ("autograd", "nn", "viz")
 
 
 def modules(package: str) -> Iterator[ModuleType]:
