@@ -29,10 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import autograd
 from autograd import Value
-from autograd.errors import NonFiniteError
 
-from . import losses
-from .data import one_hot
+from . import losses, samples
 from .layers import MLP, Layer, Neuron
 from .losses import Loss
 from .module import Module
@@ -139,19 +137,9 @@ def _batch(X: ArrayLike, y: ArrayLike, nin: int) -> tuple[np.ndarray, np.ndarray
         )
     if y.dtype.kind not in "biuf" or y.ndim not in (1, 2) or len(y) != len(X):
         raise ValueError(f"layer_deltas: y must hold one number (or target row) per row of X, got shape {y.shape}")
-    for name, a in (("X", X), ("y", y)):
-        if a.dtype.kind == "f" and not np.isfinite(a).all():
-            index = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
-            raise NonFiniteError.entry("layer_deltas", f"{name}[{', '.join(map(str, index))}]", a[index])
+    samples.check_finite(X, "layer_deltas", "X")
+    samples.check_finite(y, "layer_deltas", "y")
     return X, y
-
-
-def _targets(y: np.ndarray) -> list[Any]:
-    """One target per sample, as :func:`nn.fit` passes them to the loss: rows, class indices, or numbers."""
-    if y.ndim == 2:
-        return y.astype(float).tolist()
-    whole = y.dtype.kind in "biu" or bool(np.all(y == np.round(y)))
-    return y.astype(int).tolist() if whole else y.astype(float).tolist()
 
 
 def _name(layer: Layer, model: Module) -> str:
@@ -184,7 +172,7 @@ def layer_deltas(
     with autograd.enable_grad():
         rows = [[Value(float(v), label=f"x{j + 1}") for j, v in enumerate(row)] for row in X.tolist()]
         traces = _forward(layers, rows)
-        J = losses.mean_loss(loss_fn, [_prediction(outs) for outs in traces[-1].outs], _targets(y))
+        J = losses.mean_loss(loss_fn, [_prediction(outs) for outs in traces[-1].outs], samples.sample_targets(y))
     nodes: list[Value] = []
     for layer, trace in zip(layers, traces):
         for group in (trace.inputs, trace.zs, trace.outs):
@@ -220,13 +208,11 @@ def _target_matrix(y: np.ndarray, layers: list[Layer], loss_fn: Loss, X: np.ndar
     """The targets as the compiled graph's input columns (as :func:`nn.fit` gives them): one-hot rows for
     class indices of a class loss."""
     if y.ndim == 2:
-        return y.astype(float)
+        return samples.target_matrix(y, None, layers[-1].nout)
     with autograd.enable_grad():  # _forward finds each z in the recorded graph
         (trace,) = _forward(layers, [[Value(v) for v in X[0].tolist()]])[-1:]
-        spec = losses.describe(loss_fn, _prediction(trace.outs[0]), _targets(y[:1])[0])
-    if spec is not None and spec.target == "class":
-        return one_hot(y.astype(int), layers[-1].nout)
-    return y.astype(float)[:, None]
+        spec = losses.describe(loss_fn, _prediction(trace.outs[0]), samples.sample_targets(y[:1])[0])
+    return samples.target_matrix(y, spec, layers[-1].nout)
 
 
 def _compiled(layers: list[Layer], names: list[str], X: np.ndarray, y: np.ndarray, loss_fn: Loss) -> list[LayerDeltas]:

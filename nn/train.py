@@ -13,7 +13,6 @@ class indices (or one-hot rows). Inference runs under :func:`autograd.no_grad`.
 from __future__ import annotations
 
 import importlib.util
-import math
 import numbers
 import time
 import weakref
@@ -23,10 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import autograd
 from autograd import Value, no_grad
-from autograd.errors import NonFiniteError
 
-from . import losses
-from .data import batches, one_hot
+from . import losses, samples
+from .data import batches
 from .losses import Loss, LossSpec
 from .module import Module
 from .numpy_support import numpy_or_none, require_numpy
@@ -64,88 +62,7 @@ class History:
         return len(self.loss)
 
 
-# ---------------------------------------------------------------------------- checked inputs
-def _features(X: ArrayLike, where: str) -> np.ndarray:
-    """``X`` as a float matrix (samples × features) of finite numbers; errors name the row and column."""
-    if np is None:
-        return _list_features(X, where)  # type: ignore[return-value]
-    try:
-        X = np.asarray(X, dtype=float)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"{where}: X must be a matrix of numbers (samples × features): {e}") from None
-    if X.ndim != 2 or len(X) == 0:
-        raise ValueError(f"{where}: X must be 2-D (samples × features) with at least one row, got shape {X.shape}")
-    _finite(X, where, "X")
-    return X
-
-
-def _labels(y: ArrayLike, n: int, where: str) -> np.ndarray:
-    """``y`` as a numeric array with one finite label (or target row) per row of X."""
-    if np is None:
-        return _list_labels(y, n, where)  # type: ignore[return-value]
-    y = np.asarray(y)
-    if y.dtype.kind not in "biuf":
-        example = y.flat[0] if y.size else None
-        raise TypeError(
-            f"{where}: labels must be numbers (class indices 0..k-1, 0/1, or target values), "
-            f"got {y.dtype} labels such as {example!r}; encode classes as integers first"
-        )
-    if y.ndim not in (1, 2) or len(y) != n:
-        raise ValueError(f"{where}: X has {n} rows but y has shape {y.shape}: one label per row is needed")
-    _finite(y, where, "y")
-    return y
-
-
-def _finite(a: np.ndarray, where: str, name: str) -> None:
-    if a.dtype.kind == "f" and not np.isfinite(a).all():
-        index = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
-        at = (
-            f"{name}[{index[0]}, {index[1]}] (row {index[0]}, column {index[1]})"
-            if a.ndim == 2
-            else f"{name}[{index[0]}]"
-        )
-        raise NonFiniteError.entry(where, at, a[index])
-
-
-# ---------------------------------------------------------------------------- the same checks on lists (no numpy)
-def _list_features(X: Any, where: str) -> list[list[float]]:
-    """``X`` as a list of rows of finite floats, where numpy is missing; errors name the row and column."""
-    if hasattr(X, "tolist"):
-        X = X.tolist()
-    if not isinstance(X, (list, tuple)) or not X or not all(isinstance(r, (list, tuple)) for r in X):
-        raise ValueError(f"{where}: X must be a list of rows (samples × features) with at least one row")
-    width = len(X[0])
-    rows = []
-    for i, row in enumerate(X):
-        if len(row) != width:
-            raise ValueError(f"{where}: X's rows must have one length, row 0 has {width}, row {i} has {len(row)}")
-        for j, v in enumerate(row):
-            if isinstance(v, bool) or not isinstance(v, numbers.Real):
-                raise TypeError(f"{where}: X must be a matrix of numbers, X[{i}][{j}] is {v!r}")
-            if not math.isfinite(v):
-                raise NonFiniteError.entry(where, f"X[{i}, {j}] (row {i}, column {j})", float(v))
-        rows.append([float(v) for v in row])
-    return rows
-
-
-def _list_labels(y: Any, n: int, where: str) -> list[Any]:
-    """``y`` as a list of finite labels (or target rows), one per row of X, where numpy is missing."""
-    if hasattr(y, "tolist"):
-        y = y.tolist()
-    if not isinstance(y, (list, tuple)) or len(y) != n:
-        raise ValueError(f"{where}: X has {n} rows but y is {y!r:.60}: one label per row is needed")
-    for i, label in enumerate(y):
-        for v in label if isinstance(label, (list, tuple)) else [label]:
-            if isinstance(v, bool) or not isinstance(v, numbers.Real):
-                raise TypeError(
-                    f"{where}: labels must be numbers (class indices 0..k-1, 0/1, or target values), "
-                    f"got {v!r}; encode classes as integers first"
-                )
-            if not math.isfinite(v):
-                raise NonFiniteError.entry(where, f"y[{i}]", float(v))
-    return list(y)
-
-
+# ---------------------------------------------------------------------------- accuracy on lists (no numpy)
 def _list_is_classification(y: list[Any], n_outputs: int) -> bool:
     rows = bool(y) and isinstance(y[0], (list, tuple))
     whole = all(float(v) == round(v) for label in y for v in (label if isinstance(label, (list, tuple)) else [label]))
@@ -160,14 +77,6 @@ def _list_accuracy(outputs: list[Any], y: list[Any], threshold: float) -> float:
         truth = [argmax(t) if isinstance(t, (list, tuple)) else t for t in y]
         return sum(argmax(o) == t for o, t in zip(outputs, truth)) / len(outputs)
     return sum((o > threshold) == (t > 0) for o, t in zip(outputs, y)) / len(outputs)
-
-
-def _list_sample_targets(y: list[Any]) -> list[Any]:
-    if y and isinstance(y[0], (list, tuple)):
-        return [[float(v) for v in row] for row in y]
-    if all(float(v) == round(v) for v in y):
-        return [int(v) for v in y]
-    return [float(v) for v in y]
 
 
 # ---------------------------------------------------------------------------- inference
@@ -208,7 +117,7 @@ def predict(model: Module, X: ArrayLike, compiled: bool = False, dtype: Any = "f
     all rows at once with numpy, in ``dtype`` (float64, the scalar engine's numbers,
     or float32).
     """
-    X = _features(X, "predict")
+    X = samples.features(X, "predict")
     if compiled:
         require_numpy("predict(compiled=True)")
         return _traced_model(model, X.shape[1], dtype).forward(X)
@@ -245,8 +154,8 @@ def accuracy(model: Module, X: ArrayLike, y: ArrayLike, threshold: float = 0.0, 
     One output: the class is positive when output > ``threshold`` (0 for scores and
     logits; pass 0.5 for probabilities), and a label is positive when y > 0.
     """
-    X = _features(X, "accuracy")
-    return _accuracy(predict(model, X, compiled), _labels(y, len(X), "accuracy"), threshold)
+    X = samples.features(X, "accuracy")
+    return _accuracy(predict(model, X, compiled), samples.labels(y, len(X), "accuracy"), threshold)
 
 
 def evaluate(
@@ -262,8 +171,8 @@ def evaluate(
     With ``compiled=True`` the model and loss are traced once and run on all rows with numpy.
     """
     loss = losses.get(loss)
-    X = _features(X, "evaluate")
-    y = _labels(y, len(X), "evaluate")
+    X = samples.features(X, "evaluate")
+    y = samples.labels(y, len(X), "evaluate")
     n_out, spec = _describe(model, loss, X, y)
     losses.check_targets(spec, y, n_out)
     if compiled:
@@ -273,7 +182,7 @@ def evaluate(
     else:
         with no_grad():
             outs = [model(x) for x in X]
-            result = {"loss": losses.mean_loss(loss, outs, _sample_targets(y)).data}
+            result = {"loss": losses.mean_loss(loss, outs, samples.sample_targets(y)).data}
         outputs = _outputs_array(outs)
     if _is_classification(y, n_out):
         t = losses.decision_threshold(spec, y) if threshold is None else threshold
@@ -318,31 +227,11 @@ def _progress_bar() -> Any:
     return tqdm
 
 
-def _sample_targets(y: np.ndarray) -> list[Any]:
-    """Per-sample targets: rows as lists of floats; whole-number labels as ints (class indices), else floats."""
-    if np is None:
-        return _list_sample_targets(y)
-    if y.ndim == 2:
-        return y.astype(float).tolist()
-    if np.issubdtype(y.dtype, np.integer) or (np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y))):
-        return y.astype(int).tolist()
-    return y.astype(float).tolist()
-
-
-def _target_matrix(y: np.ndarray, spec: LossSpec | None, n_outputs: int) -> np.ndarray:
-    """Targets as a float matrix for the compiled graph: one-hot rows for class indices of a class loss."""
-    if y.ndim == 2:
-        return y.astype(float)
-    if spec is not None and spec.target == "class":
-        return one_hot(y.astype(int), n_outputs)
-    return y.astype(float)[:, None]
-
-
 def _describe(model: Module, loss: Callable[..., Value], X: np.ndarray, y: np.ndarray) -> tuple[int, LossSpec | None]:
     """(number of outputs, what the loss expects), from the model and the loss on the first sample."""
     with no_grad():
         out = model(X[0])
-    return (1 if isinstance(out, Value) else len(out)), losses.describe(loss, out, _sample_targets(y[:1])[0])
+    return (1 if isinstance(out, Value) else len(out)), losses.describe(loss, out, samples.sample_targets(y[:1])[0])
 
 
 class _CompiledLoss:
@@ -370,7 +259,7 @@ class _CompiledLoss:
 
     def inputs(self, X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """The graph's input columns for a batch: (features, targets)."""
-        return np.asarray(X), _target_matrix(np.asarray(y), self.spec, self.n_outputs)
+        return np.asarray(X), samples.target_matrix(np.asarray(y), self.spec, self.n_outputs)
 
     def split(self, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(outputs, per-sample losses) from the graph's output columns."""
@@ -548,8 +437,8 @@ def fit(
     were seen (before each step's update), as Keras reports them.
     """
     loss = losses.get(loss)
-    X = _features(X, "fit")
-    y = _labels(y, len(X), "fit")
+    X = samples.features(X, "fit")
+    y = samples.labels(y, len(X), "fit")
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
         raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
     epochs = int(epochs)
@@ -557,8 +446,8 @@ def fit(
     if validate:
         if X_val is None or y_val is None:
             raise ValueError("fit: pass both X_val and y_val, or neither")
-        X_val = _features(X_val, "fit: X_val")
-        y_val = _labels(y_val, len(X_val), "fit: y_val")
+        X_val = samples.features(X_val, "fit: X_val")
+        y_val = samples.labels(y_val, len(X_val), "fit: y_val")
     n_out, spec = _describe(model, loss, X, y)
     losses.check_targets(spec, y, n_out)
     classify = _is_classification(y, n_out)
@@ -575,7 +464,7 @@ def fit(
         with np.errstate(over="ignore"):
             X_batches = X.astype(trainer.dtype, copy=False)
         if X_batches.dtype != X.dtype:
-            _finite(X_batches, f"fit (X in {X_batches.dtype})", "X")  # beyond float32's range: inf
+            samples.check_finite(X_batches, f"fit (X in {X_batches.dtype})", "X")  # beyond float32's range: inf
 
     callbacks = list(callbacks)
     history = History()
@@ -590,7 +479,7 @@ def fit(
                 if trainer is None:
                     optimizer.zero_grad()
                     outs = [model(x) for x in Xb]
-                    J = losses.mean_loss(loss, outs, _sample_targets(yb))
+                    J = losses.mean_loss(loss, outs, samples.sample_targets(yb))
                     J.backward()
                     optimizer.step()
                     batch_loss, batch_out = J.data, _outputs_array(outs)
