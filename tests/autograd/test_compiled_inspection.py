@@ -88,15 +88,9 @@ def test_asking_for_a_node_the_program_does_not_hold_is_an_error(params: Params)
 
 # ------------------------------------------------------------------ explain(): the lowered program in matrix form
 @pytest.fixture(scope="module")
-def mnist_trainer() -> Any:
+def mnist_trainer(trained_784_64_10: Callable[[int], Any]) -> Any:
     """The trainer fit(..., compiled=True) builds for a 784-64-10 relu network and cross-entropy, after a step."""
-    nn = pytest.importorskip("nn")
-    model = nn.MLP(784, [64, 10], seed=0)
-    rng = np.random.default_rng(0)
-    X, y = rng.random((256, 784)), rng.integers(0, 10, 256)
-    trainer = nn.CompiledTrainer(model, "cross_entropy", nn.SGD(model.parameters(), lr=0.1), X[:1], y[:1])
-    trainer.step(X, y)
-    return trainer
+    return trained_784_64_10(256)
 
 
 def test_explain_of_784_64_10_lists_two_matrix_products_and_their_backward(mnist_trainer: Any) -> None:

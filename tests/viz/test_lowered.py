@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pytest
 
 import autograd
@@ -15,14 +15,9 @@ from viz.styles import STYLES
 
 
 @pytest.fixture(scope="module")
-def trainer() -> nn.CompiledTrainer:
+def trainer(trained_784_64_10: Callable[[int], Any]) -> nn.CompiledTrainer:
     """What fit(..., compiled=True) runs for a 784-64-10 network and cross-entropy, after one batch of 32."""
-    model = nn.MLP(784, [64, 10], seed=0)
-    rng = np.random.default_rng(0)
-    X, y = rng.random((32, 784)), rng.integers(0, 10, 32)
-    trainer = nn.CompiledTrainer(model, "cross_entropy", nn.SGD(model.parameters(), lr=0.1), X[:1], y[:1])
-    trainer.step(X, y)
-    return trainer
+    return trained_784_64_10(32)
 
 
 def test_one_node_per_lowered_step_with_its_formula_and_shapes(trainer: nn.CompiledTrainer, svg_reader: Any) -> None:
