@@ -31,6 +31,12 @@ HEALTHY_RATIO = 1e-3
 """The update-to-data ratio around which training moves at a healthy pace (Karpathy's rule of thumb)."""
 
 
+def _missing(ax: Any, note: str) -> None:
+    """A panel whose data were not given: no axes, only ``note`` saying what to pass, centred."""
+    ax.text(0.5, 0.5, note, ha="center", va="center", transform=ax.transAxes)
+    ax.set_axis_off()
+
+
 def _density(ax: Any, values: np.ndarray, label: str) -> None:
     """A histogram drawn as a line (several layers in one Axes stay readable)."""
     values = values.ravel()
@@ -66,8 +72,7 @@ def _one(health: nn.Health, figsize: tuple[float, float] | None) -> Any:
         grad.set_xlabel("log₁₀|δ|  (further left: smaller gradients)")
         grad.legend(fontsize=7)
     else:
-        grad.text(0.5, 0.5, "pass targets y to see gradients", ha="center", va="center", transform=grad.transAxes)
-        grad.set_axis_off()
+        _missing(grad, "pass targets y to see gradients")
     index = np.arange(len(health))
     bad.bar(index - 0.2, [h.saturated_fraction for h in health], 0.4, label="saturated (tanh, sigmoid)")
     bad.bar(index + 0.2, [h.dead_fraction for h in health], 0.4, label="dead units (relu)")
@@ -85,8 +90,7 @@ def _one(health: nn.Health, figsize: tuple[float, float] | None) -> Any:
         ratio.set_title("log₁₀ update / data (one SGD step)")
         ratio.legend(fontsize=7)
     else:
-        ratio.text(0.5, 0.5, "pass y and lr to see update ratios", ha="center", va="center", transform=ratio.transAxes)
-        ratio.set_axis_off()
+        _missing(ratio, "pass y and lr to see update ratios")
     fig.tight_layout()
     return fig
 
