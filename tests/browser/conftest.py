@@ -202,6 +202,8 @@ def jupyter(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JupyterS
         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly", "--ServerApp.terminals_enabled=False", "--allow-root",
+        # window.jupyterapp, so a test can wait for what the page shows no sign of (a notebook's kernel connected)
+        "--LabApp.expose_app_in_browser=True", "--JupyterNotebookApp.expose_app_in_browser=True",
     ]  # fmt: skip
     if front == "jupyterlab":  # Notebook 7 has no such plugin: a settings file for it is an error in the page
         notification = state / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"

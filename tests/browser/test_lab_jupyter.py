@@ -30,6 +30,14 @@ FRAME_TEXT = (
     "text => Array.from(document.querySelectorAll('.dg-lab .dg-graph g.node text'))"
     ".some(t => t.textContent.replace(/\\u00a0/g, ' ') === text)"
 )
+# The open notebook's session holds a connected kernel, idle. The toolbar's execution indicator says 'idle' before
+# the page has attached to the kernel at all: a cell run then finds no kernel and JupyterLab / Notebook 7 ask
+# "Select Kernel" in a dialog, and the output the test waits for never comes.
+KERNEL_READY = """() => {
+  const session = window.jupyterapp?.shell.currentWidget?.sessionContext;
+  const kernel = session?.session?.kernel;
+  return !!kernel && session.isReady && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
+}"""
 TIMEOUT = 90_000  # ms: kernel start and the first Graphviz-WASM load on a loaded 2-core machine
 
 
@@ -104,6 +112,9 @@ def run_lab(page, jupyter, browser_errors, screenshots) -> int:
     page.set_default_timeout(TIMEOUT)  # every wait: the suite runs on 2 shared cores
     page.goto(jupyter.write_notebook("lab.ipynb", [SETUP, EXPLORE, NO_DOT]))
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=TIMEOUT)
+    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=TIMEOUT)
+    page.evaluate("() => window.jupyterapp.restored")  # every plugin active: Shift+Enter is bound
+    page.wait_for_function(KERNEL_READY, timeout=TIMEOUT)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=TIMEOUT)
     loading_errors = len(browser_errors)
     page.click(".jp-Notebook .jp-Cell .jp-InputArea-editor")
