@@ -1101,11 +1101,12 @@ def _accumulate(order: list[Value], delta: dict[Value, Any]) -> None:
 
 def _accumulate_values(order: list[Value], delta: dict[Value, Any]) -> None:
     """Add the δ Values of a ``create_graph`` pass into ``.grad`` (their data) and ``.grad_value``."""
-    _accumulate(order, {v: 0.0 if delta[v] is None else delta[v].data for v in order})
-    for v in order:
-        g = delta[v]
-        if g is not None:
-            v.grad_value = g if v.grad_value is None else v.grad_value + g
+    with GRAD_LOCK:  # .grad and .grad_value of one pass together: concurrent passes lost updates without it
+        _accumulate(order, {v: 0.0 if delta[v] is None else delta[v].data for v in order})
+        for v in order:
+            g = delta[v]
+            if g is not None:
+                v.grad_value = g if v.grad_value is None else v.grad_value + g
 
 
 def _grad_overflow(v: Value, total: float, grad: float | None = None) -> NonFiniteError:
