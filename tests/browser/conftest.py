@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,12 +86,35 @@ def browser_errors() -> BrowserErrors:
     return BrowserErrors()
 
 
+@pytest.fixture(scope="session")
+def unavailable() -> Callable[[str], None]:
+    """``unavailable(reason)`` skips a test whose tools are missing, or fails it under CI (which must run it)."""
+    return _unavailable
+
+
 @pytest.fixture
-def page(browser: Any, browser_errors: BrowserErrors) -> Iterator[Any]:
+def open_page(browser: Any, browser_errors: BrowserErrors) -> Iterator[Callable[..., Any]]:
+    """``open_page(width, height)`` opens a fresh page (a context of its own, closed when the test ends, also when it
+    fails), its JavaScript errors in ``browser_errors``; every wait may take ``timeout_ms`` (60 s: the suite runs on
+    2 shared cores)."""
+    contexts: list[Any] = []
+
+    def open_(width: int, height: int, timeout_ms: float | None = 60_000) -> Any:
+        contexts.append(browser.new_context(viewport={"width": width, "height": height}))
+        page = browser_errors.watch(contexts[-1].new_page())
+        if timeout_ms is not None:
+            page.set_default_timeout(timeout_ms)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_page: Callable[..., Any]) -> Any:
     """A fresh page 1200 px wide (a laptop's browser window), its JavaScript errors in ``browser_errors``."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    yield browser_errors.watch(context.new_page())
-    context.close()
+    return open_page(1200, 900, timeout_ms=None)
 
 
 @pytest.fixture(scope="session")
@@ -106,22 +129,54 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    """``serve(folder)`` starts a static file server for ``folder`` on 127.0.0.1 and returns its base URL."""
-    servers: list[http.server.ThreadingHTTPServer] = []
+class Servers:
+    """HTTP servers on 127.0.0.1, each on a free port and in a thread of its own, all stopped by ``close``."""
 
-    def start(folder: Path) -> str:
-        handler = functools.partial(_QuietHandler, directory=str(folder))
+    def __init__(self) -> None:
+        self._running: list[http.server.ThreadingHTTPServer] = []
+
+    def start(self, handler: Callable[..., http.server.BaseHTTPRequestHandler]) -> str:
+        """Serve requests with ``handler`` (a request handler class or factory); returns the base URL."""
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
+        self._running.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}/"
 
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    def static(self, folder: Path) -> str:
+        """Serve the files of ``folder``; returns the base URL."""
+        return self.start(functools.partial(_QuietHandler, directory=str(folder)))
+
+    def close(self) -> None:
+        for server in self._running:
+            server.shutdown()
+            server.server_close()
+        self._running.clear()
+
+
+def _running_servers() -> Iterator[Servers]:
+    servers = Servers()
+    try:
+        yield servers
+    finally:
+        servers.close()
+
+
+@pytest.fixture
+def servers() -> Iterator[Servers]:
+    """Servers a test starts (``servers.start(handler)``, ``servers.static(folder)``), stopped when it ends."""
+    yield from _running_servers()
+
+
+@pytest.fixture(scope="session")
+def session_servers() -> Iterator[Servers]:
+    """Servers that live for the whole session (a site built once and shared by its tests)."""
+    yield from _running_servers()
+
+
+@pytest.fixture
+def serve(servers: Servers) -> Callable[[Path], str]:
+    """``serve(folder)`` starts a static file server for ``folder`` on 127.0.0.1 and returns its base URL."""
+    return servers.static
 
 
 # front end -> (the Python module that serves it, the URL path where it opens a notebook)
@@ -288,62 +343,56 @@ lab.render({{ model: window.dgModel, el: document.getElementById("widget") }});
 """
 
 
-@pytest.fixture
-def live_widget() -> Iterator[Any]:
-    """``live_widget(widget)`` serves a page showing a viz widget (``explore``, ``Lab``) live on 127.0.0.1 and
-    returns its URL; the browser's actions reach the Python widget as they would through anywidget."""
+def _bridge(widget: Any) -> type[http.server.BaseHTTPRequestHandler]:
+    """A request handler serving the bridge page for ``widget`` and applying the page's changes to it."""
     from viz.page import STATIC, wasm_renderer
 
-    servers: list[http.server.ThreadingHTTPServer] = []
+    lock = threading.Lock()
+    page = _BRIDGE_PAGE.format(css=(STATIC / "lab.css").read_text(encoding="utf-8"), viz=wasm_renderer())
 
-    def start(widget: Any) -> str:
-        lock = threading.Lock()
-        page = _BRIDGE_PAGE.format(css=(STATIC / "lab.css").read_text(encoding="utf-8"), viz=wasm_renderer())
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+        def _reply(self, body: bytes, kind: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
-            def _reply(self, body: bytes, kind: str) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+        def _state(self) -> None:
+            with lock:
+                state = {k: v for k, v in widget.get_state().items() if not k.startswith("_") and k != "renderer"}
+            self._reply(json.dumps(state).encode("utf-8"), "application/json")
 
-            def _state(self) -> None:
-                with lock:
-                    state = {k: v for k, v in widget.get_state().items() if not k.startswith("_") and k != "renderer"}
-                self._reply(json.dumps(state).encode("utf-8"), "application/json")
-
-            def do_GET(self) -> None:
-                if self.path == "/":
-                    self._reply(page.encode("utf-8"), "text/html; charset=utf-8")
-                elif self.path == "/lab.js":
-                    self._reply((STATIC / "lab.js").read_bytes(), "text/javascript")
-                elif self.path == "/state":
-                    self._state()
-                else:
-                    self.send_error(404)
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
-                with lock:
-                    if self.path == "/send":
-                        widget._handle_custom_msg(body, [])
-                    elif self.path == "/set":
-                        try:
-                            widget.set_state(body)  # what the kernel does with a front end's trait changes
-                        except Exception as e:  # a trait's validation: shown as the widget shows it
-                            widget.error = str(e)
+        def do_GET(self) -> None:
+            if self.path == "/":
+                self._reply(page.encode("utf-8"), "text/html; charset=utf-8")
+            elif self.path == "/lab.js":
+                self._reply((STATIC / "lab.js").read_bytes(), "text/javascript")
+            elif self.path == "/state":
                 self._state()
+            else:
+                self.send_error(404)
 
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/"
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+            with lock:
+                if self.path == "/send":
+                    widget._handle_custom_msg(body, [])
+                elif self.path == "/set":
+                    try:
+                        widget.set_state(body)  # what the kernel does with a front end's trait changes
+                    except Exception as e:  # a trait's validation: shown as the widget shows it
+                        widget.error = str(e)
+            self._state()
 
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+    return Handler
+
+
+@pytest.fixture
+def live_widget(servers: Servers) -> Callable[[Any], str]:
+    """``live_widget(widget)`` serves a page showing a viz widget (``explore``, ``Lab``) live on 127.0.0.1 and
+    returns its URL; the browser's actions reach the Python widget as they would through anywidget."""
+    return lambda widget: servers.start(_bridge(widget))

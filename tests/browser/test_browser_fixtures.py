@@ -21,3 +21,14 @@ def test_javascript_errors_are_collected(page, serve, browser_errors, tmp_path: 
     page.goto(serve(tmp_path) + "bad.html")
     page.wait_for_timeout(100)
     assert any("undefinedFunction" in e for e in browser_errors)
+
+
+def test_open_page_opens_pages_of_the_size_asked_for(open_page, serve, browser_errors, tmp_path: Path) -> None:
+    (tmp_path / "size.html").write_text("<!doctype html><script>console.error('seen')</script>", encoding="utf-8")
+    url = serve(tmp_path) + "size.html"
+    assert url.startswith("http://127.0.0.1:")
+    small, laptop = open_page(800, 600), open_page(1366, 768)
+    for page, size in ((small, [800, 600]), (laptop, [1366, 768])):
+        page.goto(url)
+        assert page.evaluate("[innerWidth, innerHeight]") == size
+    assert browser_errors.count("console.error: seen") == 2  # both pages are watched

@@ -14,19 +14,17 @@ from autograd import Value
 
 pytest.importorskip("anywidget")
 
-LAPTOP = {"width": 1366, "height": 768}
+LAPTOP = (1366, 768)  # the screen the lab must fit
 
 
 def mathml_numbers(page) -> list[str]:
     return page.eval_on_selector_all(".dg-derivation math mn", "els => els.map(e => e.textContent)")
 
 
-def test_explore_click_a_node_shows_its_derivation(browser, live_widget, browser_errors, screenshots) -> None:
+def test_explore_click_a_node_shows_its_derivation(open_page, live_widget, browser_errors, screenshots) -> None:
     ex = viz.explore(lambda x, w: (x * w + x).tanh(), x=0.5, w=-1.5)
     x_node = next(v for v in ex._out.walk() if v.label == "x")
-    context = browser.new_context(viewport=LAPTOP)
-    page = browser_errors.watch(context.new_page())
-    page.set_default_timeout(60_000)
+    page = open_page(*LAPTOP)
     page.goto(live_widget(ex))
     page.wait_for_selector(".dg-graph svg g.node")
     page.click(f".dg-graph svg g.node:has(title:text-is('{viz.node_name(x_node)}'))")
@@ -54,19 +52,16 @@ def test_explore_click_a_node_shows_its_derivation(browser, live_widget, browser
         arg=f"= {viz.format_number(ex.grads['x'])}",
     )
     assert browser_errors == [] and not page.text_content(".dg-error")
-    context.close()
 
 
-def test_lab_click_a_parameter_shows_its_derivation(browser, live_widget, browser_errors, screenshots) -> None:
+def test_lab_click_a_parameter_shows_its_derivation(open_page, live_widget, browser_errors, screenshots) -> None:
     X, y = nn.moons(40, noise=0.1, seed=1)
     model = nn.MLP(2, [3, 1], activation="tanh", seed=3)
     lab = viz.Lab(model, X, y, loss="bce_with_logits", optimizer=nn.Adam(model.parameters(), lr=0.05), batch_size=16)
     lab.step(2)
     w = model.layers[1].neurons[0].w[1]
     node = next(name for name, i in lab.parameter_nodes.items() if lab._params[i] is w)
-    context = browser.new_context(viewport=LAPTOP)
-    page = browser_errors.watch(context.new_page())
-    page.set_default_timeout(60_000)
+    page = open_page(*LAPTOP)
     page.goto(live_widget(lab))
     page.wait_for_selector(".dg-graph svg g.node")
     page.click(f".dg-graph svg g.node:has(title:text-is('{node}'))")
@@ -86,7 +81,6 @@ def test_lab_click_a_parameter_shows_its_derivation(browser, live_widget, browse
         arg=f"= {viz.format_number(w.grad)}",
     )
     assert browser_errors == [] and not page.text_content(".dg-error")
-    context.close()
 
 
 def moons_lab() -> viz.Lab:
@@ -96,11 +90,9 @@ def moons_lab() -> viz.Lab:
     return viz.Lab(model, X, y, loss="bce_with_logits", optimizer=nn.Adam(model.parameters(), lr=0.05), seed=0)
 
 
-def test_lab_click_to_add_a_third_class_and_train_to_90_percent(browser, live_widget, browser_errors, screenshots):
+def test_lab_click_to_add_a_third_class_and_train_to_90_percent(open_page, live_widget, browser_errors, screenshots):
     lab = moons_lab()
-    context = browser.new_context(viewport=LAPTOP)
-    page = browser_errors.watch(context.new_page())
-    page.set_default_timeout(60_000)
+    page = open_page(*LAPTOP)
     page.goto(live_widget(lab))
     page.wait_for_selector(".dg-graph svg g.node")
     page.click(".dg-class[data-class='2']")  # choosing a class switches a click on the data to adding
@@ -135,14 +127,11 @@ def test_lab_click_to_add_a_third_class_and_train_to_90_percent(browser, live_wi
     page.mouse.click(box["x"] + (x - x0) / (x1 - x0) * box["width"], box["y"] + (y1 - y) / (y1 - y0) * box["height"])
     page.wait_for_function("() => window.dgModel.get('points').length === 109")
     assert browser_errors == [] and not page.text_content(".dg-error")
-    context.close()
 
 
-def test_the_moons_lab_fits_a_laptop_screen(browser, live_widget, browser_errors, screenshots):
+def test_the_moons_lab_fits_a_laptop_screen(open_page, live_widget, browser_errors, screenshots):
     lab = moons_lab()
-    context = browser.new_context(viewport=LAPTOP)
-    page = browser_errors.watch(context.new_page())
-    page.set_default_timeout(60_000)
+    page = open_page(*LAPTOP)
     page.goto(live_widget(lab))
     page.wait_for_selector(".dg-graph svg g.node")
     page.screenshot(path=str(screenshots / "lab-1366x768.png"))
@@ -152,14 +141,11 @@ def test_the_moons_lab_fits_a_laptop_screen(browser, live_widget, browser_errors
         box = page.locator(part).first.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 1366 and box["y"] + box["height"] <= 768, (part, box)
     assert browser_errors == [] and not page.text_content(".dg-error")
-    context.close()
 
 
-def test_an_explore_slider_moved_to_1_lands_on_1(browser, live_widget, browser_errors):
+def test_an_explore_slider_moved_to_1_lands_on_1(open_page, live_widget, browser_errors):
     ex = viz.explore(lambda x, w: (x * w).tanh(), x=2.0, w=-3.0)  # w's range was -9..3 in steps of 0.03
-    context = browser.new_context(viewport=LAPTOP)
-    page = browser_errors.watch(context.new_page())
-    page.set_default_timeout(60_000)
+    page = open_page(*LAPTOP)
     page.goto(live_widget(ex))
     page.wait_for_selector(".dg-graph svg g.node")
     slider = page.locator("input.dg-leaf-range[data-leaf='w']")
@@ -169,4 +155,3 @@ def test_an_explore_slider_moved_to_1_lands_on_1(browser, live_widget, browser_e
     page.wait_for_function("() => window.dgModel.get('leaves')[1].value === 1")
     assert ex.values["w"] == 1.0 and slider.input_value() == "1"
     assert browser_errors == [] and not page.text_content(".dg-error")
-    context.close()

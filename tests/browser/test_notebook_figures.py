@@ -81,32 +81,28 @@ def test_graphs_fit_the_notebook_column_at_1200_px(name, page, serve, screenshot
         assert sum(len(f["highlighted"]) for f in figures) >= 3  # the three still frames
 
 
-def test_step_page_text_is_at_least_12_px_at_1400_px(browser, serve, screenshots, tmp_path):
+def test_step_page_text_is_at_least_12_px_at_1400_px(open_page, serve, screenshots, tmp_path):
     import nn
     import viz
 
     net = nn.MLP(1, [2, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
     loss = nn.losses.mse(net([1.0]), 1.0)
     viz.backward_steps(loss).save_html(tmp_path / "steps.html")
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto(serve(tmp_path) + "steps.html", wait_until="load", timeout=60_000)
-        page.click(".next")
-        page.screenshot(path=str(screenshots / "steps_page_1400.png"), full_page=True)
-        sizes = page.evaluate(
-            """() => {
-          const frame = Array.from(document.querySelectorAll('.frame')).find(f => !f.hidden);
-          const texts = Array.from(frame.querySelectorAll('svg text'));
-          const caption = frame.querySelector('.caption');
-          return {svg: Math.min(...texts.map(t => parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a)),
-                  caption: parseFloat(getComputedStyle(caption).fontSize),
-                  sup: document.querySelectorAll('.caption sup').length,
-                  right: frame.querySelector('svg').getBoundingClientRect().right};
-        }"""
-        )
-    finally:
-        context.close()
+    page = open_page(1400, 900)
+    page.goto(serve(tmp_path) + "steps.html", wait_until="load")
+    page.click(".next")
+    page.screenshot(path=str(screenshots / "steps_page_1400.png"), full_page=True)
+    sizes = page.evaluate(
+        """() => {
+      const frame = Array.from(document.querySelectorAll('.frame')).find(f => !f.hidden);
+      const texts = Array.from(frame.querySelectorAll('svg text'));
+      const caption = frame.querySelector('.caption');
+      return {svg: Math.min(...texts.map(t => parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a)),
+              caption: parseFloat(getComputedStyle(caption).fontSize),
+              sup: document.querySelectorAll('.caption sup').length,
+              right: frame.querySelector('svg').getBoundingClientRect().right};
+    }"""
+    )
     assert sizes["svg"] >= 12.0 and sizes["caption"] >= 12.0
     assert sizes["sup"] >= 1  # names such as z^[3]_1 written with real superscripts in the captions
     assert sizes["right"] <= 1400

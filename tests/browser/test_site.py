@@ -7,18 +7,15 @@ The site is built once per session (``viz/site/build.py``, what ``make site`` ru
 from __future__ import annotations
 
 import base64
-import functools
-import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,30 +39,15 @@ def ready_allowance() -> float:
 TIMEOUT_MS = 180_000
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"the site's browser tests must run in CI, but {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
-def site_url() -> Iterator[str]:
+def site_url(session_servers: Any, unavailable: Callable[[str], None]) -> str:
     """The site, built from this checkout into build/site, served on 127.0.0.1 for the session."""
     if shutil.which("npm") is None:
-        _unavailable("npm is not installed (apt-get install -y npm): the site takes Pyodide from the npm registry")
+        unavailable("npm is not installed (apt-get install -y npm): the site takes Pyodide from the npm registry")
     build = subprocess.run([sys.executable, str(ROOT / "viz" / "site" / "build.py"), str(SITE)],
                            capture_output=True, text=True, timeout=900)  # fmt: skip
     assert build.returncode == 0, build.stderr
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(SITE)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    return str(session_servers.static(SITE))
 
 
 class Visit:
