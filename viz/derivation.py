@@ -7,6 +7,12 @@ replays the pass from :func:`autograd.local_grads` and the nodes' ``inputs``
 plain text, LaTeX and MathML, every term naming the edge it travels along
 (:func:`edge_name`, the ``class`` of that edge in :func:`viz.draw_graph`'s SVG).
 
+During the pass a node's δ grows one term at a time: the term along the edge
+x → c arrives when backward reaches the reader c. :meth:`Derivation.so_far`
+writes the sum as it stands after the first m terms (the others pending, shown
+as ``?``), which is what a frame of :func:`viz.backward_steps` shows for a node
+backward has not finished yet.
+
 Nodes are named for people by :func:`display_names`: a label when it is the
 only node with it, else the op with a number in creation order (``mul_1``,
 ``mul_2``), so no two nodes of one graph read the same.
@@ -100,8 +106,13 @@ def backward_terms(
 
     δ(root) = ``gradient``; for every other node x, δ(x) = Σ over the edges
     x → c of δ(c)·∂c/∂x, added in the order :meth:`autograd.Value.backward`
-    adds them. A reader whose δ is 0 passes nothing on, so its local
-    derivatives are not needed (and may be undefined there: NaN).
+    adds them (the order of :meth:`~autograd.Value.walk`: reverse
+    topological, so every reader comes before what it reads). A reader whose
+    δ is 0 passes nothing on, so its local derivatives are not needed (and
+    may be undefined there: NaN). The user's ``.grad`` is never touched.
+
+    This is the one replay of backward in viz: :func:`derivations`,
+    :func:`viz.backward_steps` and the lab's probe graph all read it.
     """
     order = root.walk()
     deltas: dict[Value, float] = {}
@@ -147,6 +158,11 @@ class Derivation:
     told apart by the input position. ``delta`` is their sum, or the seed
     for the output itself. ``str()`` is the text; :meth:`latex` and
     :meth:`html` (MathML) the typeset forms; Jupyter shows the MathML.
+
+    Mid-pass (:meth:`so_far`) ``pending`` holds the terms whose reader
+    backward has not reached yet: they are written with ``?`` for δ(reader),
+    and ``delta`` is the sum of the terms arrived, what ``.grad`` holds at that
+    moment (``δ(a) = δ(b)·∂b/∂a + δ(c)·∂c/∂a = 0.5·1.0 + ?·1.0 = 0.5 so far``).
     """
 
     node: Value
@@ -155,6 +171,28 @@ class Derivation:
     names: Mapping[Value, str]
     is_output: bool = False
     precision: int = 4
+    pending: tuple[Term, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Whether every term has arrived (``delta`` is the node's final δ)."""
+        return not self.pending
+
+    def so_far(self, arrived: int) -> Derivation:
+        """This derivation as it stands mid-pass, after its first ``arrived`` terms (of ``len(terms)``) came in.
+
+        δ so far = Σ over the first ``arrived`` terms of δ(reader)·∂reader/∂node,
+        added in backward's order (so with every term it is exactly :attr:`delta`);
+        the rest are :attr:`pending`. A complete derivation with ``arrived = len(terms)`` is returned as is.
+        """
+        every = self.terms + self.pending
+        if isinstance(arrived, bool) or not isinstance(arrived, int) or not 0 <= arrived <= len(every):
+            raise ValueError(f"Derivation.so_far: arrived must be an int in 0..{len(every)}, got {arrived!r}")
+        if arrived == len(self.terms) and not self.pending:
+            return self
+        head = every[:arrived]
+        delta = self.delta if self.is_output else sum((t.value for t in head if t.reader_delta != 0.0), 0.0)
+        return Derivation(self.node, delta, head, self.names, self.is_output, self.precision, every[arrived:])
 
     @property
     def name(self) -> str:
@@ -162,20 +200,27 @@ class Derivation:
         return self.names[self.node]
 
     def _repeated(self) -> set[Value]:
-        counts = Counter(t.reader for t in self.terms)
+        counts = Counter(t.reader for t in self.terms + self.pending)
         return {r for r, n in counts.items() if n > 1}
 
     def _why(self) -> str | None:
         if self.is_output:
             return "the seed, ∂output/∂output" if self.delta == 1.0 else "the seed given to backward"
-        return None if self.terms else "no path to the output"
+        return None if self.terms or self.pending else "no path to the output"
+
+    def _progress(self) -> str:
+        """`` so far (1 of 2 terms arrived)`` mid-pass, else nothing."""
+        if not self.pending:
+            return ""
+        return f" so far ({len(self.terms)} of {len(self.terms) + len(self.pending)} terms arrived)"
 
     # ------------------------------------------------------------------ text
     def symbols(self) -> list[str]:
-        """Each term as text, ``δ(c)·∂c/∂a`` (``∂c/∂a (input 2)`` when ``c`` reads ``a`` more than once)."""
+        """Each term as text, ``δ(c)·∂c/∂a`` (``∂c/∂a (input 2)`` when ``c`` reads ``a`` more than once),
+        the pending ones too."""
         twice, a = self._repeated(), _wrapped(self.name)
         out = []
-        for t in self.terms:
+        for t in self.terms + self.pending:
             c = self.names[t.reader]
             where = f" (input {t.position + 1})" if t.reader in twice else ""
             out.append(f"δ({c})·∂{_wrapped(c)}/∂{a}{where}")
@@ -187,8 +232,11 @@ class Derivation:
         why = self._why()
         if why is not None:
             return f"{head} = {format_number(self.delta, p)} ({why})"
-        numbers = " + ".join(f"{_signed(t.reader_delta, p)}·{_signed(t.local, p)}" for t in self.terms)
-        return f"{head} = {' + '.join(self.symbols())} = {numbers} = {format_number(self.delta, p)}"
+        numbers = " + ".join(
+            [f"{_signed(t.reader_delta, p)}·{_signed(t.local, p)}" for t in self.terms]
+            + [f"?·{_signed(t.local, p)}" for t in self.pending]
+        )
+        return f"{head} = {' + '.join(self.symbols())} = {numbers} = {format_number(self.delta, p)}{self._progress()}"
 
     def __str__(self) -> str:
         return self.text()
@@ -206,14 +254,16 @@ class Derivation:
             return rf"{head} = {_tex_number(format_number(self.delta, p))} \quad \mbox{{({tex_escape(why)})}}"
         twice, a = self._repeated(), _tex_name(self.name)
         symbols = []
-        for t in self.terms:
+        for t in self.terms + self.pending:
             c = _tex_name(self.names[t.reader])
             where = rf"\big|_{{\mbox{{\scriptsize input {t.position + 1}}}}}" if t.reader in twice else ""
             symbols.append(rf"\delta({c})\cdot\frac{{\partial {c}}}{{\partial {a}}}{where}")
         numbers = " + ".join(
-            rf"{_tex_number(_signed(t.reader_delta, p))}\cdot{_tex_number(_signed(t.local, p))}" for t in self.terms
+            [rf"{_tex_number(_signed(t.reader_delta, p))}\cdot{_tex_number(_signed(t.local, p))}" for t in self.terms]
+            + [rf"\mbox{{?}}\cdot{_tex_number(_signed(t.local, p))}" for t in self.pending]
         )
-        return rf"{head} = {' + '.join(symbols)} = {numbers} = {_tex_number(format_number(self.delta, p))}"
+        progress = rf" \quad \mbox{{{tex_escape(self._progress().strip())}}}" if self.pending else ""
+        return rf"{head} = {' + '.join(symbols)} = {numbers} = {_tex_number(format_number(self.delta, p))}{progress}"
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"
@@ -224,7 +274,8 @@ class Derivation:
 
         Each term is an ``<mrow class="term" data-edge="...">`` (twice: in the
         symbols and in the numbers), so a page can light up the edge of the
-        term under the pointer.
+        term under the pointer; a term still to come has the classes
+        ``term pending`` and ``?`` for δ(reader).
         """
         p = self.precision
         head = f"<mi>δ</mi><mo>(</mo>{_mathml_name(self.name)}<mo>)</mo>"
@@ -235,18 +286,20 @@ class Derivation:
         else:
             twice, a = self._repeated(), _mathml_name(self.name)
             symbols, numbers = [], []
-            for t in self.terms:
+            for k, t in enumerate(self.terms + self.pending):
                 c = _mathml_name(self.names[t.reader])
                 where = f"<msub><mo>|</mo><mtext>input {t.position + 1}</mtext></msub>" if t.reader in twice else ""
-                attrs = f'class="term" data-edge="{t.edge}" data-reader="{node_name(t.reader)}"'
+                arrived = k < len(self.terms)
+                kind = "term" if arrived else "term pending"
+                attrs = f'class="{kind}" data-edge="{t.edge}" data-reader="{node_name(t.reader)}"'
                 frac = f"<mfrac><mrow><mo>∂</mo>{c}</mrow><mrow><mo>∂</mo>{a}</mrow></mfrac>"
                 symbols.append(f"<mrow {attrs}><mi>δ</mi><mo>(</mo>{c}<mo>)</mo><mo>·</mo>{frac}{where}</mrow>")
-                numbers.append(
-                    f"<mrow {attrs}>{_mathml_number(_signed(t.reader_delta, p))}<mo>·</mo>"
-                    f"{_mathml_number(_signed(t.local, p))}</mrow>"
-                )
+                reader = _mathml_number(_signed(t.reader_delta, p)) if arrived else "<mi>?</mi>"
+                numbers.append(f"<mrow {attrs}>{reader}<mo>·</mo>{_mathml_number(_signed(t.local, p))}</mrow>")
             body = f"{head}<mo>=</mo>{'<mo>+</mo>'.join(symbols)}<mo>=</mo>{'<mo>+</mo>'.join(numbers)}"
             body += f"<mo>=</mo><mn>{format_number(self.delta, p)}</mn>"
+            if self.pending:
+                body += f'<mspace width="0.5em"/><mtext>{html.escape(self._progress().strip())}</mtext>'
         alt = html.escape(self.text(), quote=True)
         return f'<math display="block" class="derivation" alttext="{alt}"><mrow>{body}</mrow></math>'
 
@@ -254,13 +307,16 @@ class Derivation:
         return self.html()
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for a page or widget: the text, the MathML and each term's edge and numbers."""
+        """Plain data for a page or widget: the text, the MathML, each arrived term's edge and numbers, and the
+        edges of the terms still to come (``pending``; ``complete`` when there are none)."""
         return {
             "node": node_name(self.node),
             "name": self.name,
             "delta": self.delta,
+            "complete": self.complete,
             "text": self.text(),
             "html": self.html(),
+            "pending": [t.edge for t in self.pending],
             "terms": [
                 {
                     "edge": t.edge,

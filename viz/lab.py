@@ -48,11 +48,11 @@ from nn import losses as nn_losses
 from nn.numpy_support import numpy_or_none
 from nn.seeding import rng_from
 
-from .derivation import derivations, display_names
+from .derivation import backward_terms, derivations, display_names
 from .dot import Drawing, draw_graph, node_name
 from .options import DEFAULT_MAX_NODES, DrawOptions
 from .page import STATIC
-from .steps import MAX_FRAMES, backward_deltas, backward_steps
+from .steps import MAX_FRAMES, backward_steps
 from .widget import GraphView, GraphvizWasm, LabWidget
 
 if TYPE_CHECKING:
@@ -657,9 +657,7 @@ class Lab(LabWidget):
         x = [Value(v, label=f"x_{k}") for k, v in enumerate(self._rows[self.probe], start=1)]
         L = self.loss(self.model(x), _sample_target(self._targets, self.probe))
         L.label = "L"
-        order = L.walk()
-        deltas, _ = backward_deltas(L, order, 1.0)
-        return L, deltas
+        return L, backward_terms(L)[1]
 
     def _refresh(self) -> None:
         """Recompute every panel from the engine's current state, and record the frame."""

@@ -2,17 +2,21 @@
 
 Frame k shows the graph after backward has finished the δ of its k-th node:
 that node is highlighted, nodes already done show their δ, the others show
-``?``. The δ values are computed here from :func:`autograd.local_grads` with
-the chain rule δ_x = Σ over consumers c of δ_c · ∂c/∂x, in the order of
-:meth:`autograd.Value.walk` (reverse topological, as :meth:`Value.backward`),
-so the user's ``.grad`` fields are never touched.
+``?``. The δ values come from :func:`viz.derivation.backward_terms`, the one
+replay of backward in viz (the chain rule δ_x = Σ over consumers c of
+δ_c · ∂c/∂x, in the order of :meth:`autograd.Value.walk`, as
+:meth:`Value.backward`), so the user's ``.grad`` fields are never touched.
+
+Every node can explain its δ at every frame (:meth:`BackwardSteps.derivation`):
+the terms δ_c · ∂c/∂x of the readers c backward has reached by then, and the
+full sum once they all have. The slider widget and the saved page show it
+when a node is clicked.
 """
 
 from __future__ import annotations
 
 import html
 import itertools
-import math
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -23,12 +27,13 @@ from typing import Any, overload
 
 import graphviz
 
-from autograd import Value, local_grads
+from autograd import Value
 
-from .derivation import display_names
+from .derivation import Derivation, derivations
 from .dot import Drawing, in_reading_order
 from .graph import INSTALL_HINT, Graph, GraphvizNotFoundError
 from .layout import DEFAULT_WIDTH, PX_PER_PT, choose, fit_to_width, natural_size
+from .names import node_name
 from .options import (
     DEFAULT_MAX_NODES,
     DrawOptions,
@@ -43,9 +48,9 @@ from .options import (
     unmeasured_layout,
 )
 from .page import replay_page, write_atomically
-from .text import format_number, html_markup, label_markup
+from .text import html_markup, label_markup
 
-__all__ = ["backward_steps", "BackwardSteps", "Frame", "FrameLayout", "backward_deltas", "MAX_FRAMES"]
+__all__ = ["backward_steps", "BackwardSteps", "Frame", "FrameLayout", "MAX_FRAMES"]
 
 MAX_FRAMES = 200
 """More nodes than this make a slide show nobody can follow; backward_steps refuses them."""
@@ -84,33 +89,17 @@ class Frame:
         return {"text/html": page, "image/svg+xml": self.svg(), "text/plain": self.caption}
 
 
-def _caption(
-    index: int,
-    v: Value,
-    delta: float,
-    terms: list[tuple[Value, float, float]],
-    precision: int,
-    names: Mapping[Value, str],
-) -> str:
-    """``δ(x) = δ(c)·∂c/∂x + ... = numbers = result`` for the node just finished, nodes named by ``names``."""
-    f = lambda x: format_number(x, precision) if x >= 0 else f"({format_number(x, precision)})"
-    wrap = lambda n: n if n.replace("_", "").replace("^", "").isalnum() else f"({n})"
-    name = names[v]
-    head = f"step {index + 1}: δ({name})"
-    if not terms:
-        why = "the seed, ∂output/∂output" if index == 0 else "no path to the output"
-        return f"{head} = {format_number(delta, precision)} ({why})"
-    readers = [names[c] for c, _, _ in terms]
-    symbols = " + ".join(f"δ({c})·∂{wrap(c)}/∂{wrap(name)}" for c in readers)
-    numbers = " + ".join(f"{f(d)}·{f(g)}" for _, d, g in terms)
-    return f"{head} = {symbols} = {numbers} = {format_number(delta, precision)}"
-
-
 class BackwardSteps(Sequence[Frame]):
     """The frames of one backward pass: a sequence, a notebook slider, an HTML page or SVG files."""
 
-    def __init__(self, frames: list[Frame]) -> None:
+    def __init__(self, frames: list[Frame], explained: Mapping[Value, Derivation] | None = None) -> None:
+        """``frames`` in backward's order; ``explained``: every node's complete :class:`~viz.Derivation`
+        (by default replayed from the first frame's node, the output, seeded with its δ)."""
+        if not frames:
+            raise ValueError("BackwardSteps: no frames (a backward pass visits at least its output)")
         self._frames = frames
+        self._explained = dict(explained or derivations(frames[0].node, frames[0].delta))
+        self._step_of = {frame.node: frame.index for frame in frames}
         self._svgs: dict[bool, list[str]] = {}
 
     @overload
@@ -128,6 +117,34 @@ class BackwardSteps(Sequence[Frame]):
 
     def __repr__(self) -> str:
         return f"<BackwardSteps: {len(self)} frames>"
+
+    def derivation(self, node: Value, step: int = -1) -> Derivation:
+        """How ``node``'s δ stands after frame ``step`` (default: the last): δ(node) so far = Σ δ(c)·∂c/∂node over
+        the readers c that backward reached by that frame (the edges x → c whose term has arrived); once every
+        reader is done, the complete sum, the δ that ``root.backward()`` puts in ``.grad``.
+
+        A node read several times (``a*b + a``) shows its contributions arriving one by one, a frame each.
+
+        >>> from autograd import Value
+        >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
+        >>> c = a * b; c.label = "c"; out = c + a; out.label = "out"
+        >>> steps = backward_steps(out)
+        >>> print(steps.derivation(a, step=0))
+        δ(a) = δ(out)·∂out/∂a + δ(c)·∂c/∂a = 1.0000·1.0000 + ?·3.0000 = 1.0000 so far (1 of 2 terms arrived)
+        >>> print(steps.derivation(a))
+        δ(a) = δ(out)·∂out/∂a + δ(c)·∂c/∂a = 1.0000·1.0000 + 1.0000·3.0000 = 4.0000
+        """
+        if isinstance(step, bool) or not isinstance(step, int) or not -len(self) <= step < len(self):
+            raise ValueError(
+                f"BackwardSteps.derivation: step must be an int in -{len(self)}..{len(self) - 1}, got {step!r}"
+            )
+        if not isinstance(node, Value) or node not in self._step_of:
+            raise ValueError(f"BackwardSteps.derivation: {node!r} is not a node of this backward pass")
+        return self._so_far(self._explained[node], step % len(self))
+
+    def _so_far(self, full: Derivation, step: int) -> Derivation:
+        """``full`` after frame ``step``: its terms from readers finished by then (a prefix: readers come first)."""
+        return full.so_far(sum(1 for t in full.terms if self._step_of[t.reader] <= step))
 
     def svgs(self, caption: bool = True) -> list[str]:
         """Every frame rendered to SVG, with its caption or without (rendered once, in parallel, then cached)."""
@@ -187,15 +204,36 @@ class BackwardSteps(Sequence[Frame]):
             return body
         return _HTML_PAGE.format(title=html.escape(title), body=body)
 
+    def explanations(self) -> dict[str, dict[str, Any]]:
+        """Every node's derivation at every frame, as plain data for a page: keyed by the node's DOT name
+        (:func:`viz.node_name`), ``{"arrivals": [k_1, ...], "forms": [form_0, ..., form_n]}``.
+
+        ``k_i`` is the frame at which the i-th term arrives (its reader's step; ascending, since readers come
+        first); at frame k the node's derivation is ``forms[m]`` with m = #{i : k_i ≤ k} terms arrived, each form
+        the text and MathML of :meth:`Derivation.so_far` (``forms[n]``: the complete sum).
+        """
+        out = {}
+        for v, full in self._explained.items():
+            forms = [full.so_far(m) for m in range(len(full.terms))] + [full]
+            out[node_name(v)] = {
+                "arrivals": [self._step_of[t.reader] for t in full.terms],
+                "forms": [
+                    {k: d[k] for k in ("node", "name", "delta", "complete", "text", "html")}
+                    for d in (form.to_dict() for form in forms)
+                ],
+            }
+        return out
+
     def _record(self) -> dict[str, Any]:
-        """The frames as ``lab.js`` replays them: one recorded state ``{"view": "steps", "steps": [...]}``, each
-        step a frame's DOT source and its caption as HTML (``<sub>``/``<sup>`` for slide names).
+        """The frames as ``lab.js`` replays them: one recorded state ``{"view": "steps", "steps": [...],
+        "derivations": ...}``, each step a frame's DOT source and its caption as HTML (``<sub>``/``<sup>`` for
+        slide names), and every node's derivation at every frame (:meth:`explanations`), shown on a click.
 
         The DOT is at natural size: the page scales each picture to its own width (CSS), as the dot-rendered
         page scales its SVGs, instead of Graphviz shrinking it to ``width`` first.
         """
         steps = [{"dot": _natural_size(frame.graph).source, "caption": html_markup(frame.caption)} for frame in self]
-        return {"view": "steps", "frames": [{"view": "steps", "steps": steps}]}
+        return {"view": "steps", "frames": [{"view": "steps", "steps": steps, "derivations": self.explanations()}]}
 
     def save_html(self, path: str | Path, title: str = "Backpropagation, step by step") -> Path:
         """Write :meth:`to_html` to ``path`` (atomically; with or without Graphviz's ``dot``); returns the path."""
@@ -222,24 +260,30 @@ class BackwardSteps(Sequence[Frame]):
         return widgets.VBox([widgets.HBox([play, slider]), stack])
 
     def _ipython_display_(self) -> None:
+        """Jupyter's display: the lab's slider (:class:`viz.widget.StepsView`, frames laid out in the browser by
+        Graphviz-WASM, a click on a value shows its derivation at the frame shown). Without the ``lab`` extra:
+        :meth:`widget` (``dot``'s SVGs), or the HTML slider; without ``dot`` either, the DOT source and a hint."""
         from IPython.display import HTML, display
 
+        try:
+            from .widget import StepsView  # the `lab` extra
+        except ModuleNotFoundError as missing:
+            no_widget = missing
+        else:
+            state = self._record()["frames"][0]
+            display(StepsView(state["steps"], state["derivations"]))
+            return
         try:
             try:
                 display(self.widget())
             except ImportError:
                 display(HTML(self.to_html(standalone=False)))
-        except graphviz.ExecutableNotFound:  # no dot: the browser lays the frames out, as on a saved page
-            try:
-                from .widget import StepsView  # the `lab` extra
-            except ModuleNotFoundError as missing:
-                hint = f"Graphviz's `dot` is missing, so is the lab's widget ({missing}). {INSTALL_HINT}"
-                display(
-                    {"text/plain": f"{hint}\n\n{self!r}; the last frame's DOT source:\n{self[-1].graph.source}"},
-                    raw=True,
-                )
-                return
-            display(StepsView(self._record()["frames"][0]["steps"]))
+        except graphviz.ExecutableNotFound:
+            hint = f"Graphviz's `dot` is missing, so is the lab's widget ({no_widget}). {INSTALL_HINT}"
+            display(
+                {"text/plain": f"{hint}\n\n{self!r}; the last frame's DOT source:\n{self[-1].graph.source}"},
+                raw=True,
+            )
 
 
 _html_ids = itertools.count(1)
@@ -391,7 +435,8 @@ def backward_steps(
             f"backward_steps: the graph has {len(order)} nodes (at most {MAX_FRAMES}); "
             "step through a smaller example and use viz.draw_graph for the big picture"
         )
-    deltas, terms = backward_deltas(root, order, float(gradient))
+    explained = derivations(root, float(gradient), precision)  # every node's δ and its terms, from one replay
+    deltas = {v: d.delta for v, d in explained.items()}
     grouped, show = group_flag(group), bool(show_local_grads)
 
     def options(layout: Layout) -> DrawOptions:
@@ -400,16 +445,16 @@ def backward_steps(
             direction, show, grouped, DEFAULT_MAX_NODES, precision, bool(legend), layer_numbering, stacked, bands=rows
         )
 
-    names = display_names(root)  # no two nodes read the same (mul_1, mul_2), however many are unlabelled
-    captions = [_caption(index, v, deltas[v], terms[v], precision, names) for index, v in enumerate(order)]
+    # the caption is the node's derivation; display_names keeps two unlabelled nodes apart (mul_1, mul_2)
+    captions = [f"step {index + 1}: {explained[v].text()}" for index, v in enumerate(order)]
     layout = FrameLayout.choose(root, options, deltas, rankdir, width, captions)
     frames = []
     for index, v in enumerate(order):
         known = {u: deltas[u] for u in order[: index + 1]}
-        edges = frozenset((v, c) for c, _, _ in terms[v])
-        graph = layout.draw(root, known, deltas, v, edges)
-        frames.append(layout.frame(index, v, deltas[v], tuple(terms[v]), captions[index], graph))
-    return BackwardSteps(frames)
+        terms = tuple((t.reader, t.reader_delta, t.local) for t in explained[v].terms)
+        graph = layout.draw(root, known, deltas, v, frozenset((v, c) for c, _, _ in terms))
+        frames.append(layout.frame(index, v, deltas[v], terms, captions[index], graph))
+    return BackwardSteps(frames, explained)
 
 
 @dataclass(frozen=True)
@@ -477,31 +522,3 @@ class FrameLayout:
     ) -> Frame:
         """The :class:`Frame` of step ``index`` (node ``v``, its δ, terms and caption), wrapped as every frame is."""
         return Frame(index, v, delta, terms, caption, graph, self.caption_width, self.caption_lines, self.caption_table)
-
-
-def backward_deltas(
-    root: Value, order: list[Value], seed: float
-) -> tuple[dict[Value, float], dict[Value, list[tuple[Value, float, float]]]]:
-    """δ of every node (from ``seed`` at ``root``, over ``order``: :meth:`~autograd.Value.walk`'s) and the terms
-    δ_c·∂c/∂x it was summed from, in the order backward adds them: δ_x = Σ over consumers c of δ_c · ∂c/∂x.
-
-    Mirrors :func:`autograd.value.backprop`: a node whose δ is 0 passes
-    nothing on, so its local derivatives are not evaluated (they may be undefined there).
-    """
-    deltas: dict[Value, float] = {}
-    terms: dict[Value, list[tuple[Value, float, float]]] = {v: [] for v in order}
-    for v in order:
-        delta = seed if v is root else sum((d * g for _, d, g in terms[v] if d != 0.0), 0.0)
-        deltas[v] = delta
-        if v.inputs:
-            grads = local_grads(v) if delta != 0.0 else _local_grads_or_nan(v)
-            for x, g in zip(v.inputs, grads):
-                terms[x].append((v, delta, g))
-    return deltas, terms
-
-
-def _local_grads_or_nan(v: Value) -> tuple[float, ...]:
-    try:
-        return local_grads(v)
-    except (ArithmeticError, ValueError):
-        return (math.nan,) * len(v.inputs)

@@ -174,12 +174,19 @@ class GraphView(LabWidget):
 
 class StepsView(LabWidget):
     """Backward frames (``steps``: each a frame's DOT source and its caption as HTML) with a slider, laid out in
-    the browser by Graphviz-in-WebAssembly: how :func:`viz.backward_steps` displays in Jupyter without ``dot``."""
+    the browser by Graphviz-in-WebAssembly: how :func:`viz.backward_steps` displays in Jupyter.
+
+    A click on a value shows its δ derivation as it stands at the frame shown (``derivations``: every node's
+    forms, frame by frame, from :meth:`viz.steps.BackwardSteps.explanations`): the terms
+    δ(reader)·∂reader/∂node arrived so far, then the whole sum. The data travel with the widget, so the browser
+    answers a click without the kernel, as the saved page (:meth:`save_html`) does.
+    """
 
     steps: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    derivations: traitlets.Dict[str, Any] = traitlets.Dict().tag(sync=True)
 
-    def __init__(self, steps: list[dict[str, str]]) -> None:
-        super().__init__(view="steps", steps=steps)
+    def __init__(self, steps: list[dict[str, str]], derivations: dict[str, Any] | None = None) -> None:
+        super().__init__(view="steps", steps=steps, derivations=derivations or {})
 
     def _replay(self) -> dict[str, Any]:
         return {"view": "steps", "frames": [self._snapshot()]}

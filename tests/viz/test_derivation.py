@@ -172,3 +172,48 @@ def test_step_captions_name_each_node_unambiguously() -> None:
     assert "δ(mul_1)" in heads and "δ(mul_2)" in heads
     walked = viz.walk_steps(y, y.walk())
     assert len({f.caption.split(" passes")[0].split(",")[0].split(": ")[1] for f in walked}) == len(walked)
+
+
+def test_mid_pass_derivations_equal_the_engines_grad_after_each_step() -> None:
+    """At every frame of backward_steps, every node's derivation so far sums to what ``.grad`` holds when the
+    engine's own chain-rule steps (``_backward``) have run for the frames up to it, term by term."""
+    rng = np.random.default_rng(2025)
+    ops = sorted(OPS)
+    graphs, partial = 0, 0
+    while graphs < 40:
+        drawn = random_graph(rng, ops)
+        if drawn is None:
+            continue
+        root, _ = drawn
+        graphs += 1
+        steps = viz.backward_steps(root, width=None)
+        order = [frame.node for frame in steps]
+        assert order == root.walk()
+        for v in order:
+            v.grad = 0.0
+        root.grad = 1.0
+        for k, v in enumerate(order):
+            if v.grad != 0.0:  # backward's rule: a node whose δ is 0 passes nothing on
+                v._backward()
+            for x in order:
+                d = steps.derivation(x, k)
+                assert math.isclose(d.delta, x.grad, rel_tol=1e-12, abs_tol=1e-12), (k, str(d), x.grad)
+                done = [t.reader for t in d.terms]
+                assert all(order.index(c) <= k for c in done) and all(order.index(t.reader) > k for t in d.pending)
+                if d.pending:
+                    partial += 1
+                    n = len(d.terms) + len(d.pending)
+                    assert d.text().endswith(f"so far ({len(d.terms)} of {n} terms arrived)")
+                    assert d.html().count('class="term pending"') == 2 * len(d.pending)
+        for x in order:  # after the last frame: the complete derivations
+            assert steps.derivation(x).complete and steps.derivation(x).text() == viz.derivation(x, root).text()
+    assert partial >= 100, partial
+
+
+def test_so_far_refuses_a_count_it_does_not_have() -> None:
+    a = Value(3.0, label="a")
+    d = viz.derivation(a, a * a)
+    assert d.so_far(2) is d and d.so_far(0).delta == 0.0 and len(d.so_far(1).pending) == 1
+    for bad in (-1, 3, 1.0, True):
+        with pytest.raises(ValueError, match="so_far"):
+            d.so_far(bad)

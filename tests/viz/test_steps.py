@@ -218,7 +218,11 @@ def test_without_dot_a_notebook_shows_the_frames_laid_out_in_the_browser(neuron,
     steps._ipython_display_()  # what Jupyter calls: the svg slider needs dot, so the browser's Graphviz draws
     (view,) = shown
     assert isinstance(view, StepsView) and view.view == "steps"
-    assert view.steps == replay_record(steps.to_html())["frames"][0]["steps"]  # the saved page's frames
+    record = replay_record(steps.to_html())["frames"][0]
+    assert view.steps == record["steps"]  # the saved page's frames
+    assert view.derivations == steps.explanations()  # and what a click on a value shows, as the page has it
+    page = {node: [form["html"] for form in entry["forms"]] for node, entry in record["derivations"].items()}
+    assert page == {node: [form["html"] for form in entry["forms"]] for node, entry in view.derivations.items()}
     assert len(view.steps) == len(steps) and "δ ?" in view.steps[0]["dot"]
     monkeypatch.setitem(sys.modules, "viz.widget", None)  # no `lab` extra either: the DOT source and the hints
     shown.clear()
@@ -318,3 +322,21 @@ def test_html_export_of_a_label_with_a_lone_surrogate(tmp_path):
     assert "\udcff" not in page
     if shutil.which("dot"):  # the frames are inline SVG (else a recorded page that the browser lays out)
         assert "x\ufffd" in page
+
+
+def test_steps_explain_every_node_at_every_frame():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    out = c + a
+    steps = viz.backward_steps(out)
+    entry = steps.explanations()[viz.node_name(a)]
+    assert entry["arrivals"] == [0, 1]  # the term through out at frame 1, through c at frame 2
+    assert [form["text"] for form in entry["forms"]] == [steps.derivation(a, 0).so_far(0).text()] + [
+        steps.derivation(a, k).text() for k in (0, 1)
+    ]
+    assert [form["complete"] for form in entry["forms"]] == [False, False, True]
+    assert entry["forms"][-1]["delta"] == 1.0 + b.data
+    with pytest.raises(ValueError, match="not a node of this backward pass"):
+        steps.derivation(Value(1.0))
+    with pytest.raises(ValueError, match="step must be an int"):
+        steps.derivation(a, len(steps))

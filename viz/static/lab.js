@@ -387,8 +387,18 @@ function renderExplore(model, el) {
   };
 }
 
-// ------------------------------------------------------------------ backward, step by step (a saved page)
-// viz.backward_steps(...).save_html without Graphviz's `dot`: the frames' DOT laid out here, one at a time.
+// ------------------------------------------------------------------ backward, step by step
+// viz.backward_steps(...) as a slider: in Jupyter (StepsView) and on a saved page, the frames' DOT laid out here,
+// one at a time. A click on a value shows its δ derivation as it stands at the frame shown: the terms
+// δ(reader)·∂reader/∂node whose reader backward has reached (the others pending, "?"), then the whole sum.
+// Every form arrives with the frames (BackwardSteps.explanations), so no kernel is asked.
+function derivationAt(derivations, node, index) {
+  const entry = node && derivations ? derivations[node] : null;
+  if (!entry) return null;
+  const arrived = entry.arrivals.filter((k) => k <= index).length; // readers come first: a prefix of the terms
+  return entry.forms[arrived];
+}
+
 function renderSteps(model, el) {
   const steps = model.get("steps");
   const caption = h("p", { class: "dg-caption" });
@@ -397,13 +407,21 @@ function renderSteps(model, el) {
     type: "range", min: 0, max: steps.length - 1, step: 1, value: 0, class: "dg-step-range", "aria-label": "step",
   });
   const box = h("div", { class: "dg-graph" }, "laying out the graph…");
+  const derivationPanel = h("div", { class: "dg-derivation", hidden: true });
+  const hasDerivations = Object.keys(model.get("derivations") || {}).length > 0;
   let index = 0;
+  let selected = null;
   const show = async (i) => {
     index = Math.max(0, Math.min(steps.length - 1, i));
     slider.value = index;
     counter.textContent = `${index + 1} / ${steps.length}`;
     caption.innerHTML = steps[index].caption; // html_markup's text: escaped, with <sub>/<sup>
-    drawGraph(box, await graphvizFor(model), steps[index].dot);
+    const shown = index;
+    const viz = await graphvizFor(model);
+    if (shown !== index) return; // a later frame was asked for meanwhile
+    const onSelect = hasDerivations ? (node) => ((selected = node), show(index)) : null;
+    drawGraph(box, viz, steps[index].dot, { onSelect, selected });
+    showDerivation(derivationPanel, box, derivationAt(model.get("derivations"), selected, index));
   };
   slider.addEventListener("input", () => show(+slider.value));
   const toolbar = h(
@@ -414,7 +432,8 @@ function renderSteps(model, el) {
     h("button", { type: "button", class: "dg-step", onclick: () => show(index + 1) }, "▶"),
     counter,
   );
-  el.append(h("div", { class: "dg-widget dg-steps" }, toolbar, caption, box));
+  const hint = hasDerivations ? "click a value to see how its δ comes to be, term by term as backward goes" : "";
+  el.append(h("div", { class: "dg-widget dg-steps" }, toolbar, caption, derivationPanel, box, h("p", { class: "dg-hint" }, hint)));
   show(0);
   return () => {};
 }
