@@ -156,6 +156,16 @@ def test_viz_scalar_path_and_the_page_hosted_lab_without_numpy() -> None:
         result["lab"] = {"hosted": isinstance(lab, PageHosted), "start": start, "end": lab.accuracy_value,
                          "steps": lab.steps, "optimizer_lr": lab.optimizer.lr, "boundary": len(lab.boundary["values"]),
                          "changed": sorted(set(changed))}
+        # the thumbnails, on the scalar engine: each first-layer neuron's ReLU over the plane, by hand here
+        thumbs = lab.thumbnails
+        x0, x1, y0, y1 = thumbs["extent"]
+        n = thumbs["n"]
+        points = [(x0 + (x1 - x0) * j / (n - 1), y1 - (y1 - y0) * i / (n - 1)) for i in range(n) for j in range(n)]
+        first = [[max(0.0, neuron.w[0].data * a + neuron.w[1].data * b + neuron.b.data) for a, b in points]
+                 for neuron in model.layers[0].neurons]
+        result["thumbnails"] = {"n": n, "shown": [len(layer["values"]) for layer in thumbs["layers"]],
+                                "error": max(abs(v - e) for shown, want in zip(thumbs["layers"][0]["values"], first)
+                                             for v, e in zip(shown, want))}
         """
     )
     assert result["dot"] and result["frames"] >= 6 and result["check"] == "x"
@@ -164,7 +174,9 @@ def test_viz_scalar_path_and_the_page_hosted_lab_without_numpy() -> None:
     assert lab["hosted"] and lab["steps"] == 40 and lab["optimizer_lr"] == 0.01
     assert lab["start"] < 0.9 <= 0.95 <= lab["end"], lab
     assert lab["boundary"] == 64
-    assert {"accuracy_value", "boundary", "dot", "history", "lr", "steps"} <= set(lab["changed"])
+    assert {"accuracy_value", "boundary", "dot", "history", "lr", "steps", "thumbnails"} <= set(lab["changed"])
+    assert result["thumbnails"]["n"] == 4 and result["thumbnails"]["shown"] == [16, 16]
+    assert result["thumbnails"]["error"] < 6e-5
 
 
 def test_an_optimizer_step_that_would_overflow_raises_and_changes_nothing_without_numpy() -> None:

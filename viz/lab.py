@@ -50,6 +50,7 @@ from nn.seeding import rng_from
 
 from .derivation import backward_terms, derivations, display_names
 from .dot import Drawing, draw_graph, node_name
+from .neurons import NeuronMaps
 from .options import DEFAULT_MAX_NODES, DrawOptions
 from .page import STATIC
 from .steps import MAX_FRAMES, backward_steps
@@ -246,6 +247,12 @@ def _spaced(start: float, stop: float, n: int) -> list[float]:
     return [start + (stop - start) * i / (n - 1) for i in range(n)]
 
 
+def _plane_rows(extent: list[float], n: int) -> list[list[float]]:
+    """The n × n grid over ``extent`` [x₀, x₁, y₀, y₁] as input rows, row by row from the top (y₁) down."""
+    x0, x1, y0, y1 = extent
+    return [[a, b] for b in _spaced(y1, y0, n) for a in _spaced(x0, x1, n)]
+
+
 class ScalarSteps:
     """:class:`nn.CompiledTrainer`'s ``step``/``evaluate``/``sync`` on the scalar engine: the lab's trainer where
     numpy is missing (a browser's Python). A step is one mini-batch's mean loss, ``backward()`` and the
@@ -297,6 +304,10 @@ def _zero_line_parameters(model: nn.Module, n_features: int) -> list[tuple[Value
 MAX_CLASSES = 8
 """A lab's data may hold up to this many classes (softmax cross-entropy over as many outputs)."""
 
+MAX_THUMBNAIL_RESOLUTION = 16
+"""A hidden neuron's thumbnail samples the data panel's plane on a grid half as fine as the decision boundary's,
+of at most this many × this many points (a thumbnail is drawn some 20 to 40 pixels wide)."""
+
 
 class Lab(LabWidget):
     """A network training live: probe graph, data and boundary, curves and the optimiser's state.
@@ -342,6 +353,12 @@ class Lab(LabWidget):
     derivation = traitlets.Dict().tag(sync=True)
     classes = traitlets.Int(0).tag(sync=True)
     """How many classes the model tells apart now (0: regression); adding a point of a new class raises it."""
+    thumbnails = traitlets.Dict().tag(sync=True)
+    """Each shown hidden neuron's activation over the data panel's plane (2-D inputs, an MLP): ``kind`` "plane",
+    ``n``, ``extent`` (the decision boundary's), and per layer (the first two hidden ones) its ``layer`` (numbered
+    as the slides: the first hidden layer is 2), ``activation``, ``size``, and for its first
+    :data:`viz.neurons.MAX_THUMBNAILS` neurons their ``labels`` and ``values``: a^[l]_i at the n × n grid's points,
+    row by row from the top. Empty when there is nothing to show."""
 
     def __init__(
         self,
@@ -415,6 +432,7 @@ class Lab(LabWidget):
         self._threshold = nn_losses.decision_threshold(spec, targets)
         self._predict = None if np is None else autograd.compile(model, len(rows[0]))
         self._lines = _zero_line_parameters(model, len(rows[0]))
+        self._neuron_maps = NeuronMaps(model)
         self._updates = [0.0] * len(self._params)
 
     # ------------------------------------------------------------- the learner's own data
@@ -635,8 +653,8 @@ class Lab(LabWidget):
         hi = [max(r[k] for r in self._rows) for k in (0, 1)]
         pad = [0.1 * max(h - low, 1e-9) for low, h in zip(lo, hi)]
         lo, hi = [low - p for low, p in zip(lo, pad)], [h + p for h, p in zip(hi, pad)]
-        gx, gy = _spaced(lo[0], hi[0], resolution), _spaced(hi[1], lo[1], resolution)  # rows top-down
-        return {"extent": [lo[0], hi[0], lo[1], hi[1]], "n": resolution, "rows": [[a, b] for b in gy for a in gx]}
+        extent = [lo[0], hi[0], lo[1], hi[1]]
+        return {"extent": extent, "n": resolution, "rows": _plane_rows(extent, resolution)}
 
     def _boundary(self) -> dict[str, Any]:
         """The model's decision on the grid: signed score minus the threshold (one output) or the class."""
@@ -651,6 +669,26 @@ class Lab(LabWidget):
             values, kind = [round(o - self._threshold, 4) for o in out], "score"
         extent = [float(e) for e in self._grid["extent"]]
         return {"n": self._grid["n"], "extent": extent, "kind": kind, "values": values}
+
+    def _thumbnails(self) -> dict[str, Any]:
+        """The shown hidden neurons' activations on a coarse grid over the decision boundary's extent."""
+        if self._grid is None or not self._neuron_maps.shown:
+            return {}
+        extent = [float(e) for e in self._grid["extent"]]
+        n = min(MAX_THUMBNAIL_RESOLUTION, max(2, self._resolution // 2))
+        maps = self._neuron_maps(_plane_rows(extent, n))
+        layers = []
+        for (layer, _), units in zip(self._neuron_maps.shown, maps):
+            layers.append(
+                {
+                    "layer": layer.layer + 1,
+                    "activation": layer.activation,
+                    "size": layer.nout,
+                    "labels": [f"a^[{n.layer + 1}]_{n.unit}" for n in layer.neurons[: len(units)]],
+                    "values": [[round(v, 4) for v in unit] for unit in units],
+                }
+            )
+        return {"kind": "plane", "n": n, "extent": extent, "layers": layers}
 
     def _probe_graph(self) -> tuple[Value, dict[Value, float]]:
         """The probe sample's loss L(model(x), y) as a scalar graph, with every node's δ = ∂L/∂node."""
@@ -683,6 +721,7 @@ class Lab(LabWidget):
             self.probe_loss = L.data
             self.probe_caption = f"sample {self.probe}: x = ({x}), y = {self.points[self.probe][2]:g}, L = {L.data:.4f}"
             self.boundary = self._boundary()
+            self.thumbnails = self._thumbnails()
             self.zero_lines = [[w1.data, w2.data, 0.0 if b is None else b.data] for w1, w2, b in self._lines]
             self.history = history
             self.loss_value, self.accuracy_value = loss_value, accuracy

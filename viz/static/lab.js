@@ -445,7 +445,29 @@ function hexRgb(hex) {
   return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 }
 
-function drawData(canvas, model) {
+// An activation as a colour, TensorFlow Playground's way: blue where a > 0, orange where a < 0, white at 0, full
+// colour at |a| ≥ 1 (tanh's whole range; a ReLU beyond 1 saturates).
+function activationRgb(v) {
+  const t = Math.min(1, Math.abs(v));
+  const [r, g, b] = hexRgb(CLASS_COLOURS[v > 0 ? 1 : 0]);
+  const mix = (c) => Math.round(255 + (c - 255) * t);
+  return [mix(r), mix(g), mix(b)];
+}
+
+// A neuron's activation on the n × n grid (row by row from the top) as an n × n picture, which CSS or
+// drawImage scales up smoothly.
+function activationPicture(n, values) {
+  const picture = document.createElement("canvas");
+  picture.width = picture.height = n;
+  const pixels = new ImageData(n, n);
+  values.forEach((v, i) => pixels.data.set([...activationRgb(v), 255], 4 * i));
+  picture.getContext("2d").putImageData(pixels, 0, 0);
+  return picture;
+}
+
+// The data panel: the decision boundary (or, while a thumbnail is hovered, that neuron's activation), the
+// first layer's zero lines, the points.
+function drawData(canvas, model, overlay = null) {
   const ctx = canvas.getContext("2d");
   const size = canvas.width;
   ctx.clearRect(0, 0, size, size);
@@ -457,31 +479,35 @@ function drawData(canvas, model) {
   }
   const { n, extent, kind, values } = boundary;
   const [x0, x1, y0, y1] = extent;
-  const heat = new ImageData(n, n);
-  const [negative, positive] = [hexRgb(CLASS_COLOURS[0]), hexRgb(CLASS_COLOURS[1])];
-  values.forEach((v, i) => {
-    let rgb;
-    let alpha;
-    if (kind === "score") {
-      rgb = v > 0 ? positive : negative;
-      alpha = 40 + 120 * Math.tanh(Math.abs(v));
-    } else {
-      rgb = hexRgb(CLASS_COLOURS[v % CLASS_COLOURS.length]);
-      alpha = 110;
-    }
-    heat.data.set([...rgb, alpha], 4 * i);
-  });
-  const small = document.createElement("canvas");
-  small.width = small.height = n;
-  small.getContext("2d").putImageData(heat, 0, 0);
   ctx.imageSmoothingEnabled = true;
-  ctx.drawImage(small, 0, 0, size, size);
+  if (overlay) {
+    ctx.drawImage(activationPicture(overlay.n, overlay.values), 0, 0, size, size);
+  } else {
+    const heat = new ImageData(n, n);
+    const [negative, positive] = [hexRgb(CLASS_COLOURS[0]), hexRgb(CLASS_COLOURS[1])];
+    values.forEach((v, i) => {
+      let rgb;
+      let alpha;
+      if (kind === "score") {
+        rgb = v > 0 ? positive : negative;
+        alpha = 40 + 120 * Math.tanh(Math.abs(v));
+      } else {
+        rgb = hexRgb(CLASS_COLOURS[v % CLASS_COLOURS.length]);
+        alpha = 110;
+      }
+      heat.data.set([...rgb, alpha], 4 * i);
+    });
+    const small = document.createElement("canvas");
+    small.width = small.height = n;
+    small.getContext("2d").putImageData(heat, 0, 0);
+    ctx.drawImage(small, 0, 0, size, size);
+  }
   const px = (x) => ((x - x0) / (x1 - x0)) * size;
   const py = (y) => ((y1 - y) / (y1 - y0)) * size;
   ctx.save();
   ctx.setLineDash([4, 3]);
   ctx.strokeStyle = "rgba(60,60,60,0.55)";
-  for (const [w1, w2, b] of model.get("zero_lines")) {
+  for (const [w1, w2, b] of overlay ? [] : model.get("zero_lines")) {
     // w1·x + w2·y + b = 0, drawn across the plot
     ctx.beginPath();
     if (Math.abs(w2) > Math.abs(w1)) {
@@ -502,10 +528,72 @@ function drawData(canvas, model) {
     if (kind === "score") ctx.fillStyle = label > 0 ? CLASS_COLOURS[1] : CLASS_COLOURS[0];
     ctx.fill();
     ctx.lineWidth = i === probe ? 3 : 1;
-    ctx.strokeStyle = i === probe ? "#000" : "#fff";
+    ctx.strokeStyle = i === probe || overlay ? "#000" : "#fff"; // over a neuron's colours a white ring would vanish
     ctx.stroke();
   });
+  if (overlay) {
+    ctx.font = "bold 13px Helvetica, Arial, sans-serif";
+    ctx.fillStyle = "#222";
+    ctx.fillText(overlay.title, 6, 16);
+  }
   return { px, py, x0, x1, y0, y1 };
+}
+
+// A "^[2]_3"-style name as the lab writes it in HTML: a<sup>[2]</sup><sub>3</sub>.
+function unitName(label) {
+  const m = /^(\w+)\^\[(\d+)\]_(\w+)$/.exec(label);
+  if (!m) return h("span", {}, label);
+  return h("span", {}, m[1], h("sup", {}, `[${m[2]}]`), h("sub", {}, m[3]));
+}
+
+// The hidden neurons' thumbnails (Python's Lab.thumbnails): one row per layer, one small picture per neuron.
+// Hovering one shows it large over the data (onHover(layer, unit), onHover(null) when the pointer leaves).
+function drawThumbnails(box, thumbs, onHover) {
+  const layers = (thumbs && thumbs.layers) || [];
+  if (!layers.length) {
+    box.hidden = true;
+    box.replaceChildren();
+    box.dgShape = "";
+    return;
+  }
+  box.hidden = false;
+  const shape = `${thumbs.kind}:${layers.map((l) => `${l.layer}/${l.values.length}/${l.size}`).join(",")}`;
+  if (box.dgShape !== shape) {
+    box.dgShape = shape;
+    const cells = Math.max(...layers.map((l) => l.values.length));
+    box.style.setProperty("--dg-cells", cells);
+    const capped = layers.filter((l) => l.values.length < l.size);
+    const caption = h(
+      "p",
+      { class: "dg-thumbs-caption" },
+      "hidden neurons ",
+      ...layers.flatMap((l, k) => [k ? ", " : "", unitName(`a^[${l.layer}]_i`)]),
+      " (a row each): blue a > 0, orange a < 0; hover: over the data",
+      capped.length ? `; first ${capped[0].values.length} of ${capped.map((l) => l.size).join(" and ")} neurons shown` : "",
+    );
+    const rows = layers.map((l, k) =>
+      h(
+        "div",
+        { class: "dg-thumb-row", "data-layer": l.layer },
+        ...l.values.map((_, i) => {
+          const c = h("canvas", { class: "dg-thumb", "data-layer": l.layer, "data-unit": i, title: l.labels[i] });
+          c.addEventListener("mouseenter", () => onHover(k, i));
+          c.addEventListener("mouseleave", () => onHover(null));
+          return c;
+        }),
+      ),
+    );
+    box.replaceChildren(caption, ...rows);
+  }
+  layers.forEach((l) => {
+    const canvases = box.querySelectorAll(`.dg-thumb-row[data-layer="${l.layer}"] canvas`);
+    l.values.forEach((values, i) => {
+      const c = canvases[i];
+      c.title = `${l.labels[i]} = ${l.activation}(z): ${fmt(Math.min(...values), 3)} … ${fmt(Math.max(...values), 3)}`;
+      c.width = c.height = thumbs.n;
+      c.getContext("2d").drawImage(activationPicture(thumbs.n, values), 0, 0);
+    });
+  });
 }
 
 function drawCurves(svg, history) {
@@ -612,6 +700,7 @@ function renderLab(model, el) {
     classBox,
     h("button", { type: "button", class: "dg-reset-data", disabled: replaying, onclick: () => send({ action: "reset_data" }) }, "Reset data"),
   );
+  const thumbsBox = h("div", { class: "dg-thumbs", hidden: true });
   const curves = s("svg", { class: "dg-curves" });
   const caption = h("p", { class: "dg-caption" });
   const graphBox = h("div", { class: "dg-graph" }, "laying out the graph…");
@@ -628,7 +717,14 @@ function renderLab(model, el) {
       h(
         "div",
         { class: "dg-panels" },
-        h("section", { class: "dg-panel" }, h("h4", {}, "data, decision boundary, first-layer zero lines"), dataBar, canvas),
+        h(
+          "section",
+          { class: "dg-panel" },
+          h("h4", {}, "data, decision boundary, first-layer zero lines"),
+          dataBar,
+          canvas,
+          thumbsBox,
+        ),
         h("section", { class: "dg-panel" }, h("h4", {}, "loss and accuracy (whole dataset)"), curves),
         h(
           "section",
@@ -655,6 +751,22 @@ function renderLab(model, el) {
   );
 
   let geometry = null;
+  // a hovered thumbnail: its neuron's activation drawn over the data, at the data panel's size
+  let hovered = null;
+  const overlay = () => {
+    const thumbs = model.get("thumbnails");
+    const layer = hovered && thumbs.layers && thumbs.layers[hovered[0]];
+    if (!layer || !layer.values[hovered[1]]) return null;
+    const values = layer.values[hovered[1]];
+    return { n: thumbs.n, values, title: `${layer.labels[hovered[1]]} = ${layer.activation}(z)` };
+  };
+  const drawDataPanel = () => {
+    geometry = drawData(canvas, model, overlay());
+  };
+  const hover = (layer, unit) => {
+    hovered = layer === null ? null : [layer, unit];
+    drawDataPanel();
+  };
   canvas.addEventListener("click", (event) => {
     if (!geometry || replaying) return; // a replay shows the recorded probe
     const r = canvas.getBoundingClientRect();
@@ -793,13 +905,14 @@ function renderLab(model, el) {
     if (document.activeElement !== lr) lr.value = model.get("lr");
     if (document.activeElement !== speed) speed.value = model.get("speed");
     error.textContent = model.get("error") || "";
-    geometry = drawData(canvas, model);
+    drawDataPanel();
+    drawThumbnails(thumbsBox, model.get("thumbnails"), hover);
     drawClasses();
     drawCurves(curves, model.get("history"));
     drawTable();
     drawProbe();
   };
-  const events = ["dot", "boundary", "parameters", "probe", "error", "lr", "speed", "history", "derivation", "points", "classes"];
+  const events = ["dot", "boundary", "parameters", "probe", "error", "lr", "speed", "history", "derivation", "points", "classes", "thumbnails"];
   let queued = false;
   const redraw = () => {
     if (queued) return;
