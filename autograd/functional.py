@@ -115,31 +115,48 @@ def logsumexp(values: Iterable[Scalar]) -> Value:
     return _nary(OPS["logsumexp"], _as_values(values, "logsumexp"))
 
 
-def _log_softmax(xs: list[Value]) -> list[Value]:
-    lse = logsumexp(xs)
-    return [x - lse for x in xs]
+def _shifted(xs: list[Value], far: bool) -> tuple[list[Value], Value]:
+    """(yᵢ = xᵢ − m, logsumexp(y)) with m = max x, a constant: log-probabilities are yᵢ − logsumexp(y).
+
+    xᵢ − logsumexp(x) would lose what logsumexp adds to the largest x once |x| passes about 1e16
+    (1e308 + log 2 is 1e308 in floats); y's largest entry is 0, so logsumexp(y) ∈ [0, log k] is exact to
+    its last digit. The shift changes no derivative (softmax is shift-invariant, and m is a constant):
+    δxᵢ = δyᵢ. With ``far``, an xᵢ − m past the float range (its probability is 0 in floats) enters as
+    xᵢ/2 − m/2, as far below the others, finite, with derivatives 0 like PyTorch's.
+    """
+    m = max(x.data for x in xs)
+    shift, half = as_operand(m), as_operand(m * 0.5)
+    ys = [x - shift if not far or x.data - m >= -_FLOAT_MAX else x * 0.5 - half for x in xs]
+    return ys, logsumexp(ys)
 
 
 def log_softmax(values: Iterable[Scalar]) -> list[Value]:
-    """xᵢ - logsumexp(x) for each i: log-probabilities, stable for any input scale."""
-    return _log_softmax(_as_values(values, "log_softmax"))
+    """log pᵢ = (xᵢ − m) − log Σⱼ exp(xⱼ − m) with m = max x: log-probabilities, exact for any input scale.
+
+    δxⱼ = δoⱼ − pⱼ·Σᵢ δoᵢ. An entry whose log-probability is below the float range (PyTorch's −inf)
+    raises :class:`~autograd.errors.NonFiniteError`.
+
+    >>> [round(o.data, 6) for o in log_softmax([1e308, 1e308])]
+    [-0.693147, -0.693147]
+    """
+    ys, lse = _shifted(_as_values(values, "log_softmax"), far=False)
+    return [y - lse for y in ys]
 
 
 def softmax(values: Iterable[Scalar]) -> list[Value]:
-    """exp(xᵢ - logsumexp(x)) for each i: probabilities that sum to 1, never overflowing.
+    """pᵢ = exp((xᵢ − m) − log Σⱼ exp(xⱼ − m)) with m = max x: probabilities that sum to 1, never overflowing.
 
-    Where xᵢ - logsumexp(x) is past the float range (``softmax([1e308, -1e308])``), its
-    exponential is 0 in floats, as in PyTorch; that entry is computed as
-    exp(xᵢ/2 - logsumexp(x)/2)², the same number and derivatives with no inf in the graph.
+    δxⱼ = pⱼ·(δpⱼ − Σᵢ δpᵢpᵢ). Subtracting the max first keeps ties among huge inputs exact
+    (``softmax([1e308, 1e308])`` is [0.5, 0.5]); an entry whose xᵢ − m is past the float range has
+    probability 0 in floats, as in PyTorch, and stays in the graph with derivatives 0.
 
     >>> [round(p.data, 4) for p in softmax([1.0, 2.0, 3.0])]
     [0.09, 0.2447, 0.6652]
-    >>> [p.data for p in softmax([1e308, -1e308])]
-    [1.0, 0.0]
+    >>> [p.data for p in softmax([1e308, 1e308])], [p.data for p in softmax([1e308, -1e308])]
+    ([0.5, 0.5], [1.0, 0.0])
     """
-    xs = _as_values(values, "softmax")
-    lse = logsumexp(xs)
-    return [(x - lse).exp() if x.data - lse.data >= -_FLOAT_MAX else (x * 0.5 - lse * 0.5).exp() ** 2 for x in xs]
+    ys, lse = _shifted(_as_values(values, "softmax"), far=True)
+    return [(y - lse).exp() for y in ys]
 
 
 # ------------------------------------------------------------------ functional API

@@ -8,6 +8,10 @@ A traced graph spells these functions out of op-table nodes (see :mod:`autograd.
 * **log-softmax** oᵢ = zᵢ − S (k ``sub`` nodes sharing S): δzⱼ = δoⱼ − pⱼ·Σᵢ δoᵢ;
 * **softmax** pᵢ = exp(zᵢ − S) (an ``exp`` on each of those): δzⱼ = pⱼ·(δpⱼ − Σᵢ δpᵢpᵢ).
 
+``autograd.softmax`` and ``log_softmax`` feed S the shifted zᵢ = xᵢ − max x (a constant of the trace);
+the kernels take the xᵢ themselves instead, shifting each row by its own max, so a replay does not lean
+on the traced max.
+
 Each is one row-wise kernel over a (batch × m × k) block, m the patterns replayed together, in
 place of 3 to 2k+1 grouped operations (bench_mnist's cross-entropy: 6 of a 784-64-10 step's
 12 numpy passes). The closed forms above are the chain rule through the table's own rules for
@@ -26,7 +30,7 @@ import numpy as np
 
 from .ops import is_built_in
 from .registry import OPS
-from .value import Value
+from .value import Constant, Value
 
 __all__ = ["Pattern", "find", "KERNELS"]
 
@@ -68,6 +72,7 @@ def find(computed: Sequence[Value], outputs: Sequence[Value]) -> list[Pattern]:
         return []
     position = {v: i for i, v in enumerate(computed)}
     watched = {x for _, _, xs in candidates for x in xs}
+    watched.update(y for s, loss, _ in candidates if loss is s for y in s.inputs if y in position)  # shifted logits
     readers = _readers(computed[min(position[x] for x in watched) :], watched)
     found: list[Pattern] = []
     for s, loss, xs in candidates:
@@ -78,11 +83,12 @@ def find(computed: Sequence[Value], outputs: Sequence[Value]) -> list[Pattern]:
                 ts = d.inputs[: len(zs)] if d.inputs[len(zs) :] == zs else d.inputs[len(zs) :]
                 found.append(Pattern("cross_entropy", zs, ts, (loss,), (s, d)))
             continue
+        zs, shifts = _unshifted(s, xs, readers, is_output)
         exps = [readers.get(o, []) for o in xs]
         if all(len(e) == 1 and e[0].op == "exp" and o not in is_output for e, o in zip(exps, xs)):
-            found.append(Pattern("softmax", zs, (), tuple(e[0] for e in exps), (s, *xs)))
+            found.append(Pattern("softmax", zs, (), tuple(e[0] for e in exps), (*shifts, s, *xs)))
         else:
-            found.append(Pattern("log_softmax", zs, (), tuple(xs), (s,)))
+            found.append(Pattern("log_softmax", zs, (), tuple(xs), (*shifts, s)))
     return found
 
 
@@ -127,6 +133,22 @@ def _log_softmax_subs(s: Value, users: list[Value], is_output: set[Value]) -> li
     return [by_input[z] for z in s.inputs]
 
 
+def _unshifted(
+    s: Value, subs: list[Value], readers: dict[Value, list[Value]], is_output: set[Value]
+) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
+    """(the logits, the shift nodes replaced too): S's inputs as they are, or, when each is xᵢ − c for one
+    constant c (``autograd.softmax`` subtracts max x first) read only by S and its own yᵢ − S, the distinct
+    xᵢ, the shifts folded into the kernel, which shifts each row by its own max (softmax is shift-invariant)."""
+    ys = s.inputs
+    c = ys[0].inputs[1] if ys[0].op == "sub" else None
+    if not isinstance(c, Constant) or not all(
+        y.op == "sub" and y.inputs[1] is c and y not in is_output and readers.get(y) == [s, o] for y, o in zip(ys, subs)
+    ):
+        return ys, ()
+    xs = tuple(y.inputs[0] for y in ys)
+    return (xs, ys) if len(set(map(id, xs))) == len(xs) else (ys, ())
+
+
 # ------------------------------------------------------------------ the kernels, over (batch × m × k) blocks
 def _softmax_and_logsumexp(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(p, S) along the last axis, S kept as a length-1 axis: with m = max z and e = exp(z − m),
@@ -138,10 +160,11 @@ def _softmax_and_logsumexp(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return e, m + np.log(total)
 
 
-def _logsumexp(z: np.ndarray) -> np.ndarray:
-    """S = max z + log Σ exp(z − max z) along the last axis, kept as a length-1 axis."""
-    m = z.max(axis=-1, keepdims=True)
-    return m + np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    """(z − m) − log Σ exp(z − m) along the last axis, m = max z: exact for huge z, where z − logsumexp(z)
+    loses what the sum adds to the max (1e308 + log 2 is 1e308 in floats)."""
+    y = z - z.max(axis=-1, keepdims=True)
+    return y - np.log(np.exp(y).sum(axis=-1, keepdims=True))
 
 
 class _CrossEntropy:
@@ -162,7 +185,7 @@ class _LogSoftmax:
     """oᵢ = zᵢ − S; δzⱼ = δoⱼ − pⱼ·Σᵢ δoᵢ with p = exp(o)."""
 
     def forward(self, z: np.ndarray, t: np.ndarray | None) -> tuple[np.ndarray, Any]:
-        return z - _logsumexp(z), None
+        return _log_softmax(z), None
 
     def backward(
         self, z: np.ndarray, t: Any, out: np.ndarray, saved: Any, g: np.ndarray, want_t: bool

@@ -237,3 +237,27 @@ def test_the_browser_pages_lessons_run_without_numpy() -> None:
     assert result["by-hand"]["shown"] == ["html"] and result["check-op"]["shown"] == ["html"]
     assert result["moons"]["shown"] == ["widget"]
     assert result["backward_steps"]["shown"] == ["widget"]  # the frames' slider (StepsView), no dot needed
+
+
+def test_softmax_of_huge_ties_without_numpy_gives_the_numpy_free_engines_numbers() -> None:
+    """The max-shifted softmax is plain Python: [0.5, 0.5] at ±1e308 ties, gradients as with numpy present."""
+    import autograd
+
+    rows = [[1e308, 1e308], [-1e308, -1e308, 2.0], [1e17, 1e17, 0.0], [1e308, 1e308, -1e308]]
+    body = f"""
+        import autograd
+        result = []
+        for row in {rows!r}:
+            xs = [autograd.Value(x) for x in row]
+            probs = autograd.softmax(xs)
+            autograd.sum([p * (i + 1) for i, p in enumerate(probs)]).backward()
+            result.append([[p.data for p in probs], [x.grad for x in xs]])
+        result.append([o.data for o in autograd.log_softmax([1e308, 1e308])])
+        """
+    result = run_without_numpy(body)
+    assert result[0][0] == [0.5, 0.5] and result[-1] == [-math.log(2)] * 2
+    for row, (probs, grads) in zip(rows, result):
+        xs = [autograd.Value(x) for x in row]
+        here = autograd.softmax(xs)
+        autograd.sum([p * (i + 1) for i, p in enumerate(here)]).backward()
+        assert probs == [p.data for p in here] and grads == [x.grad for x in xs]
