@@ -2,9 +2,10 @@
 
 One redraw is one :meth:`viz.Lab.step`: a mini-batch training step (batch 32, Adam) and every panel recomputed
 from the engine (the probe sample's loss graph with every δ, as DOT; the whole-dataset loss and accuracy; the
-decision boundary on the 40 × 40 grid; the optimiser's table), then the widget state synced (serialised as for
-the comm) and the frame recorded for ``save_html``. The kernel does this; the browser then lays the DOT out with
-Graphviz-WASM, in another process, so the two pipeline and the slower one sets the rate. Measured here:
+decision boundary on the 40 × 40 grid; the optimiser's table; the health panel), then the widget state synced
+(serialised as for the comm) and the frame recorded for ``save_html``. The kernel does this; the browser then lays
+the DOT out with Graphviz-WASM, in another process, so the two pipeline and the slower one sets the rate. Measured
+here:
 
 1. redraws per second of the kernel side, by CPU time (the harness's clock) and by wall clock;
 2. what one redraw spends on each panel, with the boundary also computed by the scalar engine (the peer the
@@ -37,6 +38,7 @@ from viz.lab import STATIC
 from ._harness import environment, median, ratio, settle, table, time_calls, verdict
 
 SIZES, POINTS, BATCH, LR, RESOLUTION = [16, 16, 1], 200, 32, 0.02, 40
+LOSS = "bce_with_logits"
 REDRAWS, REPEATS = 30, 7
 REPLAY_FRAMES = 60
 RATE_BAR = 10.0
@@ -101,6 +103,7 @@ def panel_costs(lab: viz.Lab) -> tuple[list[tuple[str, float]], float, str]:
         "whole-dataset loss (compiled)": lambda: trainer.evaluate(X, y),
         f"boundary {RESOLUTION}x{RESOLUTION} (compiled)": lambda: traced.forward(grid),
         "probe graph: forward, δ, DOT": probe_graph,
+        "health panel (nn.health, compiled, whole dataset)": lambda: nn.health(model, X, y, LOSS, compiled=True),
         "widget state, serialised": state_sync,
     }
     costs = [(name, median(time_calls(fn, REPEATS, collect=False))) for name, fn in work.items()]

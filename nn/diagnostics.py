@@ -23,9 +23,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from autograd import Value
+from autograd import Value, no_grad
 
 from . import losses
+from .deltas import layer_deltas
 from .layers import Layer
 from .module import Module
 from .numpy_support import require_numpy
@@ -206,6 +207,7 @@ def health(
     loss: str | losses.Loss = "mse",
     lr: float | Optimizer | None = None,
     saturation: float = SATURATION,
+    compiled: bool = False,
 ) -> Health:
     """The health of each layer of ``model`` on the batch ``X`` (and targets ``y``), without changing the model.
 
@@ -217,6 +219,13 @@ def health(
     optimiser, whose ``lr`` is read): the update-to-data ratio
     std(lr·∂J/∂W) / std(W) of a plain SGD step. The model's ``.grad`` fields
     are left as they were.
+
+    ``compiled=True`` (with ``y``; an :class:`nn.MLP` or :class:`nn.Layer`)
+    reads the same activations and gradients from the compiled mode
+    (:func:`nn.layer_deltas` with ``compiled=True``: each layer one matrix
+    product) instead of one scalar graph per sample: the same figures, for a
+    few milliseconds on a batch of hundreds (what the live lab's health panel
+    uses on every redraw).
 
     >>> import nn
     >>> model = nn.MLP(2, [8, 1], activation="tanh", init=nn.init.normal(10.0), seed=0)
@@ -235,6 +244,10 @@ def health(
     if not 0.0 < saturation < 1.0:
         raise ValueError(f"health: saturation must be between 0 and 1, got {saturation!r}")
     rate = None if lr is None else float(lr.lr if isinstance(lr, Optimizer) else lr)
+    if compiled:
+        if y is None:
+            raise ValueError("health: compiled=True differentiates the loss: give the targets y")
+        return _health_compiled(np, model, X, y, loss, rate, saturation)
     a_nodes: list[list[list[Value]]] = [[] for _ in layers]
     z_nodes: list[list[list[Value]]] = [[] for _ in layers]
     outputs: list[Any] = []
@@ -261,36 +274,59 @@ def health(
     try:
         found = []
         for k, layer in enumerate(layers):
+            W = np.array([[w.data for w in n.w] for n in layer.neurons])
             a = np.array([[v.data for v in row] for row in a_nodes[k]])
             z = np.array([[v.data for v in row] for row in z_nodes[k]])
-            W = np.array([[w.data for w in n.w] for n in layer.neurons])
-            dead = int(np.count_nonzero(np.all(a == 0.0, axis=0))) if layer.activation == "relu" else 0
-            deltas = grad_norm = ratio = None
+            grads = None
             if J is not None:
                 deltas = np.array([[v.grad for v in row] for row in a_nodes[k]])
                 gW = np.array([[w.grad for w in n.w] for n in layer.neurons])
-                gb = np.array([n.b.grad for n in layer.neurons])
-                grad_norm = float(np.sqrt(np.sum(gW**2) + np.sum(gb**2)))
-                if rate is not None and W.std() > 0:
-                    ratio = float((rate * gW).std() / W.std())
-            found.append(
-                LayerHealth(
-                    k + 1,
-                    layer.activation,
-                    a,
-                    z,
-                    _saturated(np, layer.activation, a, saturation),
-                    dead,
-                    deltas,
-                    grad_norm,
-                    float(np.linalg.norm(W)),
-                    ratio,
-                )
-            )
+                grads = (deltas, gW, np.array([n.b.grad for n in layer.neurons]))
+            found.append(_layer_health(np, k + 1, layer.activation, W, a, z, grads, rate, saturation))
     finally:
         for p, g in zip(params, saved):
             p.grad = g
     return Health(tuple(found), None if J is None else J.data, saturation)
+
+
+def _layer_health(
+    np: Any,
+    index: int,
+    activation: str,
+    W: np.ndarray,
+    a: np.ndarray,
+    z: np.ndarray,
+    grads: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    rate: float | None,
+    saturation: float,
+) -> LayerHealth:
+    """One layer's figures from its weights W, activations a, pre-activations z and, with targets, the
+    gradients (∂J/∂a, ∂J/∂W, ∂J/∂b): ‖∂J/∂(W, b)‖₂ and std(lr·∂J/∂W) / std(W)."""
+    dead = int(np.count_nonzero(np.all(a == 0.0, axis=0))) if activation == "relu" else 0
+    deltas = grad_norm = ratio = None
+    if grads is not None:
+        deltas, gW, gb = grads
+        grad_norm = float(np.sqrt(np.sum(gW**2) + np.sum(gb**2)))
+        if rate is not None and W.std() > 0:
+            ratio = float((rate * gW).std() / W.std())
+    saturated = _saturated(np, activation, a, saturation)
+    return LayerHealth(index, activation, a, z, saturated, dead, deltas, grad_norm, float(np.linalg.norm(W)), ratio)
+
+
+def _health_compiled(
+    np: Any, model: Module, X: np.ndarray, y: Any, loss: str | losses.Loss, rate: float | None, saturation: float
+) -> Health:
+    """:func:`health` with ``compiled=True``: the layers' arrays from :func:`nn.layer_deltas` (compiled mode), and
+    the mean loss J from the compiled forward of the same batch."""
+    found = []
+    for d in layer_deltas(model, X, y, loss=loss, compiled=True):
+        grads = (d.dA, d.dW.T, d.db)  # LayerDeltas' W is (inputs × units); a Health's rows are the units
+        found.append(_layer_health(np, d.layer, d.activation, d.W.T, d.A, d.Z, grads, rate, saturation))
+    outputs = [[Value(v) for v in row] for row in found[-1].activations.tolist()]
+    predictions = [o[0] if len(o) == 1 else o for o in outputs]
+    with no_grad():  # the loss of the outputs alone: no graph through the network
+        J = losses.mean_loss(losses.get(loss), predictions, _targets(np, np.asarray(y)))
+    return Health(tuple(found), J.data, saturation)
 
 
 class HealthMonitor:

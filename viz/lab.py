@@ -359,6 +359,8 @@ class Lab(LabWidget):
     as the slides: the first hidden layer is 2), ``activation``, ``size``, and for its first
     :data:`viz.neurons.MAX_THUMBNAILS` neurons their ``labels`` and ``values``: a^[l]_i at the n × n grid's points,
     row by row from the top. Empty when there is nothing to show."""
+    health: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    """Per layer, the network's health on the whole dataset after the last step (see :meth:`_health_rows`)."""
 
     def __init__(
         self,
@@ -727,9 +729,49 @@ class Lab(LabWidget):
             self.loss_value, self.accuracy_value = loss_value, accuracy
             self.parameters, self.optimizer_columns = self._parameter_table()
             self.derivation = _derivation_of(L, self.selected)
+            self.health = self._health_rows()
         self._frames.append(self._snapshot())
         if len(self._frames) > self.max_frames:
             del self._frames[1]  # keep the first frame: a replay starts where the run started
+
+    def _health_rows(self) -> list[dict[str, Any]]:
+        """The health panel's figures: one dict per layer of an :class:`nn.MLP` (or :class:`nn.Layer`), else [].
+
+        From :func:`nn.health` on the whole dataset (``compiled=True``: one
+        matrix product per layer, a few milliseconds), for the loss J trained
+        on: ``mean`` and ``std`` of the activations a = g(z),
+        ``saturated_fraction`` (tanh |a| > 0.97, sigmoid max(a, 1 − a) > 0.97),
+        ``dead_fraction`` (ReLU units with a = 0 on every sample) and
+        ``grad_norm`` ‖∂J/∂(W, b)‖₂. ``update_ratio`` is the last step's own
+        update-to-data ratio std(ΔW) / std(W) over the layer's weights (ΔW:
+        what the optimiser changed, whatever its rule; healthy around 1e-3);
+        None before the first step. Needs numpy ([] without it).
+        """
+        if np is None or not isinstance(self.model, (nn.MLP, nn.Layer)):
+            return []
+        found = nn.health(self.model, self.X, self.y, loss=self.loss, compiled=True)
+        layers = list(self.model.layers) if isinstance(self.model, nn.MLP) else [self.model]
+        update = {id(p): u for p, u in zip(self._params, self._updates)}
+        rows = []
+        for h, layer in zip(found, layers):
+            weights = [w for n in layer.neurons for w in n.w]
+            W = np.array([w.data for w in weights])
+            dW = np.array([update.get(id(w), 0.0) for w in weights])
+            moved = self.steps > 0 and W.std() > 0 and dW.std() > 0
+            rows.append(
+                {
+                    "layer": h.index,
+                    "activation": h.activation,
+                    "units": h.units,
+                    "mean": h.mean,
+                    "std": h.std,
+                    "saturated_fraction": h.saturated_fraction,
+                    "dead_fraction": h.dead_fraction,
+                    "grad_norm": h.grad_norm,
+                    "update_ratio": float(dW.std() / W.std()) if moved else None,
+                }
+            )
+        return rows
 
     def _accuracy(self, outputs: list[Any]) -> float:
         """Fraction of samples classified right: argmax of several outputs, else output > the loss's threshold."""

@@ -101,3 +101,28 @@ def test_bad_input_is_named() -> None:
         nn.health(object(), np.zeros((1, 2)))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="health: 4 samples in X but 3 targets"):
         nn.health(model, np.zeros((4, 2)), np.zeros(3))
+
+
+@pytest.mark.parametrize(
+    ("activation", "loss", "sizes"),
+    [("tanh", "bce_with_logits", [8, 8, 1]), ("relu", "mse", [6, 1]), ("sigmoid", "cross_entropy", [5, 3])],
+)
+def test_compiled_health_equals_the_scalar_engines(activation: str, loss: str, sizes: list[int]) -> None:
+    """compiled=True reads the same activations and gradients from the compiled mode: every figure agrees."""
+    X, y = nn.moons(50, noise=0.1, seed=2)
+    y = y * 2.0 - 1.0 if loss == "mse" else y
+    model = nn.MLP(2, sizes, activation=activation, init=nn.init.normal(2.0), seed=1)
+    model.layers[0].neurons[0].b.data = -50.0  # a dead ReLU, a saturated tanh / sigmoid unit
+    scalar = nn.health(model, X, y, loss=loss, lr=0.1)
+    compiled = nn.health(model, X, y, loss=loss, lr=0.1, compiled=True)
+    assert compiled.loss == pytest.approx(scalar.loss, rel=1e-12)
+    for s, c in zip(scalar, compiled, strict=True):
+        np.testing.assert_allclose(c.activations, s.activations, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(c.preactivations, s.preactivations, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(c.deltas, s.deltas, rtol=1e-9, atol=1e-15)
+        assert (c.saturated, c.dead_units) == (s.saturated, s.dead_units)
+        for key in ("grad_norm", "weight_norm", "update_ratio"):
+            assert getattr(c, key) == pytest.approx(getattr(s, key), rel=1e-9), key
+    assert scalar[0].saturated + scalar[0].dead_units > 0  # the case checked is not all healthy
+    with pytest.raises(ValueError, match="compiled=True .* give the targets y"):
+        nn.health(model, X, compiled=True)

@@ -628,6 +628,96 @@ function drawCurves(svg, history) {
   text(W - pad, H - 2, `step ${last}`, "#555", "end");
 }
 
+// The network's health (Lab.health: one row per layer, Python's numbers) as four small charts side by side, layers
+// along each: activations' mean ± std; saturated (tanh, sigmoid) and dead (ReLU) fractions; the gradient norm
+// ‖∂J/∂(W, b)‖ and the last step's update-to-data ratio std(ΔW)/std(W), both on a log scale, the ratio against
+// the 1e-3 that Karpathy's lecture calls healthy.
+const HEALTH_W = 230;
+const HEALTH_H = 96;
+function drawHealth(svg, rows) {
+  const charts = 4;
+  svg.setAttribute("viewBox", `0 0 ${charts * HEALTH_W} ${HEALTH_H}`);
+  svg.replaceChildren();
+  if (!rows || !rows.length) {
+    const note = s("text", { x: 6, y: 16, "font-size": 11, fill: "#777" });
+    note.textContent = "the health panel needs numpy and an nn.MLP (or nn.Layer) model";
+    svg.append(note);
+    return;
+  }
+  const text = (x, y, t, attrs = {}) => {
+    const el = s("text", { x, y, "font-size": 10, fill: "#444", ...attrs });
+    el.textContent = t;
+    svg.append(el);
+    return el;
+  };
+  const tip = (el, t) => {
+    const title = s("title");
+    title.textContent = t;
+    el.append(title);
+    return el;
+  };
+  const top = 16;
+  const bottom = HEALTH_H - 14;
+  const n = rows.length;
+  // chart k: its own x range, layers spread evenly; y maps [lo, hi] onto the plot's height
+  const frame = (k, title, lo, hi, ticks) => {
+    const left = k * HEALTH_W + 34;
+    const right = (k + 1) * HEALTH_W - 8;
+    const x = (i) => left + ((i + 0.5) / n) * (right - left);
+    const y = (v) => bottom - ((Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo)) * (bottom - top);
+    text(k * HEALTH_W + 6, 10, title, { "font-weight": 600, class: "dg-health-title" });
+    svg.append(s("line", { x1: left, y1: bottom, x2: right, y2: bottom, stroke: "#bbb" }));
+    svg.append(s("line", { x1: left, y1: top, x2: left, y2: bottom, stroke: "#bbb" }));
+    for (const [v, label] of ticks) text(left - 3, y(v) + 3, label, { "text-anchor": "end", fill: "#777", "font-size": 9 });
+    rows.forEach((r, i) => text(x(i), HEALTH_H - 3, `W[${r.layer}] ${r.activation}`, { "text-anchor": "middle", fill: "#777", "font-size": 9 }));
+    return { x, y, width: (right - left) / n };
+  };
+  const log = (v) => (v > 0 ? Math.log10(v) : null);
+  // 1. activations: mean ± std
+  const reach = Math.max(1, ...rows.map((r) => Math.abs(r.mean) + r.std));
+  const wide = Math.ceil(reach);
+  const a = frame(0, "activations a: mean ± std", -wide, wide, [[-wide, String(-wide)], [0, "0"], [wide, String(wide)]]);
+  svg.append(s("line", { x1: a.x(0) - a.width / 2, y1: a.y(0), x2: a.x(n - 1) + a.width / 2, y2: a.y(0), stroke: "#eee" }));
+  rows.forEach((r, i) => {
+    const g = s("g", { class: "dg-health-activation", "data-layer": r.layer, "data-mean": r.mean, "data-std": r.std });
+    g.append(s("line", { x1: a.x(i), y1: a.y(r.mean - r.std), x2: a.x(i), y2: a.y(r.mean + r.std), stroke: "#5e35b1", "stroke-width": 2 }));
+    g.append(s("circle", { cx: a.x(i), cy: a.y(r.mean), r: 3.5, fill: "#5e35b1" }));
+    svg.append(tip(g, `layer ${r.layer} (${r.activation}, ${r.units} units): mean a ${fmt(r.mean, 3)}, std ${fmt(r.std, 3)}`));
+  });
+  // 2. saturated and dead fractions
+  const b = frame(1, "saturated (tanh, σ) · dead (ReLU)", 0, 1, [[0, "0"], [0.5, "50%"], [1, "100%"]]);
+  rows.forEach((r, i) => {
+    const w = Math.min(14, b.width / 3);
+    const bar = (v, dx, colour, cls, what) =>
+      svg.append(tip(s("rect", { x: b.x(i) + dx, y: b.y(v), width: w, height: Math.max(0.5, bottom - b.y(v)), fill: colour,
+        class: cls, "data-layer": r.layer, "data-value": v }), `layer ${r.layer}: ${(100 * v).toFixed(1)}% ${what}`));
+    bar(r.saturated_fraction, -w - 1, "#e6862e", "dg-health-saturated", "of activations saturated");
+    bar(r.dead_fraction, 1, "#777", "dg-health-dead", "of units dead");
+  });
+  // 3. and 4.: log scales
+  const logChart = (k, title, key, cls, colour, fixed) => {
+    const values = rows.map((r) => log(r[key])).filter((v) => v !== null);
+    let lo = Math.floor(Math.min(...values, ...fixed));
+    let hi = Math.ceil(Math.max(...values, ...fixed));
+    if (hi - lo < 2) hi = lo + 2;
+    const c = frame(k, title, lo, hi, [[lo, `1e${lo}`], [hi, `1e${hi}`]]);
+    if (k === 3) {
+      svg.append(s("line", { x1: c.x(0) - c.width / 2, y1: c.y(-3), x2: c.x(n - 1) + c.width / 2, y2: c.y(-3),
+        stroke: "#2e7d32", "stroke-dasharray": "4 3", class: "dg-health-reference" }));
+      text(c.x(n - 1) + c.width / 2, c.y(-3) - 2, "1e-3", { "text-anchor": "end", fill: "#2e7d32", "font-size": 9 });
+    }
+    rows.forEach((r, i) => {
+      const v = log(r[key]);
+      if (v === null) return;
+      svg.append(tip(s("circle", { cx: c.x(i), cy: c.y(v), r: 4, fill: colour, class: cls, "data-layer": r.layer,
+        "data-value": r[key] }), `layer ${r.layer}: ${fmt(r[key], 3)}`));
+    });
+    if (!values.length) text(c.x(0) - c.width / 2 + 4, bottom - 6, "shown after the first step", { fill: "#999", class: "dg-health-none" });
+  };
+  logChart(2, "gradient ‖∂J/∂(W, b)‖", "grad_norm", "dg-health-grad", "#c0392b", []);
+  logChart(3, "update / data (last step)", "update_ratio", "dg-health-ratio", "#2c7bb6", [-4, -2]);
+}
+
 function renderLab(model, el) {
   const replaying = Boolean(model.replaying);
   const send = (msg) => model.send(msg);
@@ -707,6 +797,7 @@ function renderLab(model, el) {
   const derivationPanel = h("div", { class: "dg-derivation", hidden: true });
   const backwardBar = h("div", { class: "dg-toolbar dg-backward" });
   const table = h("div", { class: "dg-optimizer", role: "table" });
+  const healthChart = s("svg", { class: "dg-health-chart" });
   el.append(
     h(
       "div",
@@ -727,18 +818,23 @@ function renderLab(model, el) {
         ),
         h("section", { class: "dg-panel" }, h("h4", {}, "loss and accuracy (whole dataset)"), curves),
         h(
-          "section",
-          { class: "dg-panel dg-probe" },
+          "div",
+          { class: "dg-right" },
+          h("section", { class: "dg-panel dg-health" }, h("h4", {}, "the network's health, per layer (whole dataset)"), healthChart),
           h(
-            "h4",
-            {},
-            "the probe sample's loss graph: data and δ (blue δ > 0, red δ < 0)" +
-              (replaying ? "" : "; click a value for its δ derivation, a parameter to edit it"),
+            "section",
+            { class: "dg-panel dg-probe" },
+            h(
+              "h4",
+              {},
+              "the probe sample's loss graph: data and δ (blue δ > 0, red δ < 0)" +
+                (replaying ? "" : "; click a value for its δ derivation, a parameter to edit it"),
+            ),
+            caption,
+            backwardBar,
+            derivationPanel,
+            graphBox,
           ),
-          caption,
-          backwardBar,
-          derivationPanel,
-          graphBox,
         ),
         h(
           "details",
@@ -910,9 +1006,10 @@ function renderLab(model, el) {
     drawClasses();
     drawCurves(curves, model.get("history"));
     drawTable();
+    drawHealth(healthChart, model.get("health"));
     drawProbe();
   };
-  const events = ["dot", "boundary", "parameters", "probe", "error", "lr", "speed", "history", "derivation", "points", "classes", "thumbnails"];
+  const events = ["dot", "boundary", "parameters", "probe", "error", "lr", "speed", "history", "derivation", "points", "classes", "thumbnails", "health"];
   let queued = false;
   const redraw = () => {
     if (queued) return;
