@@ -1,10 +1,13 @@
-"""Recordings for slides: :func:`save_animation` writes backward steps or a training run as an animated GIF.
+"""Recordings for slides: :func:`save_animation` writes backward steps or a training run as a GIF or an MP4.
 
 Each frame is rasterised the way viz already makes PNGs: a backward step's
 picture (caption on top) by Graphviz's ``dot -Tpng``; a lab's training frame
 (the data with the decision boundary or fitted curve, the loss so far) by
 matplotlib. Frames are centred on one canvas, by default 1280 × 720 (16:9, a
-slide), so the animation does not jump; Pillow writes the GIF.
+slide), so the animation does not jump. Pillow writes a GIF; an MP4 (H.264,
+yuv420p: what slides, browsers and phones play) is encoded by the ffmpeg
+program that the PyPI package imageio-ffmpeg ships inside its wheel (the
+``video`` extra), so no system program is needed.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import math
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +25,13 @@ from .graph import Graph
 from .plots import pyplot
 from .steps import BackwardSteps, Frame
 
-__all__ = ["save_animation", "SLIDE_SIZE"]
+__all__ = ["save_animation", "SLIDE_SIZE", "FORMATS"]
 
 SLIDE_SIZE = (1280, 720)
 """Pixels of a 16:9 slide at 720p: the default canvas of :func:`save_animation`."""
+
+FORMATS = (".gif", ".mp4")
+"""The file suffixes :func:`save_animation` writes (the suffix chooses the format)."""
 
 
 def _image_module() -> Any:
@@ -134,8 +141,20 @@ def _pictures(frames: Any, size: tuple[int, int]) -> tuple[list[Any], int]:
     )
 
 
+def _ffmpeg_module() -> Any:
+    try:
+        import imageio_ffmpeg
+    except ModuleNotFoundError as e:
+        raise ModuleNotFoundError(
+            "save_animation: writing .mp4 needs imageio-ffmpeg, which ships its own ffmpeg program: "
+            "pip install 'deltagrad[video]' (or save a .gif, which needs only Pillow)",
+            name=e.name,
+        ) from e
+    return imageio_ffmpeg
+
+
 def _on_canvas(Image: Any, picture: Any, size: tuple[int, int]) -> Any:
-    """``picture`` scaled down (never up) to fit ``size`` and centred on a white canvas of that size."""
+    """``picture`` scaled down (never up) to fit ``size`` and centred on a white canvas of that size (RGB)."""
     picture = picture.convert("RGB")
     scale = min(size[0] / picture.width, size[1] / picture.height, 1.0)
     if scale < 1.0:
@@ -144,8 +163,46 @@ def _on_canvas(Image: Any, picture: Any, size: tuple[int, int]) -> Any:
         )
     canvas = Image.new("RGB", size, "white")
     canvas.paste(picture, ((size[0] - picture.width) // 2, (size[1] - picture.height) // 2))
+    return canvas
+
+
+def _write_gif(Image: Any, canvases: list[Any], f: Any, duration: int, loop: int) -> None:
     # each frame its own 255-colour palette, without dithering: flat colours and text stay crisp
-    return canvas.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    paletted = [c.quantize(colors=255, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE) for c in canvases]
+    paletted[0].save(
+        f,
+        format="GIF",
+        save_all=True,
+        append_images=paletted[1:],
+        duration=duration,
+        loop=loop,
+        optimize=False,
+        disposal=1,
+    )
+
+
+def _write_mp4(canvases: list[Any], path: str, duration: int) -> None:
+    """H.264 in yuv420p at 1000/``duration`` frames per second, one video frame per canvas, written to ``path``."""
+    ffmpeg = _ffmpeg_module()
+    size = canvases[0].size
+    writer = ffmpeg.write_frames(
+        path,
+        size,
+        fps=Fraction(1000, duration),
+        codec="libx264",
+        quality=None,  # the -crf below instead
+        pix_fmt_in="rgb24",
+        pix_fmt_out="yuv420p",  # what every player decodes; it needs even sides (checked before)
+        macro_block_size=1,  # the canvas as it is: never rescaled to a multiple of 16
+        output_params=["-crf", "18", "-tune", "stillimage", "-movflags", "+faststart"],  # crisp text, web-ready
+        ffmpeg_log_level="error",
+    )
+    writer.send(None)
+    try:
+        for canvas in canvases:
+            writer.send(canvas.tobytes())
+    finally:
+        writer.close()
 
 
 def save_animation(
@@ -155,7 +212,8 @@ def save_animation(
     duration: int | None = None,
     loop: int = 0,
 ) -> Path:
-    """Write ``frames`` as an animated GIF at ``path``, one image per frame, sized for a slide; returns the path.
+    """Write ``frames`` as an animated GIF or an MP4 video at ``path``, one image per frame, sized for a slide;
+    returns the path.
 
     ``frames`` is one of:
 
@@ -165,43 +223,45 @@ def save_animation(
       training run, the data with the model's decision boundary and the loss curve so far;
     * a list of PIL images.
 
-    Every image is scaled down to fit ``size`` (width, height in pixels;
-    default 1280 × 720, a 16:9 slide) and centred on a white canvas of that
-    size. ``duration`` is each frame's time in milliseconds (default 1200 for
-    backward steps, 150 for a training run); ``loop=0`` repeats forever. The
-    file is written whole or not at all. Only ``.gif`` is written: an MP4 would
-    need an ffmpeg program, which viz does not ask for.
+    The suffix of ``path`` chooses the format: ``.gif`` (Pillow; a palette of
+    255 colours per frame) or ``.mp4`` (H.264, yuv420p, through the ffmpeg that
+    the ``video`` extra's imageio-ffmpeg ships; no system program). Every image
+    is scaled down to fit ``size`` (width, height in pixels; default 1280 × 720,
+    a 16:9 slide; even sides for an MP4, as yuv420p halves the colour
+    resolution) and centred on a white canvas of that size. ``duration`` is each
+    frame's time in milliseconds (default 1200 for backward steps, 150 for a
+    training run; an MP4 runs at 1000/duration frames per second). ``loop=0``
+    repeats a GIF forever (a video's player decides). The file is written whole
+    or not at all.
     """
     path = Path(path)
-    if path.suffix.lower() != ".gif":
-        raise ValueError(
-            f"save_animation: {str(path)!r} must end in .gif (the only format written without an outside program)"
-        )
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"save_animation: {str(path)!r} must end in .gif or .mp4 (the suffix chooses the format)")
     if (
         not isinstance(size, tuple)
         or len(size) != 2
         or not all(isinstance(s, int) and not isinstance(s, bool) and 16 <= s <= 8192 for s in size)
     ):
         raise ValueError(f"save_animation: size must be (width, height) in pixels, each 16..8192, got {size!r}")
+    if suffix == ".mp4" and (size[0] % 2 or size[1] % 2):
+        raise ValueError(f"save_animation: an MP4 (yuv420p) needs an even width and height, got {size!r}")
     if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int) or duration < 10):
         raise ValueError(f"save_animation: duration must be an int >= 10 (milliseconds per frame), got {duration!r}")
+    if suffix == ".mp4":
+        _ffmpeg_module()  # said before any frame is drawn
     Image = _image_module()
     pictures, default = _pictures(frames, size)
     canvases = [_on_canvas(Image, p, size) for p in pictures]
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{suffix}")
     try:
-        with os.fdopen(fd, "wb") as f:
-            canvases[0].save(
-                f,
-                format="GIF",
-                save_all=True,
-                append_images=canvases[1:],
-                duration=duration or default,
-                loop=loop,
-                optimize=False,
-                disposal=1,
-            )
+        if suffix == ".gif":
+            with os.fdopen(fd, "wb") as f:
+                _write_gif(Image, canvases, f, duration or default, loop)
+        else:
+            os.close(fd)  # ffmpeg writes the file itself (the suffix tells it the container)
+            _write_mp4(canvases, tmp, duration or default)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:

@@ -1,6 +1,9 @@
-"""viz.save_animation: a GIF with one frame per backward step (or per recorded lab state), read back with Pillow."""
+"""viz.save_animation: a GIF with one frame per backward step (or per recorded lab state), read back with Pillow;
+an MP4 of the same frames, read back with imageio-ffmpeg."""
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 import pytest
@@ -68,10 +71,57 @@ def test_a_lab_run_one_frame_per_recorded_state(tmp_path) -> None:
 
 
 def test_bad_arguments_are_named(steps, tmp_path) -> None:
-    with pytest.raises(ValueError, match=r"save_animation: .*must end in \.gif"):
-        viz.save_animation(steps, tmp_path / "run.mp4")
+    with pytest.raises(ValueError, match=r"save_animation: .*must end in \.gif or \.mp4"):
+        viz.save_animation(steps, tmp_path / "run.webm")
     with pytest.raises(TypeError, match="save_animation: expected viz.backward_steps"):
         viz.save_animation([], tmp_path / "run.gif")
     with pytest.raises(ValueError, match="save_animation: size must be"):
         viz.save_animation(steps, tmp_path / "run.gif", size=(0, 10))
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def mp4_frames(path) -> tuple[dict, list[np.ndarray]]:
+    """The video's metadata and every frame decoded (RGB), read back by imageio-ffmpeg's own ffmpeg."""
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    reader = imageio_ffmpeg.read_frames(str(path))
+    meta = next(reader)
+    w, h = meta["size"]
+    return meta, [np.frombuffer(frame, np.uint8).reshape(h, w, 3) for frame in reader]
+
+
+def test_one_mp4_frame_per_backward_step_like_the_gifs(steps, tmp_path) -> None:
+    """The MP4 holds the GIF's frames: as many, as large, and each frame's pixels close to the GIF frame's."""
+    gif = gif_frames(viz.save_animation(steps, tmp_path / "backward.gif"))
+    path = viz.save_animation(steps, tmp_path / "backward.mp4")
+    with path.open("rb") as f:
+        assert f.read(12)[4:8] == b"ftyp"  # an ISO media file (MP4)
+    meta, frames = mp4_frames(path)
+    assert len(frames) == len(steps) == len(gif) == 5
+    assert meta["size"] == viz.SLIDE_SIZE and meta["codec"].startswith("h264") and "yuv420p" in meta["pix_fmt"]
+    assert meta["fps"] == pytest.approx(1000 / 1200, abs=0.005)  # ffmpeg prints it to 2 decimals
+    assert meta["duration"] == pytest.approx(5 * 1.2, abs=0.05)  # 1.2 s a step, as the GIF
+    for video, still in zip(frames, gif):
+        difference = np.abs(video.astype(int) - np.asarray(still, dtype=int))
+        assert difference.mean() < 1.0, difference.mean()  # the same picture (H.264 rounds colours a little)
+        assert np.percentile(difference, 99) < 20
+    for a, b in zip(frames, frames[1:]):  # the steps differ in the video too
+        assert np.abs(a.astype(int) - b.astype(int)).max() > 100
+
+
+def test_mp4_of_a_lab_run_at_its_own_rate(tmp_path) -> None:
+    pytest.importorskip("anywidget")
+    X, y = nn.moons(30, noise=0.1, seed=1)
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=3)
+    lab = viz.Lab(model, X, y, loss="bce_with_logits", optimizer=nn.Adam(model.parameters(), lr=0.05), batch_size=10)
+    lab.step(2)
+    meta, frames = mp4_frames(viz.save_animation(lab, tmp_path / "run.mp4", size=(640, 360), duration=250))
+    assert len(frames) == len(lab.frames) == 3 and meta["size"] == (640, 360) and meta["fps"] == pytest.approx(4.0)
+
+
+def test_mp4_needs_even_sides_and_names_the_extra_when_missing(steps, tmp_path, monkeypatch) -> None:
+    with pytest.raises(ValueError, match=r"save_animation: an MP4 \(yuv420p\) needs an even width and height"):
+        viz.save_animation(steps, tmp_path / "run.mp4", size=(641, 360))
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # not installed
+    with pytest.raises(ModuleNotFoundError, match=r"imageio-ffmpeg.*pip install 'deltagrad\[video\]'"):
+        viz.save_animation(steps, tmp_path / "run.mp4")
     assert not list(tmp_path.iterdir())  # nothing half-written
