@@ -22,8 +22,8 @@ NO_DOT = """\
 import os
 os.environ["PATH"] = ""  # as on a machine without Graphviz: draw_graph's display falls back to Graphviz-WASM
 from autograd import Value
-x = Value(2.0, label="x"); out = (x * 3).tanh(); out.backward()
-display(viz.backward_steps(out))  # its frames too, with a slider
+x = Value(2.0, label="x"); out = (x * 3 + x).tanh(); out.backward()
+display(viz.backward_steps(out))  # its frames too, with a slider; x is read twice
 viz.draw_graph(out)"""
 LOSS = nn.losses.binary_cross_entropy_with_logits
 FRAME_TEXT = (
@@ -124,11 +124,21 @@ def run_lab(page, jupyter, browser_errors, screenshots) -> int:
         page.locator(widget).first.scroll_into_view_if_needed()
         page.wait_for_selector(f"{widget} .dg-graph svg g.node", timeout=TIMEOUT)
     x = Value(2.0, label="x")
-    (x * 3).tanh().backward()
+    out = (x * 3 + x).tanh()
+    steps = viz.backward_steps(out)
+    out.backward()
     page.wait_for_selector(".dg-steps .dg-graph svg g.node", timeout=TIMEOUT)  # backward_steps without dot
     page.click(".dg-steps button.dg-step")
-    page.wait_for_function("document.querySelector('.dg-steps .dg-counter').textContent === '2 / 4'")
+    page.wait_for_function("document.querySelector('.dg-steps .dg-counter').textContent === '2 / 5'")
+    # a click on x: its derivation at this frame, the term through the sum arrived, the one through x·3 not yet
+    page.locator(".dg-steps .dg-graph g.node", has_text="data 2.0000").first.click()
+    panel = "t => document.querySelector('.dg-steps .dg-derivation')?.title === t"
+    page.wait_for_function(panel, arg=steps.derivation(x, 1).text())
+    assert steps.derivation(x, 1).text().endswith("so far (1 of 2 terms arrived)")
     page.locator(".dg-steps").first.screenshot(path=str(screenshots / "steps_without_dot.png"))
+    page.click(".dg-steps button.dg-step")
+    page.wait_for_function(panel, arg=viz.derivation(x, out).text())  # complete: the engine's δ
+    assert steps.derivation(x, 2).delta == x.grad
     drawn = page.eval_on_selector(".dg-graph-view svg", "svg => svg.textContent.replace(/\\u00a0/g, ' ')")
     assert "data 2.0000" in drawn and f"δ {viz.format_number(x.grad)}" in drawn
 
