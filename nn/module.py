@@ -31,8 +31,9 @@ from typing import Any, NamedTuple, SupportsIndex
 
 from autograd import Value
 
+from .atomic import write_atomically
 from .excerpt import cut, excerpt
-from .files import read_json, write_atomically
+from .files import read_json
 from .parameter import Parameter, clear_grads
 
 __all__ = ["Module", "HeldList", "IncompatibleKeys", "register", "load", "FORMAT", "FORMAT_VERSION"]

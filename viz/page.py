@@ -14,13 +14,11 @@ import base64
 import gzip
 import html
 import json
-import os
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["STATIC", "gzip_base64", "wasm_renderer", "replay_page", "write_atomically"]
+__all__ = ["STATIC", "gzip_base64", "wasm_renderer", "replay_page"]
 
 STATIC = Path(__file__).parent / "static"
 """The widget's files: ``lab.js`` (its one ES module), ``lab.css``, and ``viz.js`` (Graphviz in WebAssembly)."""
@@ -74,21 +72,6 @@ def replay_page(record: dict[str, Any], title: str) -> str:
         module=base64.b64encode((STATIC / "lab.js").read_bytes()).decode("ascii"),
         record=gzip_base64(json.dumps(record, allow_nan=False, separators=(",", ":")).encode("utf-8")),
     )
-
-
-def write_atomically(path: Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file renamed over it, readable by all; return it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # a page to publish, not a private temporary file
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
 
 
 _PAGE = """<!DOCTYPE html>

@@ -28,6 +28,7 @@ from typing import Any, overload
 import graphviz
 
 from autograd import Value
+from nn.atomic import write_atomically
 
 from .derivation import Derivation, derivations
 from .dot import Drawing, in_reading_order
@@ -47,7 +48,7 @@ from .options import (
     roots_of,
     unmeasured_layout,
 )
-from .page import replay_page, write_atomically
+from .page import replay_page
 from .text import html_markup, label_markup
 
 __all__ = ["backward_steps", "BackwardSteps", "Frame", "FrameLayout", "MAX_FRAMES"]
@@ -175,7 +176,7 @@ class BackwardSteps(Sequence[Frame]):
         width = max(3, len(str(len(self))))
         paths = []
         for i, svg in enumerate(svgs, start=1):
-            paths.append(write_atomically(directory / f"{stem}_{i:0{width}d}.svg", svg))
+            paths.append(write_atomically(directory / f"{stem}_{i:0{width}d}.svg", svg, make_folders=True))
         return paths
 
     def to_html(self, title: str = "Backpropagation, step by step", standalone: bool = True) -> str:
@@ -239,7 +240,7 @@ class BackwardSteps(Sequence[Frame]):
         """Write :meth:`to_html` to ``path`` (atomically; with or without Graphviz's ``dot``); returns the path."""
         # a label may hold a lone surrogate (str allows it, UTF-8 does not): written as U+FFFD, the replacement mark
         page = self.to_html(title).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        return write_atomically(Path(path), page)
+        return write_atomically(path, page, make_folders=True)
 
     def _repr_html_(self) -> str:
         return self.to_html(standalone=False)

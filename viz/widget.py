@@ -38,7 +38,9 @@ except ModuleNotFoundError as missing:  # the `lab` extra: the engine and the st
     anywidget = None
     import traitlets  # the page serves it (build/site/wheels)
 
-from .page import STATIC, replay_page, wasm_renderer, write_atomically
+from nn.atomic import write_atomically
+
+from .page import STATIC, replay_page, wasm_renderer
 
 __all__ = ["GraphvizWasm", "graphviz_wasm", "LabWidget", "GraphView", "StepsView", "PageHosted"]
 
@@ -143,7 +145,7 @@ class LabWidget(_Host):  # type: ignore[misc]
         recorded frames inline (gzipped; each frame stores only what changed), so it
         opens from disk or from any static web host. Written atomically; returns the path.
         """
-        return write_atomically(Path(path), replay_page(self._replay(), title))
+        return write_atomically(path, replay_page(self._replay(), title), make_folders=True)
 
 
 _DOM_TRAITS = frozenset(() if anywidget is None else anywidget.AnyWidget().trait_names(sync=True)) - {"_esm", "_css"}
