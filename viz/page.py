@@ -53,11 +53,12 @@ def _rounded(data: Any) -> Any:
     return data
 
 
-def replay_page(record: dict[str, Any], title: str) -> str:
+def replay_page(record: dict[str, Any], title: str, renderer: bool = True) -> str:
     """The HTML page that replays ``record`` (``{"view": ..., "frames": [state, ...], ...}``) with ``lab.js``.
 
     Each frame is stored as what changed since the one before, its floats to 6
-    significant digits, and the whole record gzipped.
+    significant digits, and the whole record gzipped. ``renderer=False`` leaves
+    Graphviz-WASM out (624 kB), for a record whose pictures are all drawn already.
     """
     frames: list[dict[str, Any]] = []
     previous: dict[str, Any] = {}
@@ -68,7 +69,7 @@ def replay_page(record: dict[str, Any], title: str) -> str:
     return _PAGE.format(
         title=html.escape(title),
         css=(STATIC / "lab.css").read_text(encoding="utf-8"),
-        viz=wasm_renderer(),
+        viz=wasm_renderer() if renderer else "",
         module=base64.b64encode((STATIC / "lab.js").read_bytes()).decode("ascii"),
         record=gzip_base64(json.dumps(record, allow_nan=False, separators=(",", ":")).encode("utf-8")),
     )

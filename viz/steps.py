@@ -15,7 +15,6 @@ when a node is clicked.
 
 from __future__ import annotations
 
-import html
 import itertools
 import os
 import re
@@ -150,9 +149,7 @@ class BackwardSteps(Sequence[Frame]):
     def svgs(self, caption: bool = True) -> list[str]:
         """Every frame rendered to SVG, with its caption or without (rendered once, in parallel, then cached)."""
         if caption not in self._svgs:
-            workers = min(len(self._frames), os.cpu_count() or 1, 8)
-            with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
-                self._svgs[caption] = list(pool.map(lambda frame: frame.svg(caption), self._frames))
+            self._svgs[caption] = _render_all([frame.captioned() if caption else frame.graph for frame in self])
         return self._svgs[caption]
 
     def save_svgs(self, directory: str | Path, stem: str = "step") -> list[Path]:
@@ -180,30 +177,28 @@ class BackwardSteps(Sequence[Frame]):
         return paths
 
     def to_html(self, title: str = "Backpropagation, step by step", standalone: bool = True) -> str:
-        """A self-contained page (inline SVGs and a small script, nothing fetched) with a slider over the frames.
+        """A self-contained page with a slider over the frames (everything inline, nothing fetched).
 
-        With ``standalone=False`` only the ``<div>`` and its script, for embedding in a notebook.
-        Without Graphviz's ``dot`` the standalone page carries each frame's DOT source instead and
-        lays it out in the browser with Graphviz compiled to WebAssembly, as the lab's saved pages
-        do (:func:`viz.page.replay_page`); the ``<div>`` alone needs ``dot``.
+        The page replays the frames with the lab's own module (:func:`viz.page.replay_page`): a slider, and a
+        click on a value shows its δ derivation as it stands at the frame shown (:meth:`derivation`; every form
+        is in the page, so it needs no server). With Graphviz's ``dot`` the frames are the SVGs it draws and the
+        page carries no layout engine; without it, their DOT source, laid out in the browser by Graphviz
+        compiled to WebAssembly. With ``standalone=False`` only a ``<div>`` of inline SVGs and a small slider
+        script, for a notebook's HTML output (that needs ``dot``).
         """
+        if standalone:
+            record = self._record(rendered=True)
+            drawn = all("svg" in step for step in record["frames"][0]["steps"])
+            return replay_page(record, title, renderer=not drawn)
         uid = f"deltagrad-steps-{next(_html_ids)}"
-        try:
-            svgs = self.svgs(caption=False)
-        except graphviz.ExecutableNotFound:
-            if not standalone:
-                raise
-            return replay_page(self._record(), title)
+        svgs = self.svgs(caption=False)
         frames = "\n".join(
             f'<div class="frame"{"" if i == 0 else " hidden"}><p class="caption">{html_markup(frame.caption)}</p>'
             f"{_inline_svg(svg)}</div>"
             for i, (frame, svg) in enumerate(zip(self._frames, svgs))
         )
         widest = max(_svg_width_px(svg) for svg in svgs)
-        body = _HTML_BODY.format(uid=uid, last=len(self) - 1, n=len(self), frames=frames, max=round(ZOOM * widest))
-        if not standalone:
-            return body
-        return _HTML_PAGE.format(title=html.escape(title), body=body)
+        return _HTML_BODY.format(uid=uid, last=len(self) - 1, n=len(self), frames=frames, max=round(ZOOM * widest))
 
     def explanations(self) -> dict[str, dict[str, Any]]:
         """Every node's derivation at every frame, as plain data for a page: keyed by the node's DOT name
@@ -225,15 +220,23 @@ class BackwardSteps(Sequence[Frame]):
             }
         return out
 
-    def _record(self) -> dict[str, Any]:
+    def _record(self, rendered: bool = False) -> dict[str, Any]:
         """The frames as ``lab.js`` replays them: one recorded state ``{"view": "steps", "steps": [...],
-        "derivations": ...}``, each step a frame's DOT source and its caption as HTML (``<sub>``/``<sup>`` for
-        slide names), and every node's derivation at every frame (:meth:`explanations`), shown on a click.
+        "derivations": ...}``, each step a frame's DOT source (``rendered``: the SVG ``dot`` draws from it,
+        where ``dot`` is installed) and its caption as HTML (``<sub>``/``<sup>`` for slide names), and every
+        node's derivation at every frame (:meth:`explanations`), shown on a click.
 
-        The DOT is at natural size: the page scales each picture to its own width (CSS), as the dot-rendered
-        page scales its SVGs, instead of Graphviz shrinking it to ``width`` first.
+        The pictures are at natural size: the page scales each to its own width (CSS), instead of Graphviz
+        shrinking it to ``width`` first.
         """
-        steps = [{"dot": _natural_size(frame.graph).source, "caption": html_markup(frame.caption)} for frame in self]
+        graphs = [_natural_size(frame.graph) for frame in self]
+        pictures: list[dict[str, str]] = [{"dot": graph.source} for graph in graphs]
+        if rendered:
+            try:
+                pictures = [{"svg": _inline_svg(svg)} for svg in _render_all(graphs)]
+            except graphviz.ExecutableNotFound:
+                pass  # the browser lays the DOT out
+        steps = [{**picture, "caption": html_markup(frame.caption)} for picture, frame in zip(pictures, self)]
         return {"view": "steps", "frames": [{"view": "steps", "steps": steps, "derivations": self.explanations()}]}
 
     def save_html(self, path: str | Path, title: str = "Backpropagation, step by step") -> Path:
@@ -285,6 +288,13 @@ class BackwardSteps(Sequence[Frame]):
                 {"text/plain": f"{hint}\n\n{self!r}; the last frame's DOT source:\n{self[-1].graph.source}"},
                 raw=True,
             )
+
+
+def _render_all(graphs: list[Graph]) -> list[str]:
+    """Each graph rendered to SVG by ``dot``, several at once (each is its own process)."""
+    workers = min(len(graphs), os.cpu_count() or 1, 8)
+    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+        return list(pool.map(lambda graph: graph.svg(), graphs))
 
 
 _html_ids = itertools.count(1)
@@ -353,13 +363,6 @@ def _inline_svg(svg: str) -> str:
     start = svg.find("<svg")
     return svg[start:] if start >= 0 else svg
 
-
-_HTML_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
-<body>
-{body}
-</body></html>
-"""
 
 _HTML_BODY = """<div id="{uid}" class="deltagrad-steps">
 <style>

@@ -87,20 +87,27 @@ def test_step_page_text_is_at_least_12_px_at_1400_px(open_page, serve, screensho
 
     net = nn.MLP(1, [2, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
     loss = nn.losses.mse(net([1.0]), 1.0)
-    viz.backward_steps(loss).save_html(tmp_path / "steps.html")
+    steps = viz.backward_steps(loss)
+    steps.save_html(tmp_path / "steps.html")
+    k = next(i for i, frame in enumerate(steps) if "<sup>" in viz.html_markup(frame.caption))
     page = open_page(1400, 900)
     page.goto(serve(tmp_path) + "steps.html", wait_until="load")
-    page.click(".next")
+    page.wait_for_selector(".dg-steps .dg-graph svg g.node")  # the page replays dot's pictures with lab.js
+    page.fill(".dg-steps input.dg-step-range", str(k))
+    page.wait_for_function(
+        "t => document.querySelector('.dg-steps .dg-counter').textContent === t", arg=f"{k + 1} / {len(steps)}"
+    )
+    page.wait_for_timeout(200)  # the frame's picture swapped in
     page.screenshot(path=str(screenshots / "steps_page_1400.png"), full_page=True)
     sizes = page.evaluate(
         """() => {
-      const frame = Array.from(document.querySelectorAll('.frame')).find(f => !f.hidden);
-      const texts = Array.from(frame.querySelectorAll('svg text'));
-      const caption = frame.querySelector('.caption');
+      const svg = document.querySelector('.dg-steps .dg-graph svg');
+      const texts = Array.from(svg.querySelectorAll('text'));
+      const caption = document.querySelector('.dg-steps .dg-caption');
       return {svg: Math.min(...texts.map(t => parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a)),
               caption: parseFloat(getComputedStyle(caption).fontSize),
-              sup: document.querySelectorAll('.caption sup').length,
-              right: frame.querySelector('svg').getBoundingClientRect().right};
+              sup: caption.querySelectorAll('sup').length,
+              right: svg.getBoundingClientRect().right};
     }"""
     )
     assert sizes["svg"] >= 12.0 and sizes["caption"] >= 12.0

@@ -1,5 +1,5 @@
 """backward_steps' click-to-derive in headless Chromium: in the slider widget (StepsView, driven like anywidget)
-and in a page saved without Graphviz's ``dot``, a click on a value shows its δ derivation as it stands at the
+and in a saved page (with Graphviz's ``dot`` and without), a click on a value shows its δ derivation as it stands at the
 frame shown, numbers equal to the engine's: for ``out = a*b + a`` the term through ``out`` arrives first (δ so far
 1), the term through ``a*b`` a frame later, and then δ(a) is the engine's ``a.grad``."""
 
@@ -100,13 +100,17 @@ def test_steps_widget_click_shows_the_derivation_at_each_frame(
     assert browser_errors == []
 
 
-def test_saved_steps_page_without_dot_click_shows_the_derivation(
-    read_twice, monkeypatch, page, serve, browser_errors, screenshots, tmp_path
+@pytest.mark.parametrize("dot", [True, False], ids=["dot", "no-dot"])
+def test_saved_steps_page_click_shows_the_derivation(
+    dot, read_twice, monkeypatch, page, serve, browser_errors, screenshots, tmp_path
 ):
+    """Saved with dot (its SVGs in the page) and without (DOT laid out by Graphviz-WASM): the same answers."""
     steps, a, b, c = read_twice
-    with monkeypatch.context() as no_dot:  # saved on a machine without Graphviz: the page lays the frames out
-        no_dot.setenv("PATH", str(tmp_path))
-        steps.save_html(tmp_path / "steps.html")
+    with monkeypatch.context() as machine:
+        if not dot:  # saved on a machine without Graphviz: the page lays the frames out
+            machine.setenv("PATH", str(tmp_path))
+        page_text = steps.save_html(tmp_path / "steps.html").read_text(encoding="utf-8")
+    assert ('id="deltagrad-viz"></script>' in page_text) is dot  # dot drew every frame: no layout engine inside
     page.goto(serve(tmp_path) + "steps.html")  # a static server: the page asks nothing of Python
-    check_derivation_frame_by_frame(page, steps, a, b, c, screenshots, "steps_page_derive")
+    check_derivation_frame_by_frame(page, steps, a, b, c, screenshots, f"steps_page_derive_{'dot' if dot else 'wasm'}")
     assert browser_errors == []

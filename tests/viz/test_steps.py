@@ -7,7 +7,6 @@ import gzip
 import json
 import math
 import re
-import shutil
 import sys
 import xml.etree.ElementTree as ET
 
@@ -136,18 +135,27 @@ def test_shared_node_sums_the_contributions_of_all_its_consumers():
 
 
 def test_html_export_is_self_contained(neuron, tmp_path):
+    """With dot, the page carries dot's SVG of each frame and no layout engine; lab.js replays them."""
     steps = viz.backward_steps(neuron.o)
     path = steps.save_html(tmp_path / "steps.html")
     page = path.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
-    assert page.count("<svg") == len(steps) and page.count('class="frame"') == len(steps)
-    assert page.count("<?xml") == 0 and "<!DOCTYPE svg" not in page
-    assert '<input type="range"' in page and "<script>" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)  # nothing fetched from the network
-    assert "@import" not in page and "<link" not in page
-    captions = re.findall(r'<p class="caption">(.*?)</p>', page)
+    assert "@import" not in page and not re.search(r"<link[^>]*href=\"(?!data:)", page)
+    assert 'id="deltagrad-viz"></script>' in page and len(page) < 150_000  # no Graphviz-WASM: dot drew the frames
+    record = replay_record(page)["frames"][0]
+    shown = record["steps"]
+    assert len(shown) == len(steps) and all(set(step) == {"svg", "caption"} for step in shown)
+    assert all(step["svg"].startswith("<svg") and "<!DOCTYPE svg" not in step["svg"] for step in shown)
+    assert "δ(n)" in shown[1]["caption"]
+    assert set(record["derivations"]) == {viz.node_name(frame.node) for frame in steps}  # a click's answers
+    div = steps.to_html(standalone=False)  # a notebook's HTML output: inline SVGs and a small script
+    assert div.count("<svg") == len(steps) and div.count('class="frame"') == len(steps)
+    assert div.count("<?xml") == 0 and "<!DOCTYPE svg" not in div
+    assert '<input type="range"' in div and "<script>" in div
+    captions = re.findall(r'<p class="caption">(.*?)</p>', div)
     assert len(captions) == len(steps) and "δ(n)" in captions[1]
-    assert "font-size: 16px" in page and "width: 100%" in page  # pictures scale up to the page
+    assert "font-size: 16px" in div and "width: 100%" in div  # pictures scale up to the page
     for svg in re.findall(r"<svg.*?</svg>", page, flags=re.S):
         ET.fromstring(svg.encode())
     assert "<script>" in steps._repr_html_() and "<html" not in steps._repr_html_()
@@ -269,8 +277,9 @@ def test_captions_have_real_sub_and_superscripts_in_html():
     steps = viz.backward_steps(loss)
     frame = next(f for f in steps if f.node.label == "z^[3]_1")
     assert "z^[3]_1" in frame.caption  # plain text keeps the slides' ASCII
-    page = steps.to_html()
-    assert "z<sup>[3]</sup><sub>1</sub>" in page and "z^[3]_1" not in page
+    captions = " ".join(step["caption"] for step in replay_record(steps.to_html())["frames"][0]["steps"])
+    for page in (steps.to_html(standalone=False), captions):
+        assert "z<sup>[3]</sup><sub>1</sub>" in page and "z^[3]_1" not in page
     assert "z<sup>[3]</sup><sub>1</sub>" in frame._repr_mimebundle_()["text/html"]
 
 
@@ -296,7 +305,8 @@ def test_frame_svgs_carry_their_caption_with_real_sub_and_superscripts(tmp_path,
     sizes = {(ET.parse(p).getroot().get("width"), ET.parse(p).getroot().get("height")) for p in paths}
     assert len(sizes) == 1  # every frame the same size: the sequence does not jump
     assert "step 7" not in steps[k].svg(caption=False)
-    assert "step 7" not in steps.to_html().split('<p class="caption">')[k + 1].split("</p>", 1)[1]  # no double caption
+    div = steps.to_html(standalone=False)
+    assert "step 7" not in div.split('<p class="caption">')[k + 1].split("</p>", 1)[1]  # no double caption
 
 
 def test_a_long_caption_wraps_to_the_picture_width(geometry):
@@ -320,8 +330,8 @@ def test_html_export_of_a_label_with_a_lone_surrogate(tmp_path):
     path = viz.backward_steps(y).save_html(tmp_path / "steps.html")
     page = path.read_text(encoding="utf-8")
     assert "\udcff" not in page
-    if shutil.which("dot"):  # the frames are inline SVG (else a recorded page that the browser lays out)
-        assert "x\ufffd" in page
+    record = replay_record(page)["frames"][0]  # the recording, JSON with its escapes: a page's plain ASCII
+    assert len(record["steps"]) == 3 and record["steps"][-1]["caption"].startswith("step 3: δ(x")
 
 
 def test_steps_explain_every_node_at_every_frame():

@@ -121,11 +121,18 @@ function layOut(box, viz, dot) {
     box.dgLayout = null;
     return false;
   }
+  const items = adopt(box, svg);
+  box.dgLayout = { shape: shapeOf(dot), names: statements(dot).map((st) => st.name), items };
+  return true;
+}
+
+// Put a laid-out graph's SVG into `box` and make its nodes answer clicks (box.dgOptions: onSelect, onEdit);
+// returns its nodes and edges by title.
+function adopt(box, svg) {
   svg.classList.add("dg-svg");
   box.replaceChildren(svg);
   const items = new Map();
   for (const g of svg.querySelectorAll("g.node, g.edge")) items.set(g.querySelector("title")?.textContent, g);
-  box.dgLayout = { shape: shapeOf(dot), names: statements(dot).map((st) => st.name), items };
   for (const g of svg.querySelectorAll("g.node")) {
     g.addEventListener("click", () => {
       const { editable, onEdit, onSelect } = box.dgOptions;
@@ -134,7 +141,17 @@ function layOut(box, viz, dot) {
       if (editable && onEdit && name in editable) onEdit(editable[name]);
     });
   }
-  return true;
+  return items;
+}
+
+// A picture Graphviz's own `dot` already drew (a page saved where it was installed): shown as it is.
+function drawRendered(box, svgText, { onSelect = null, selected = null } = {}) {
+  box.dgOptions = { deltas: null, editable: null, onEdit: null, onSelect, selected };
+  clearTimeout(box.dgSettle);
+  const svg = new DOMParser().parseFromString(svgText, "image/svg+xml").documentElement;
+  adopt(box, document.importNode(svg, true));
+  box.dgLayout = null; // no DOT here: the next DOT graph is laid out afresh
+  decorate(box);
 }
 
 // The edge classes (e12_0: input 0 of node 12) of an edge statement, which a derivation's terms light up.
@@ -389,7 +406,7 @@ function renderExplore(model, el) {
 
 // ------------------------------------------------------------------ backward, step by step
 // viz.backward_steps(...) as a slider: in Jupyter (StepsView) and on a saved page, the frames' DOT laid out here,
-// one at a time. A click on a value shows its δ derivation as it stands at the frame shown: the terms
+// one at a time (or, on a page saved where `dot` was installed, the SVG it drew). A click on a value shows its δ derivation as it stands at the frame shown: the terms
 // δ(reader)·∂reader/∂node whose reader backward has reached (the others pending, "?"), then the whole sum.
 // Every form arrives with the frames (BackwardSteps.explanations), so no kernel is asked.
 function derivationAt(derivations, node, index) {
@@ -416,11 +433,15 @@ function renderSteps(model, el) {
     slider.value = index;
     counter.textContent = `${index + 1} / ${steps.length}`;
     caption.innerHTML = steps[index].caption; // html_markup's text: escaped, with <sub>/<sup>
-    const shown = index;
-    const viz = await graphvizFor(model);
-    if (shown !== index) return; // a later frame was asked for meanwhile
     const onSelect = hasDerivations ? (node) => ((selected = node), show(index)) : null;
-    drawGraph(box, viz, steps[index].dot, { onSelect, selected });
+    if (steps[index].svg) {
+      drawRendered(box, steps[index].svg, { onSelect, selected }); // dot's own picture
+    } else {
+      const shown = index;
+      const viz = await graphvizFor(model);
+      if (shown !== index) return; // a later frame was asked for meanwhile
+      drawGraph(box, viz, steps[index].dot, { onSelect, selected });
+    }
     showDerivation(derivationPanel, box, derivationAt(model.get("derivations"), selected, index));
   };
   slider.addEventListener("input", () => show(+slider.value));
