@@ -128,20 +128,6 @@ def _weights(layer: Layer, value: Any) -> tuple[np.ndarray, np.ndarray]:
     return W, np.array([value(n.b) for n in layer.neurons], dtype=float)
 
 
-def _batch(X: ArrayLike, y: ArrayLike, nin: int) -> tuple[np.ndarray, np.ndarray]:
-    """``X`` (m × nin) and ``y`` (one label or target row per row) as finite arrays, or an error naming the entry."""
-    X, y = np.asarray(X, dtype=float), np.asarray(y)
-    if X.ndim != 2 or len(X) == 0 or X.shape[1] != nin:
-        raise ValueError(
-            f"layer_deltas: the model takes {nin} inputs: X must have shape (m >= 1, {nin}), got {X.shape}"
-        )
-    if y.dtype.kind not in "biuf" or y.ndim not in (1, 2) or len(y) != len(X):
-        raise ValueError(f"layer_deltas: y must hold one number (or target row) per row of X, got shape {y.shape}")
-    samples.check_finite(X, "layer_deltas", "X")
-    samples.check_finite(y, "layer_deltas", "y")
-    return X, y
-
-
 def _name(layer: Layer, model: Module) -> str:
     return next((name for name, module in model.named_modules() if module is layer), "")
 
@@ -164,7 +150,8 @@ def layer_deltas(
     """
     require_numpy("nn.layer_deltas")
     layers = _dense_layers(model)
-    X, y = _batch(X, y, layers[0].nin)
+    X = samples.features(X, "layer_deltas", n_inputs=layers[0].nin)
+    y = samples.labels(y, len(X), "layer_deltas")
     loss_fn = losses.get(loss)
     names = [_name(layer, model) for layer in layers]
     if compiled:

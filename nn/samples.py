@@ -29,18 +29,25 @@ else:
 __all__ = ["features", "labels", "check_finite", "sample_targets", "target_matrix"]
 
 
-def features(X: ArrayLike, where: str) -> np.ndarray:
-    """``X`` as a float matrix (samples × features) of finite numbers; errors name the row and column."""
+def features(X: ArrayLike, where: str, n_inputs: int | None = None) -> np.ndarray:
+    """``X`` as a float matrix (samples × features) of finite numbers, ``n_inputs`` columns wide when given;
+    errors name the row and column."""
     if np is None:
-        return _list_features(X, where)  # type: ignore[return-value]
+        return _list_features(X, where, n_inputs)  # type: ignore[return-value]
     try:
         X = np.asarray(X, dtype=float)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{where}: X must be a matrix of numbers (samples × features): {e}") from None
     if X.ndim != 2 or len(X) == 0:
         raise ValueError(f"{where}: X must be 2-D (samples × features) with at least one row, got shape {X.shape}")
+    _check_width(X.shape[1], n_inputs, where)
     check_finite(X, where, "X")
     return X
+
+
+def _check_width(width: int, n_inputs: int | None, where: str) -> None:
+    if n_inputs is not None and width != n_inputs:
+        raise ValueError(f"{where}: the model takes {n_inputs} inputs, but X has {width} columns (features)")
 
 
 def labels(y: ArrayLike, n: int, where: str) -> np.ndarray:
@@ -74,13 +81,14 @@ def check_finite(a: np.ndarray, where: str, name: str) -> None:
 
 
 # ---------------------------------------------------------------------------- the same checks on lists (no numpy)
-def _list_features(X: Any, where: str) -> list[list[float]]:
+def _list_features(X: Any, where: str, n_inputs: int | None = None) -> list[list[float]]:
     """``X`` as a list of rows of finite floats, where numpy is missing; errors name the row and column."""
     if hasattr(X, "tolist"):
         X = X.tolist()
     if not isinstance(X, (list, tuple)) or not X or not all(isinstance(r, (list, tuple)) for r in X):
         raise ValueError(f"{where}: X must be a list of rows (samples × features) with at least one row")
     width = len(X[0])
+    _check_width(width, n_inputs, where)
     rows = []
     for i, row in enumerate(X):
         if len(row) != width:
