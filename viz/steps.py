@@ -248,6 +248,15 @@ class BackwardSteps(Sequence[Frame]):
     def _repr_html_(self) -> str:
         return self.to_html(standalone=False)
 
+    def view(self) -> Any:
+        """The lab's slider over these frames (:class:`viz.widget.StepsView`, the ``lab`` extra): each frame's DOT
+        laid out in the browser by Graphviz-WASM, and a click on a value shows its derivation at the frame shown
+        (:meth:`explanations`, sent with the frames). What Jupyter and deltagrad's web page show."""
+        from .widget import StepsView  # the `lab` extra (a web page's Python hosts it without anywidget)
+
+        state = self._record()["frames"][0]
+        return StepsView(state["steps"], state["derivations"])
+
     def widget(self) -> Any:
         """An ipywidgets slider (with a play button) over the frames; the slider runs in the browser alone."""
         import ipywidgets as widgets
@@ -270,12 +279,11 @@ class BackwardSteps(Sequence[Frame]):
         from IPython.display import HTML, display
 
         try:
-            from .widget import StepsView  # the `lab` extra
+            view = self.view()
         except ModuleNotFoundError as missing:
             no_widget = missing
         else:
-            state = self._record()["frames"][0]
-            display(StepsView(state["steps"], state["derivations"]))
+            display(view)
             return
         try:
             try:

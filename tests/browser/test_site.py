@@ -120,6 +120,37 @@ def test_numpy_paths_say_they_need_numpy(visit: Visit) -> None:
     assert "needs numpy" in visit.page.locator("#error").text_content()
 
 
+def test_backward_steps_in_the_page_explain_a_clicked_value(visit: Visit, screenshots: Path) -> None:
+    """The page shows backward_steps as Jupyter does (BackwardSteps.view): a click on a value derives its δ, as it
+    stands at the frame shown; the numbers are the page's Python's, equal to CPython's here."""
+    import viz
+    from autograd import Value
+
+    code = """import viz
+from autograd import Value
+a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+c = a * b; c.label = "c"
+out = c + a; out.label = "out"
+viz.backward_steps(out)"""
+    visit.run(code)
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    c.label = "c"
+    out = c + a
+    out.label = "out"
+    steps = viz.backward_steps(out)
+    page = visit.page
+    page.wait_for_selector("#displays .dg-steps .dg-graph svg g.node")
+    page.locator("#displays .dg-steps .dg-graph g.node", has_text="data 2.0000").first.click()
+    panel = "t => document.querySelector('#displays .dg-steps .dg-derivation')?.title === t"
+    page.wait_for_function(panel, arg=steps.derivation(a, 0).text())  # the term through out; c's still to come
+    page.click("#displays .dg-steps button.dg-step")
+    page.wait_for_function(panel, arg=steps.derivation(a, 1).text())  # both: δ(a) = 1 + b
+    assert steps.derivation(a, 1).delta == 1.0 + b.data
+    page.locator("#displays .dg-steps").screenshot(path=str(screenshots / "site_steps_derive.png"))
+    assert not visit.blocked and not visit.errors, (visit.blocked, visit.errors)
+
+
 def test_a_graph_of_200000_nodes_is_freed_without_crashing_the_page(visit: Visit) -> None:
     code = """
 from autograd import Value

@@ -93,13 +93,13 @@ def run(code: str, namespace: dict[str, Any]) -> str:
 def describe(value: Any) -> dict[str, Any]:
     """How the page shows ``value``: a live widget, a graph's DOT source, HTML, or text.
 
-    ``viz.backward_steps`` frames are shown as in Jupyter without ``dot``: a :class:`viz.widget.StepsView`.
+    ``viz.backward_steps`` frames are shown as in Jupyter: their :meth:`viz.BackwardSteps.view`, a slider whose
+    values explain their δ on a click.
     """
     import viz
-    from viz.widget import StepsView
 
     if isinstance(value, viz.BackwardSteps):
-        value = StepsView([{"dot": f.graph.source, "caption": viz.html_markup(f.caption)} for f in value])
+        value = value.view()
     if hasattr(value, "trait_names") and hasattr(value, "view") and hasattr(value, "handle_message"):
         _widgets.append(value)
         return {"kind": "widget", "index": len(_widgets) - 1}
