@@ -29,7 +29,7 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
 from .lazy_compile import compile as compile  # by name only: not in __all__, so * keeps the builtin
 from .registry import OPS, Op
-from .value import Constant, Value, local_grads, op_of
+from .value import Constant, Value, assigned_symbol, local_grads, op_of
 
 __all__ = [
     "Value",
@@ -51,6 +51,7 @@ __all__ = [
     "GradcheckError",
     "local_grads",
     "op_of",
+    "assigned_symbol",
     "register_op",
     "OPS",
     "Op",

@@ -758,6 +758,22 @@ def op_of(v: Value) -> Op:
         raise LookupError(f"op {v.op!r} is not in autograd.OPS (was it removed?)") from None
 
 
+def assigned_symbol(v: Value) -> str | None:
+    """The symbol assigned to ``v._op`` on a node of the op table (micrograd's habit, ``out._op = "ReLU"``), which
+    pictures show in place of the table's symbol; None when none was assigned, and for a user-op node, whose
+    ``_op`` is its own op's symbol (:func:`op_of`). The op itself, and so every derivative, stays the table's.
+
+    >>> x = Value(2.0)
+    >>> y = x * x
+    >>> assigned_symbol(y), y._op
+    (None, '*')
+    >>> y._op = "square"
+    >>> assigned_symbol(y), y._op, y.op
+    ('square', 'square', 'mul')
+    """
+    return None if v.op == CLOSURE else v._symbol
+
+
 def _scaled(g: Value, d: Any) -> Value:
     """δ · d for the Value path, without recording a node for d = ±1."""
     if isinstance(d, float):

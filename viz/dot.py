@@ -23,7 +23,7 @@ from typing import Any, Literal, cast
 
 import graphviz
 
-from autograd import OPS, Constant, Value, local_grads, op_of
+from autograd import OPS, Constant, Value, assigned_symbol, local_grads, op_of
 from autograd.value import walk
 from nn import ACTIVATIONS, Layer, Module, Parameter
 
@@ -304,6 +304,9 @@ class Drawing:
 
     @staticmethod
     def _op_text(v: Value) -> str:
+        assigned = assigned_symbol(v)  # micrograd's habit: `out._op = "ReLU"` names the op in the picture
+        if assigned is not None:
+            return assigned
         if v.op == "dot":  # a neuron's pre-activation in one node: inputs w1..wn, x1..xn (then b); param is n
             return "Σ wx + b" if len(v.inputs) == 2 * v.param + 1 else "Σ wx"
         symbol = op_of(v).symbol

@@ -335,3 +335,21 @@ def test_undefined_local_derivative_is_labelled_not_raised():
     base, exponent = Value(-2.0, label="a"), Value(2.0, label="b")
     source = viz.draw_graph(base**exponent, show_local_grads=True, legend=False).source
     assert source.count("∂=undefined") == 2  # ∂(a^b)/∂b needs log(a), undefined for a < 0
+
+
+def test_a_symbol_assigned_to_op_is_what_the_pictures_draw():
+    """micrograd's habit, ``out._op = "ReLU"``, on nodes of the op table: draw_graph and backward_steps show it;
+    the op (and so every derivative) stays the table's."""
+    x = Value(0.5, label="x")
+    square = x**2
+    square._op = "²"
+    doubled = square * 2.0
+    doubled._op = "double"
+    out = (doubled + x).tanh()
+    assert (square.op, doubled.op, square._op, doubled._op) == ("powc", "mul", "²", "double")
+    for source in (viz.draw_graph(out, legend=False).source, viz.backward_steps(out)[0].graph.source):
+        nodes = by_name(pydot.graph_from_dot_data(source)[0])
+        drawn = {v: nodes[viz.op_node_name(v)].get_label() for v in (square, doubled, out, out.inputs[0])}
+        assert drawn == {square: "<²>", doubled: "<double>", out: "<tanh>", out.inputs[0]: "<+>"}
+    out.backward()
+    assert x.grad == pytest.approx((1 - math.tanh(1.0) ** 2) * (4 * 0.5 + 1), rel=1e-14)  # d tanh(2x² + x)/dx
