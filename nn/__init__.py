@@ -21,7 +21,7 @@ del _util, _Path, _check, _module
 
 from . import data, init, losses, optim
 from .activations import ACTIVATIONS, activation
-from .data import batches, circles, digits, mnist, moons, one_hot, spiral, train_test_split, xor
+from .data import batches, circles, digits, mnist, moons, one_hot, sine, spiral, train_test_split, xor
 from .deltas import LayerDeltas, layer_deltas
 from .diagnostics import Health, HealthMonitor, LayerHealth, health
 from .gpt import MicroGPT
@@ -72,6 +72,7 @@ __all__ = [
     "data",
     "xor",
     "moons",
+    "sine",
     "circles",
     "spiral",
     "digits",

@@ -39,6 +39,7 @@ __all__ = [
     "moons",
     "circles",
     "spiral",
+    "sine",
     "digits",
     "mnist",
     "read_idx",
@@ -158,6 +159,22 @@ def spiral(n: int = 300, classes: int = 3, noise: float = 0.2, seed: Seed = None
         X.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
         y.append(np.full(size, k, dtype=np.int64))
     return _shuffled(np.vstack(X), np.concatenate(y), rng)
+
+
+def sine(n: int = 50, noise: float = 0.1, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
+    """A 1-D regression set: x drawn uniformly from [−π, π], y = sin(x) + ε with ε ~ N(0, ``noise``²).
+
+    X has shape (n, 1) (one feature), y shape (n,) of floats (without numpy: a list of one-number rows and a list).
+    """
+    n = _count(n, "sine", 1)
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0 <= noise < math.inf:
+        raise ValueError(f"sine: noise must be a finite number >= 0, got {noise!r}")
+    rng = rng_from(seed)
+    if np is None:
+        xs = rng.uniform(-math.pi, math.pi, n)
+        return [[x] for x in xs], [math.sin(x) + e for x, e in zip(xs, rng.normal(0.0, noise, n))]  # type: ignore[return-value]
+    x = rng.uniform(-np.pi, np.pi, n)
+    return x.reshape(n, 1), np.sin(x) + rng.normal(0.0, noise, n)
 
 
 def digits() -> tuple[np.ndarray, np.ndarray]:

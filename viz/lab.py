@@ -10,7 +10,8 @@ sample, type a new value for a parameter or a leaf.
   per leaf and backward stepped node by node (:func:`viz.backward_steps`).
 * :class:`Lab` ``(model, X, y, loss=..., optimizer=..., batch_size=...)``: a
   network training live, with the loss graph of one probe sample, the data and
-  decision boundary, loss and accuracy curves and the optimiser's table.
+  decision boundary (or, for 1-D regression, the fitted curve), each hidden
+  neuron's thumbnail, loss and accuracy curves and the optimiser's table.
 * :class:`GraphView` (from :mod:`viz.widget`): a DOT graph drawn in the browser;
   ``draw_graph``'s notebook display uses it when the Graphviz ``dot`` program is missing.
 
@@ -304,6 +305,9 @@ def _zero_line_parameters(model: nn.Module, n_features: int) -> list[tuple[Value
 MAX_CLASSES = 8
 """A lab's data may hold up to this many classes (softmax cross-entropy over as many outputs)."""
 
+CURVE_POINTS = 121
+"""Regression's fitted curve is the model's output at this many evenly spaced x (a neuron's thumbnail: half)."""
+
 MAX_THUMBNAIL_RESOLUTION = 16
 """A hidden neuron's thumbnail samples the data panel's plane on a grid half as fine as the decision boundary's,
 of at most this many × this many points (a thumbnail is drawn some 20 to 40 pixels wide)."""
@@ -322,6 +326,13 @@ class Lab(LabWidget):
     the scalar engine, :class:`ScalarSteps`). The probe sample's loss graph is the scalar
     engine's own graph, with every node's δ (the Parameters' ``.grad`` keep the
     last mini-batch's gradient, which the optimiser used).
+
+    With one input feature and a loss of real targets (``"mse"``, the default) the
+    lab is in regression mode: the data panel draws the points (x, y) and the
+    fitted curve y = model(x) (:attr:`curve`), there is no accuracy, and a click
+    adds the point (x, y) where it lands or removes the point clicked. For an
+    :class:`nn.MLP`, :attr:`thumbnails` shows each first- and second-hidden-layer
+    neuron's activation over the plane (2-D inputs) or along x (regression).
 
     Buttons call :meth:`step`, :meth:`reset`, :meth:`set_parameter` and set
     :attr:`probe`, :attr:`lr`; a click on the data probes, adds a point of the
@@ -353,12 +364,16 @@ class Lab(LabWidget):
     derivation = traitlets.Dict().tag(sync=True)
     classes = traitlets.Int(0).tag(sync=True)
     """How many classes the model tells apart now (0: regression); adding a point of a new class raises it."""
+    curve = traitlets.Dict().tag(sync=True)
+    """Regression mode (X of 1 feature, a loss of real targets such as mse): the fitted curve, the model's output
+    ``y`` at :data:`CURVE_POINTS` points ``x`` across the data panel's axes ``extent`` [x₀, x₁, y₀, y₁]; else empty."""
     thumbnails = traitlets.Dict().tag(sync=True)
     """Each shown hidden neuron's activation over the data panel's plane (2-D inputs, an MLP): ``kind`` "plane",
-    ``n``, ``extent`` (the decision boundary's), and per layer (the first two hidden ones) its ``layer`` (numbered
+    ``n``, ``extent`` (the decision boundary's); in regression ``kind`` "line": at ``n`` points across ``extent``
+    [x₀, x₁]. Per layer (the first two hidden ones) its ``layer`` (numbered
     as the slides: the first hidden layer is 2), ``activation``, ``size``, and for its first
     :data:`viz.neurons.MAX_THUMBNAILS` neurons their ``labels`` and ``values``: a^[l]_i at the n × n grid's points,
-    row by row from the top. Empty when there is nothing to show."""
+    row by row from the top (or the line's n points). Empty when there is nothing to show."""
     health: traitlets.List[Any] = traitlets.List().tag(sync=True)
     """Per layer, the network's health on the whole dataset after the last step (see :meth:`_health_rows`)."""
 
@@ -375,8 +390,15 @@ class Lab(LabWidget):
         resolution: int = 40,
         max_frames: int = 200,
     ) -> None:
+        listed = X.tolist() if hasattr(X, "tolist") else X
+        if isinstance(listed, (list, tuple)) and listed and all(isinstance(r, numbers.Real) for r in listed):
+            given = f"an array of shape {tuple(X.shape)}" if hasattr(X, "shape") else f"a list of {len(listed)} numbers"
+            raise ValueError(
+                f"Lab: X must be (samples × features), got {given}; one feature is a column: "
+                "X.reshape(-1, 1), or [[x] for x in X]"
+            )
         try:
-            rows = [[float(v) for v in r] for r in (X.tolist() if hasattr(X, "tolist") else X)]
+            rows = [[float(v) for v in r] for r in listed]
             targets = y.tolist() if hasattr(y, "tolist") else list(y)
         except TypeError as e:
             raise ValueError(f"Lab: X must be (samples × features) with one label per row: {e}") from None
@@ -391,6 +413,7 @@ class Lab(LabWidget):
             raise ValueError(f"Lab: resolution must be an int between 2 and 200, got {resolution!r}")
         self.batch_size, self.seed, self.max_frames, self._resolution = batch_size, seed, max_frames, resolution
         self._original = ([list(r) for r in rows], list(targets))
+        self._regression = False  # decided from the loss by _set_model
         self._set_data(rows, targets)
         self._set_model(
             model, nn_losses.get(loss), nn.SGD(model.parameters(), lr=0.1) if optimizer is None else optimizer
@@ -415,7 +438,11 @@ class Lab(LabWidget):
         self._grid = self._make_grid(self._resolution)
         flat = [v for t in targets for v in (t if isinstance(t, list) else [t])]
         rows_of_targets = isinstance(targets[0], list)
-        self._classify = all(float(v).is_integer() for v in flat) and (rows_of_targets or len(set(flat)) <= 10)
+        self._classify = (
+            not self._regression
+            and all(float(v).is_integer() for v in flat)
+            and (rows_of_targets or len(set(flat)) <= 10)
+        )
 
     def _set_model(self, model: nn.Module, loss: Callable[..., Value], optimizer: nn.Optimizer) -> None:
         """The network, its loss and optimiser, and what is traced or read from them."""
@@ -431,11 +458,27 @@ class Lab(LabWidget):
         )
         with autograd.no_grad():
             spec = nn_losses.describe(self.loss, model(rows[0]), _sample_target(targets, 0))
+        # regression mode: one feature and a loss of real targets (mse); the data panel draws y over x
+        self._regression = len(rows[0]) == 1 and (spec.target == "real" if spec is not None else not self._classify)
+        if self._regression:
+            self._check_regression(spec)
+            self._classify = False
         self._threshold = nn_losses.decision_threshold(spec, targets)
         self._predict = None if np is None else autograd.compile(model, len(rows[0]))
         self._lines = _zero_line_parameters(model, len(rows[0]))
         self._neuron_maps = NeuronMaps(model)
         self._updates = [0.0] * len(self._params)
+
+    def _check_regression(self, spec: nn_losses.LossSpec | None) -> None:
+        """Regression draws one output over x (the loss has checked that y's shape matches the model's outputs)."""
+        with autograd.no_grad():
+            out = self.model(self._rows[0])
+        if not isinstance(out, Value):
+            loss = f"loss {spec.name!r}" if spec is not None else "a loss of real targets"
+            raise ValueError(
+                f"Lab: regression (X of 1 feature, {loss}) draws the model's one output over x; model gives "
+                f"{len(out)} outputs (and y rows of {len(out)}): one output and y of shape (samples,) are drawn"
+            )
 
     # ------------------------------------------------------------- the learner's own data
     @property
@@ -452,7 +495,8 @@ class Lab(LabWidget):
         return max(2, int(getattr(self.model, "nout", 1)))
 
     def add_point(self, x: Any, label: Any) -> int:
-        """Add the sample ``x`` with ``label`` (a class index, or a target value for regression); returns its index.
+        """Add the sample ``x`` with ``label`` (a class index, or the target y, a float, in regression); returns its
+        index. For one feature ``x`` may be a number.
 
         A class the model cannot output yet (a third class for a one-output
         binary model, or class k for a k-output one) switches an :class:`nn.MLP`
@@ -461,7 +505,9 @@ class Lab(LabWidget):
         optimiser type and learning rate). Training continues from the
         current weights otherwise.
         """
-        row = [_finite(v, "Lab.add_point: x") for v in (x.tolist() if hasattr(x, "tolist") else list(x))]
+        x = x.tolist() if hasattr(x, "tolist") else x
+        given: list[Any] = [x] if isinstance(x, numbers.Real) else list(x)  # one feature: a number will do
+        row = [_finite(v, "Lab.add_point: x") for v in given]
         if len(row) != len(self._rows[0]):
             raise ValueError(f"Lab.add_point: x must have {len(self._rows[0])} features, got {len(row)}")
         target = _finite(label, "Lab.add_point: label")
@@ -645,6 +691,9 @@ class Lab(LabWidget):
 
     # ------------------------------------------------------------- panels
     def _points(self) -> list[list[float]]:
+        """Each sample as drawn: [x₁, x₂, label] (x₂ = 0 for 1-D inputs); in regression [x, y, y]."""
+        if self._regression:
+            return [[r[0], float(t), float(t)] for r, t in zip(self._rows, self._targets)]
         labels = [_argmax(t) if isinstance(t, list) else t for t in self._targets]
         return [[r[0], r[1] if len(r) > 1 else 0.0, float(t)] for r, t in zip(self._rows, labels)]
 
@@ -672,13 +721,38 @@ class Lab(LabWidget):
         extent = [float(e) for e in self._grid["extent"]]
         return {"n": self._grid["n"], "extent": extent, "kind": kind, "values": values}
 
-    def _thumbnails(self) -> dict[str, Any]:
-        """The shown hidden neurons' activations on a coarse grid over the decision boundary's extent."""
-        if self._grid is None or not self._neuron_maps.shown:
+    def _line_extent(self) -> list[float]:
+        """Regression's axes [x₀, x₁, y₀, y₁]: the data's x and y ranges, widened by a tenth (y: a sixth) each side."""
+        xs, ys = [r[0] for r in self._rows], [p[1] for p in self._points()]
+        (x0, x1), (y0, y1) = (min(xs), max(xs)), (min(ys), max(ys))
+        dx, dy = (0.1 * (x1 - x0) if x1 > x0 else 1.0), (0.16 * (y1 - y0) if y1 > y0 else 1.0)
+        return [x0 - dx, x1 + dx, y0 - dy, y1 + dy]
+
+    def _curve(self) -> dict[str, Any]:
+        """Regression's fitted curve: the model's output at :data:`CURVE_POINTS` evenly spaced x across the axes."""
+        if not self._regression:
             return {}
-        extent = [float(e) for e in self._grid["extent"]]
-        n = min(MAX_THUMBNAIL_RESOLUTION, max(2, self._resolution // 2))
-        maps = self._neuron_maps(_plane_rows(extent, n))
+        extent = self._line_extent()
+        xs = _spaced(extent[0], extent[1], CURVE_POINTS)
+        column = [[x] for x in xs]
+        out = nn.predict(self.model, column) if self._predict is None else self._predict.forward(np.asarray(column))
+        out = out.tolist() if hasattr(out, "tolist") else out
+        return {"extent": extent, "x": [round(x, 6) for x in xs], "y": [round(float(v), 4) for v in out]}
+
+    def _thumbnails(self) -> dict[str, Any]:
+        """The shown hidden neurons' activations on a coarse grid over the decision boundary's extent (2-D), or
+        along regression's x axis (1-D)."""
+        if not self._neuron_maps.shown:
+            return {}
+        if self._regression:
+            kind, n, extent = "line", CURVE_POINTS // 2, self._line_extent()[:2]
+            maps = self._neuron_maps([[x] for x in _spaced(extent[0], extent[1], n)])
+        elif self._grid is not None:
+            n = min(MAX_THUMBNAIL_RESOLUTION, max(2, self._resolution // 2))
+            kind, extent = "plane", self._grid["extent"]
+            maps = self._neuron_maps(_plane_rows(extent, n))
+        else:
+            return {}
         layers = []
         for (layer, _), units in zip(self._neuron_maps.shown, maps):
             layers.append(
@@ -690,7 +764,7 @@ class Lab(LabWidget):
                     "values": [[round(v, 4) for v in unit] for unit in units],
                 }
             )
-        return {"kind": "plane", "n": n, "extent": extent, "layers": layers}
+        return {"kind": kind, "n": n, "extent": [float(e) for e in extent], "layers": layers}
 
     def _probe_graph(self) -> tuple[Value, dict[Value, float]]:
         """The probe sample's loss L(model(x), y) as a scalar graph, with every node's δ = ∂L/∂node."""
@@ -724,6 +798,7 @@ class Lab(LabWidget):
             self.probe_caption = f"sample {self.probe}: x = ({x}), y = {self.points[self.probe][2]:g}, L = {L.data:.4f}"
             self.boundary = self._boundary()
             self.thumbnails = self._thumbnails()
+            self.curve = self._curve()
             self.zero_lines = [[w1.data, w2.data, 0.0 if b is None else b.data] for w1, w2, b in self._lines]
             self.history = history
             self.loss_value, self.accuracy_value = loss_value, accuracy

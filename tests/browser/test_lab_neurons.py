@@ -83,3 +83,77 @@ def test_a_wide_layer_shows_its_first_16_neurons_and_says_so(open_page, live_wid
     assert "first 16 of 40 neurons" in page.text_content(".dg-thumbs-caption")
     page.screenshot(path=str(screenshots / "lab-thumbnails-wide.png"))
     assert browser_errors == [] and not page.text_content(".dg-error")
+
+
+def sine_lab() -> viz.Lab:
+    """Regression: a 1-16-1 tanh MLP on a noisy sine, with the Lab's default loss (mse)."""
+    X, y = nn.sine(50, noise=0.1, seed=0)
+    model = nn.MLP(1, [16, 1], activation="tanh", seed=0)
+    return viz.Lab(model, X, y, optimizer=nn.Adam(model.parameters(), lr=0.05), seed=0)
+
+
+def to_page(page, lab: viz.Lab, x: float, y: float) -> tuple[float, float]:
+    """Where the data canvas draws the point (x, y), in page pixels."""
+    x0, x1, y0, y1 = lab.curve["extent"]
+    box = page.locator("canvas.dg-data").bounding_box()
+    return box["x"] + (x - x0) / (x1 - x0) * box["width"], box["y"] + (y1 - y) / (y1 - y0) * box["height"]
+
+
+def test_regression_trains_a_sine_from_play_and_draws_its_curve(open_page, live_widget, browser_errors, screenshots):
+    lab = sine_lab()
+    page = open_page(1366, 768)
+    page.goto(live_widget(lab))
+    page.wait_for_selector(".dg-graph svg g.node")
+    assert page.text_content(".dg-panel h4") == "data (x, y) and the fitted curve y = model(x)"
+    assert "accuracy" not in page.text_content(".dg-status") and page.input_value(".dg-click-mode") == "add"
+    assert page.locator(".dg-thumb-row[data-layer='2'] canvas.dg-thumb").count() == 16
+    page.click(".dg-step")
+    page.wait_for_function("() => window.dgModel.get('steps') === 1")
+    page.fill(".dg-speed", "60")
+    page.press(".dg-speed", "Enter")
+    page.click(".dg-play")
+    page.wait_for_function("() => window.dgModel.get('steps') >= 80", timeout=120_000)
+    page.click(".dg-play")  # pause
+    page.wait_for_function("() => !window.dgModel.get('playing') && !window.dgModel.pending")
+    X, y = lab.data
+    mse = float(((nn.predict(lab.model, X) - y) ** 2).mean())
+    assert mse < 0.02, (lab.steps, mse)
+    page.wait_for_function("n => window.dgModel.get('steps') === n", arg=lab.steps)
+    assert f"loss {lab.loss_value:.4f}" in page.text_content(".dg-status")
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    # the fitted curve is drawn in red where Python says the model's output is (where no data point covers it)
+    dots = [to_page(page, lab, float(a), float(b)) for a, b in zip(X[:, 0], y)]
+    spots = [to_page(page, lab, x, v) for x, v in zip(lab.curve["x"][3:-3:4], lab.curve["y"][3:-3:4])]
+    spots = [(sx, sy) for sx, sy in spots if min((sx - dx) ** 2 + (sy - dy) ** 2 for dx, dy in dots) > 8**2]
+    red = page.evaluate(
+        """(spots) => { const c = document.querySelector('canvas.dg-data'); const r = c.getBoundingClientRect();
+        const ctx = c.getContext('2d');
+        return spots.map(([x, y]) => {
+          const px = Math.round((x - r.left) * c.width / r.width), py = Math.round((y - r.top) * c.height / r.height);
+          const data = ctx.getImageData(px - 2, py - 2, 5, 5).data;  // within 2 px: the line is 2.5 px wide
+          for (let i = 0; i < data.length; i += 4) {
+            if (data[i] > 150 && data[i + 1] < 110 && data[i + 2] < 110) return true;
+          }
+          return false;
+        }); }""",
+        spots,
+    )
+    assert len(red) >= 10 and all(red), red
+    thumbs = page.evaluate(
+        "() => [...document.querySelectorAll('canvas.dg-thumb')].map((c) => new Set(c.getContext('2d')"
+        ".getImageData(0, 0, c.width, c.height).data).size)"
+    )
+    assert len(thumbs) == 16 and min(thumbs) > 2  # every neuron's curve drawn
+    page.hover("canvas.dg-thumb >> nth=3")
+    page.wait_for_timeout(100)
+    page.screenshot(path=str(screenshots / "lab-regression.png"))
+    page.mouse.move(5, 5)
+    # a click adds the point (x, y) where it lands; a click on a point removes it
+    page.mouse.click(*to_page(page, lab, 2.0, -1.2))
+    page.wait_for_function("() => window.dgModel.get('points').length === 51")
+    X, y = lab.data
+    assert X[-1, 0] == pytest.approx(2.0, abs=0.03) and y[-1] == pytest.approx(-1.2, abs=0.03)
+    page.mouse.click(*to_page(page, lab, float(X[-1, 0]), float(y[-1])))
+    page.wait_for_function("() => window.dgModel.get('points').length === 50")
+    assert len(lab.data[0]) == 50 and -1.2 not in [round(v, 1) for v in lab.data[1][-1:]]
+    assert browser_errors == [] and not page.text_content(".dg-error")

@@ -486,16 +486,68 @@ function activationPicture(n, values) {
   return picture;
 }
 
+const spaced = (a, b, n) => Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
+
+// Regression (Python's Lab.curve): the points (x, y), the fitted curve y = model(x) in red, and while a thumbnail
+// is hovered that neuron's activation a(x), on the same axes.
+function drawRegression(canvas, model, overlay) {
+  const ctx = canvas.getContext("2d");
+  const size = canvas.width;
+  const { extent, x: xs, y: ys } = model.get("curve");
+  const [x0, x1, y0, y1] = extent;
+  const px = (x) => ((x - x0) / (x1 - x0)) * size;
+  const py = (y) => ((y1 - y) / (y1 - y0)) * size;
+  ctx.clearRect(0, 0, size, size);
+  ctx.fillStyle = "#fcfcfc";
+  ctx.fillRect(0, 0, size, size);
+  ctx.strokeStyle = "#bbb";
+  ctx.lineWidth = 1;
+  ctx.beginPath(); // the axes, where they are in view
+  if (y0 < 0 && y1 > 0) ctx.moveTo(0, py(0)), ctx.lineTo(size, py(0));
+  if (x0 < 0 && x1 > 0) ctx.moveTo(px(0), 0), ctx.lineTo(px(0), size);
+  ctx.stroke();
+  ctx.fillStyle = "#777";
+  ctx.font = "10px Helvetica, Arial, sans-serif";
+  ctx.fillText(`x ${fmt(x0, 2)} … ${fmt(x1, 2)}, y ${fmt(y0, 2)} … ${fmt(y1, 2)}`, 4, size - 4);
+  const trace = (at, values, colour, width) => {
+    ctx.beginPath();
+    values.forEach((v, i) => (i ? ctx.lineTo(px(at[i]), py(v)) : ctx.moveTo(px(at[i]), py(v))));
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = width;
+    ctx.stroke();
+  };
+  if (overlay) trace(spaced(x0, x1, overlay.values.length), overlay.values, "#555", 2);
+  trace(xs, ys, "#c0392b", 2.5);
+  const probe = model.get("probe");
+  model.get("points").forEach(([x, y], i) => {
+    ctx.beginPath();
+    ctx.arc(px(x), py(y), i === probe ? 6 : 3.5, 0, 2 * Math.PI);
+    ctx.fillStyle = CLASS_COLOURS[1];
+    ctx.fill();
+    ctx.lineWidth = i === probe ? 3 : 1;
+    ctx.strokeStyle = i === probe ? "#000" : "#fff";
+    ctx.stroke();
+  });
+  if (overlay) {
+    ctx.font = "bold 13px Helvetica, Arial, sans-serif";
+    ctx.fillStyle = "#222";
+    ctx.fillText(overlay.title, 6, 16);
+  }
+  return { px, py, x0, x1, y0, y1 };
+}
+
 // The data panel: the decision boundary (or, while a thumbnail is hovered, that neuron's activation), the
-// first layer's zero lines, the points.
+// first layer's zero lines, the points; in regression the fitted curve instead (drawRegression).
 function drawData(canvas, model, overlay = null) {
+  const curve = model.get("curve");
+  if (curve && curve.x) return drawRegression(canvas, model, overlay);
   const ctx = canvas.getContext("2d");
   const size = canvas.width;
   ctx.clearRect(0, 0, size, size);
   const boundary = model.get("boundary");
   const points = model.get("points");
   if (!boundary || !boundary.n) {
-    ctx.fillText("the decision boundary is drawn for 2-D inputs", 10, 20);
+    ctx.fillText("the decision boundary is drawn for 2-D inputs, the fitted curve for 1-D regression", 10, 20);
     return null;
   }
   const { n, extent, kind, values } = boundary;
@@ -560,6 +612,29 @@ function drawData(canvas, model, overlay = null) {
   return { px, py, x0, x1, y0, y1 };
 }
 
+// A neuron's activation a(x) along the x axis as a small picture: a bar from 0 to a(x) at each x, coloured as the
+// planes are (blue a > 0, orange a < 0), and the curve over it; vertical range lo..hi.
+const CURVE_PICTURE = 64;
+function drawActivationCurve(canvas, values, lo, hi) {
+  canvas.width = canvas.height = CURVE_PICTURE;
+  const ctx = canvas.getContext("2d");
+  const n = values.length;
+  const px = (i) => (i / (n - 1)) * CURVE_PICTURE;
+  const py = (v) => ((hi - v) / (hi - lo)) * CURVE_PICTURE;
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, CURVE_PICTURE, CURVE_PICTURE);
+  const width = CURVE_PICTURE / (n - 1);
+  values.forEach((v, i) => {
+    ctx.fillStyle = `rgb(${activationRgb(v).join(",")})`;
+    ctx.fillRect(px(i) - width / 2, Math.min(py(0), py(v)), width, Math.abs(py(v) - py(0)));
+  });
+  ctx.beginPath();
+  values.forEach((v, i) => (i ? ctx.lineTo(px(i), py(v)) : ctx.moveTo(px(i), py(v))));
+  ctx.strokeStyle = "#333";
+  ctx.lineWidth = 3;
+  ctx.stroke();
+}
+
 // A "^[2]_3"-style name as the lab writes it in HTML: a<sup>[2]</sup><sub>3</sub>.
 function unitName(label) {
   const m = /^(\w+)\^\[(\d+)\]_(\w+)$/.exec(label);
@@ -589,7 +664,8 @@ function drawThumbnails(box, thumbs, onHover) {
       { class: "dg-thumbs-caption" },
       "hidden neurons ",
       ...layers.flatMap((l, k) => [k ? ", " : "", unitName(`a^[${l.layer}]_i`)]),
-      " (a row each): blue a > 0, orange a < 0; hover: over the data",
+      thumbs.kind === "line" ? " (a row each): a(x) over the x axis, blue a > 0, orange a < 0" : " (a row each): blue a > 0, orange a < 0",
+      "; hover: over the data",
       capped.length ? `; first ${capped[0].values.length} of ${capped.map((l) => l.size).join(" and ")} neurons shown` : "",
     );
     const rows = layers.map((l, k) =>
@@ -608,11 +684,17 @@ function drawThumbnails(box, thumbs, onHover) {
   }
   layers.forEach((l) => {
     const canvases = box.querySelectorAll(`.dg-thumb-row[data-layer="${l.layer}"] canvas`);
+    // a curve's vertical range: [-1, 1] (tanh's), widened to the layer's values (a ReLU's may exceed 1)
+    const all = l.values.flat();
+    const [lo, hi] = [Math.min(-1, ...all), Math.max(1, ...all)];
     l.values.forEach((values, i) => {
       const c = canvases[i];
       c.title = `${l.labels[i]} = ${l.activation}(z): ${fmt(Math.min(...values), 3)} … ${fmt(Math.max(...values), 3)}`;
-      c.width = c.height = thumbs.n;
-      c.getContext("2d").drawImage(activationPicture(thumbs.n, values), 0, 0);
+      if (thumbs.kind === "line") drawActivationCurve(c, values, lo, hi);
+      else {
+        c.width = c.height = thumbs.n;
+        c.getContext("2d").drawImage(activationPicture(thumbs.n, values), 0, 0);
+      }
     });
   });
 }
@@ -771,6 +853,7 @@ function renderLab(model, el) {
   const canvas = h("canvas", { width: 320, height: 320, class: "dg-data", title: "click a point to probe it" });
   // What a click on the data does: probe a point, add a point of the chosen class, or remove a point.
   let clickMode = "probe";
+  const regression = () => Boolean((model.get("curve") || {}).x);
   let currentClass = 0;
   const modeSelect = h(
     "select",
@@ -812,6 +895,8 @@ function renderLab(model, el) {
     h("button", { type: "button", class: "dg-reset-data", disabled: replaying, onclick: () => send({ action: "reset_data" }) }, "Reset data"),
   );
   const thumbsBox = h("div", { class: "dg-thumbs", hidden: true });
+  const dataHeading = h("h4", {}, "data, decision boundary, first-layer zero lines");
+  const curvesHeading = h("h4", {}, "loss and accuracy (whole dataset)");
   const curves = s("svg", { class: "dg-curves" });
   const caption = h("p", { class: "dg-caption" });
   const graphBox = h("div", { class: "dg-graph" }, "laying out the graph…");
@@ -832,12 +917,12 @@ function renderLab(model, el) {
         h(
           "section",
           { class: "dg-panel" },
-          h("h4", {}, "data, decision boundary, first-layer zero lines"),
+          dataHeading,
           dataBar,
           canvas,
           thumbsBox,
         ),
-        h("section", { class: "dg-panel" }, h("h4", {}, "loss and accuracy (whole dataset)"), curves),
+        h("section", { class: "dg-panel" }, curvesHeading, curves),
         h(
           "div",
           { class: "dg-right" },
@@ -875,7 +960,7 @@ function renderLab(model, el) {
     const layer = hovered && thumbs.layers && thumbs.layers[hovered[0]];
     if (!layer || !layer.values[hovered[1]]) return null;
     const values = layer.values[hovered[1]];
-    return { n: thumbs.n, values, title: `${layer.labels[hovered[1]]} = ${layer.activation}(z)` };
+    return { kind: thumbs.kind, n: thumbs.n, values, title: `${layer.labels[hovered[1]]} = ${layer.activation}(z)` };
   };
   const drawDataPanel = () => {
     geometry = drawData(canvas, model, overlay());
@@ -889,20 +974,22 @@ function renderLab(model, el) {
     const r = canvas.getBoundingClientRect();
     const cx = ((event.clientX - r.left) / r.width) * canvas.width;
     const cy = ((event.clientY - r.top) / r.height) * canvas.height;
-    if (clickMode === "add") {
-      const { x0, x1, y0, y1 } = geometry;
-      const x = x0 + (cx / canvas.width) * (x1 - x0);
-      const y = y1 - (cy / canvas.height) * (y1 - y0);
-      send({ action: "add_point", x: [x, y], label: currentClass });
-      return;
-    }
+    const { x0, x1, y0, y1 } = geometry;
+    const x = x0 + (cx / canvas.width) * (x1 - x0);
+    const y = y1 - (cy / canvas.height) * (y1 - y0);
     let best = -1;
     let bestD = Infinity;
-    model.get("points").forEach(([x, y], i) => {
-      const d = (geometry.px(x) - cx) ** 2 + (geometry.py(y) - cy) ** 2;
+    model.get("points").forEach(([px, py], i) => {
+      const d = (geometry.px(px) - cx) ** 2 + (geometry.py(py) - cy) ** 2;
       if (d < bestD) [best, bestD] = [i, d];
     });
-    if (clickMode === "remove") {
+    if (clickMode === "add" && regression()) {
+      // regression: a click on a point removes it, elsewhere adds the point (x, y) where clicked
+      if (best >= 0 && bestD <= 64) send({ action: "remove_point", index: best });
+      else send({ action: "add_point", x: [x], label: y });
+    } else if (clickMode === "add") {
+      send({ action: "add_point", x: [x, y], label: currentClass });
+    } else if (clickMode === "remove") {
       if (best >= 0 && bestD <= 100) send({ action: "remove_point", index: best }); // within 10 px of a point
     } else if (best >= 0) {
       model.set("probe", best);
@@ -1022,6 +1109,17 @@ function renderLab(model, el) {
     if (document.activeElement !== lr) lr.value = model.get("lr");
     if (document.activeElement !== speed) speed.value = model.get("speed");
     error.textContent = model.get("error") || "";
+    if (regression() !== dataHeading.dgRegression) {
+      // regression: a click adds a point or removes one, from the start (there is no class to choose)
+      dataHeading.dgRegression = regression();
+      dataHeading.textContent = regression()
+        ? "data (x, y) and the fitted curve y = model(x)"
+        : "data, decision boundary, first-layer zero lines";
+      modeSelect.options[1].textContent = regression() ? "add a point (click one: remove it)" : "add a point";
+      if (regression() && !replaying) clickMode = modeSelect.value = "add";
+      canvas.title = { probe: "click a point to probe it", add: "click to add a point", remove: "click a point to remove it" }[clickMode];
+    }
+    curvesHeading.textContent = acc >= 0 ? "loss and accuracy (whole dataset)" : "loss (whole dataset)";
     drawDataPanel();
     drawThumbnails(thumbsBox, model.get("thumbnails"), hover);
     drawClasses();
@@ -1030,7 +1128,7 @@ function renderLab(model, el) {
     drawHealth(healthChart, model.get("health"));
     drawProbe();
   };
-  const events = ["dot", "boundary", "parameters", "probe", "error", "lr", "speed", "history", "derivation", "points", "classes", "thumbnails", "health"];
+  const events = ["dot", "boundary", "parameters", "probe", "error", "lr", "speed", "history", "derivation", "points", "classes", "thumbnails", "health", "curve"];
   let queued = false;
   const redraw = () => {
     if (queued) return;
