@@ -20,6 +20,11 @@ READ_THUMBNAILS = """() => [...document.querySelectorAll('.dg-thumb-row')].map((
   }))"""
 
 
+def drawn(page) -> None:
+    """Wait until the page has redrawn what the model's last change brought (the lab redraws on the next frame)."""
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
 BLUE, ORANGE = (0x2C, 0x7B, 0xB6), (0xE6, 0x86, 0x2E)  # the lab's colours of a > 0 and a < 0 (classes 1 and 0)
 
 
@@ -58,7 +63,7 @@ def test_thumbnails_show_each_hidden_neuron_and_follow_training(open_page, live_
     assert lab.thumbnails != before
     first = lab.thumbnails["layers"][0]["values"][0][0]
     page.wait_for_function("v => window.dgModel.get('thumbnails').layers[0].values[0][0] === v", arg=first)
-    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    drawn(page)
     assert_pictures_follow(page.evaluate(READ_THUMBNAILS), lab.thumbnails)
     # hovering a thumbnail draws its neuron over the data; leaving it brings the decision boundary back
     data = "() => document.querySelector('canvas.dg-data').toDataURL()"
@@ -119,8 +124,8 @@ def test_regression_trains_a_sine_from_play_and_draws_its_curve(open_page, live_
     mse = float(((nn.predict(lab.model, X) - y) ** 2).mean())
     assert mse < 0.02, (lab.steps, mse)
     page.wait_for_function("n => window.dgModel.get('steps') === n", arg=lab.steps)
+    drawn(page)
     assert f"loss {lab.loss_value:.4f}" in page.text_content(".dg-status")
-    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     # the fitted curve is drawn in red where Python says the model's output is (where no data point covers it)
     dots = [to_page(page, lab, float(a), float(b)) for a, b in zip(X[:, 0], y)]
     spots = [to_page(page, lab, x, v) for x, v in zip(lab.curve["x"][3:-3:4], lab.curve["y"][3:-3:4])]
@@ -151,9 +156,41 @@ def test_regression_trains_a_sine_from_play_and_draws_its_curve(open_page, live_
     # a click adds the point (x, y) where it lands; a click on a point removes it
     page.mouse.click(*to_page(page, lab, 2.0, -1.2))
     page.wait_for_function("() => window.dgModel.get('points').length === 51")
+    drawn(page)  # the axes may have widened: the next click needs the page's new drawing
     X, y = lab.data
     assert X[-1, 0] == pytest.approx(2.0, abs=0.03) and y[-1] == pytest.approx(-1.2, abs=0.03)
     page.mouse.click(*to_page(page, lab, float(X[-1, 0]), float(y[-1])))
     page.wait_for_function("() => window.dgModel.get('points').length === 50")
     assert len(lab.data[0]) == 50 and -1.2 not in [round(v, 1) for v in lab.data[1][-1:]]
     assert browser_errors == [] and not page.text_content(".dg-error")
+
+
+def test_a_saved_regression_lab_replays_its_curve_and_thumbnails(page, serve, browser_errors, screenshots, tmp_path):
+    lab = sine_lab()
+    lab.step(30)
+    lab.save_html(tmp_path / "sine.html")
+    page.set_default_timeout(60_000)
+    page.goto(serve(tmp_path) + "sine.html")
+    page.wait_for_selector(".dg-lab .dg-graph svg g.node", timeout=30_000)
+    assert page.text_content(".dg-panel h4") == "data (x, y) and the fitted curve y = model(x)"
+    assert page.locator("canvas.dg-thumb").count() == 16
+    page.click(".dg-lab button.dg-play")  # the recorded frames, to the last
+    page.wait_for_function("document.querySelector('.dg-lab .dg-status').textContent.startsWith('step 30 ')")
+    drawn(page)
+    x0, x1, y0, y1 = lab.curve["extent"]
+    curve = zip(lab.curve["x"][3:-3:4], lab.curve["y"][3:-3:4])
+    spots = [((x - x0) / (x1 - x0), (y1 - v) / (y1 - y0)) for x, v in curve]
+    near_red = page.evaluate(
+        """(spots) => { const c = document.querySelector('canvas.dg-data'); const ctx = c.getContext('2d');
+        return spots.map(([fx, fy]) => {
+          const data = ctx.getImageData(Math.round(fx * c.width) - 2, Math.round(fy * c.height) - 2, 5, 5).data;
+          for (let i = 0; i < data.length; i += 4) {
+            if (data[i] > 150 && data[i + 1] < 110 && data[i + 2] < 110) return true;
+          }
+          return false;
+        }); }""",
+        spots,
+    )
+    assert sum(near_red) >= 0.8 * len(near_red), near_red  # the last frame's curve (points may cover a few spots)
+    page.screenshot(path=str(screenshots / "lab-regression-replay.png"))
+    assert browser_errors == []
