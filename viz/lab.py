@@ -117,7 +117,10 @@ class Explorer(LabWidget):
 
     Made by :func:`explore`. Every change recomputes forward and backward in
     Python; ``frames`` are :func:`viz.backward_steps`'s pictures (DOT and the
-    chain-rule caption), ``frame`` the one shown (-1: the finished graph).
+    chain-rule caption), ``frame`` the one shown (-1: the finished graph);
+    ``frame_derivations`` every node's derivation at every frame
+    (:meth:`viz.steps.BackwardSteps.explanations`), so while stepping the
+    selected node shows the terms δ(reader)·∂reader/∂node arrived so far.
     """
 
     leaves: traitlets.List[Any] = traitlets.List().tag(sync=True)
@@ -128,6 +131,7 @@ class Explorer(LabWidget):
     grads = traitlets.Dict().tag(sync=True)
     selected = traitlets.Unicode("").tag(sync=True)
     derivation = traitlets.Dict().tag(sync=True)
+    frame_derivations = traitlets.Dict().tag(sync=True)
 
     def __init__(self, fn: Callable[..., Value], leaves: Mapping[str, Any]) -> None:
         if not callable(fn):
@@ -173,16 +177,13 @@ class Explorer(LabWidget):
             raise TypeError(f"explore: fn must return a Value, got {type(out).__name__}")
         out.backward()
         dot = draw_graph(out, show_local_grads=True, legend=False, rankdir="LR", width=None).source
-        nodes = len(out.walk())
-        frames = (
-            [{"dot": f.graph.source, "caption": f.caption} for f in backward_steps(out, show_local_grads=True)]
-            if nodes <= MAX_FRAMES
-            else []
-        )
+        steps = backward_steps(out, show_local_grads=True) if len(out.walk()) <= MAX_FRAMES else None
+        frames = [{"dot": f.graph.source, "caption": f.caption} for f in steps] if steps else []
         self._out = out
         with self.hold_sync():
             self.output, self.grads = out.data, {name: v.grad for name, v in leaves.items()}
             self.dot, self.frames, self.frame = dot, frames, -1
+            self.frame_derivations = steps.explanations() if steps else {}
             self.derivation = _derivation_of(out, self.selected)
 
     def derive(self, node: str) -> dict[str, Any]:

@@ -114,3 +114,33 @@ def test_saved_steps_page_click_shows_the_derivation(
     page.goto(serve(tmp_path) + "steps.html")  # a static server: the page asks nothing of Python
     check_derivation_frame_by_frame(page, steps, a, b, c, screenshots, f"steps_page_derive_{'dot' if dot else 'wasm'}")
     assert browser_errors == []
+
+
+EXPLORE_PANEL = "t => document.querySelector('.dg-explore .dg-derivation')?.title === t"
+
+
+def test_explore_frames_show_the_terms_arrived_so_far(
+    live_widget, open_page, serve, browser_errors, screenshots, tmp_path
+):
+    """explore's Step backward shows backward_steps' frames: a selected node's derivation follows them, live and on
+    the page save_html writes (which answers a click from the recorded forms, with no kernel)."""
+    ex = viz.explore(lambda a, b: a * b + a, a=2.0, b=-3.0)
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    out = a * b + a
+    steps = viz.backward_steps(out, show_local_grads=True)  # the frames explore shows, rebuilt here
+    out.backward()
+    ex.save_html(tmp_path / "explore.html")
+    for name, url in (("live", live_widget(ex)), ("saved", serve(tmp_path) + "explore.html")):
+        page = open_page(1200, 900)
+        page.goto(url)
+        page.wait_for_selector(".dg-explore .dg-graph svg g.node", timeout=60_000)
+        page.locator(".dg-explore .dg-graph g.node", has_text="data 2.0000").first.click()
+        page.wait_for_function(EXPLORE_PANEL, arg=viz.derivation(a, out).text())  # the whole graph: complete
+        page.click(".dg-explore button.dg-step")  # frame 1: out's term has arrived, mul's is pending
+        page.wait_for_function(EXPLORE_PANEL, arg=steps.derivation(a, 0).text())
+        assert steps.derivation(a, 0).text().endswith("so far (1 of 2 terms arrived)")
+        page.locator(".dg-explore").screenshot(path=str(screenshots / f"explore_{name}_derive_partial.png"))
+        page.click(".dg-explore button.dg-step")  # frame 2: both, δ(a) = 1 + b, the engine's a.grad
+        page.wait_for_function(EXPLORE_PANEL, arg=steps.derivation(a, 1).text())
+        assert steps.derivation(a, 1).delta == a.grad == ex.grads["a"]
+    assert browser_errors == []

@@ -333,10 +333,12 @@ function renderExplore(model, el) {
     output,
   );
   const derivationPanel = h("div", { class: "dg-derivation", hidden: true });
-  const hint = replaying ? "" : "click a value to see how its δ came to be";
+  const hint = "click a value to see how its δ came to be (while stepping: the terms arrived so far)";
   el.append(h("div", { class: "dg-widget dg-explore" }, leavesBox, toolbar, caption, error, derivationPanel, box, h("p", { class: "dg-hint" }, hint)));
+  let replaySelected = null; // a saved page has no kernel: it answers from the recorded forms
   const select = (node) => {
-    if (!replaying) model.send({ action: "derive", node });
+    if (replaying) (replaySelected = node), draw();
+    else model.send({ action: "derive", node });
   };
 
   let pending = false;
@@ -380,7 +382,10 @@ function renderExplore(model, el) {
     const grads = Object.entries(model.get("grads")).map(([k, g]) => `∂out/∂${k} = ${fmt(g)}`);
     output.textContent = `out = ${fmt(model.get("output"))}; ${grads.join(", ")}`;
     error.textContent = model.get("error") || "";
-    const derivation = model.get("derivation") || {};
+    // the selected node's derivation as it stands at the frame shown (every term once the pass is done)
+    const chosen = replaying ? replaySelected : (model.get("derivation") || {}).node;
+    const atFrame = derivationAt(model.get("frame_derivations"), chosen, frame ? i : Infinity);
+    const derivation = atFrame || (replaying ? {} : model.get("derivation") || {});
     drawGraph(box, viz, frame ? frame.dot : model.get("dot"), { onSelect: select, selected: derivation.node });
     showDerivation(derivationPanel, box, derivation);
   };
