@@ -4,7 +4,7 @@
 the target, so an interrupted write (a full disk, ``kill -9``) leaves the previous file intact. Such an
 interruption can leave its temporary ``.<name>.<12 hex digits>.tmp`` behind: the next write of the same file
 removes those no writer still holds (a writer holds an ``flock`` on its temporary until it is renamed).
-``nn.save`` and viz's ``save_html`` / ``save_svgs`` all write through it.
+``nn.save`` and viz's ``save``, ``save_html`` and ``save_svgs`` all write through it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import secrets
 import stat
 import time
 from pathlib import Path
+from typing import IO, Any
 
 try:
     import fcntl
@@ -28,9 +29,9 @@ STALE_SECONDS = 2.0 if fcntl is not None else 3600.0
 """How long a temporary must have been left unchanged (and, where ``flock`` exists, unlocked) to count as stale."""
 
 
-def write_atomically(path: str | os.PathLike[str], text: str, *, make_folders: bool = False) -> Path:
-    """Write ``text`` (UTF-8) to a new file in ``path``'s folder, flush it to disk, then rename it over ``path``;
-    returns ``path``.
+def write_atomically(path: str | os.PathLike[str], content: str | bytes, *, make_folders: bool = False) -> Path:
+    """Write ``content`` (text as UTF-8, or bytes) to a new file in ``path``'s folder, flush it to disk, then rename
+    it over ``path``; returns ``path``.
 
     The file keeps the mode of the file it replaces; a new one gets what ``open()`` would give it (0o666 less
     the umask). Stale temporaries of earlier interrupted writes of the same file are removed first. With
@@ -52,10 +53,12 @@ def write_atomically(path: str | os.PathLike[str], text: str, *, make_folders: b
     except OSError as e:
         raise type(e)(e.errno, f"save {os.fspath(path)!r}: cannot write in {folder!r}: {e.strerror}") from None
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as f:
+        binary = isinstance(content, bytes)
+        f: IO[Any] = os.fdopen(descriptor, "wb") if binary else os.fdopen(descriptor, "w", encoding="utf-8")
+        with f:
             if fcntl is not None:
                 fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # marks it as being written until it is renamed
-            f.write(text)
+            f.write(content)
             f.flush()
             os.fsync(f.fileno())
             if mode is not None:

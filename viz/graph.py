@@ -19,6 +19,8 @@ from typing import Any, cast
 
 import graphviz
 
+from nn.atomic import write_atomically
+
 __all__ = ["Graph", "GraphvizNotFoundError", "INSTALL_HINT", "needs_dot", "write"]
 
 INSTALL_HINT = (
@@ -123,11 +125,8 @@ def write(graph: graphviz.Digraph, path: str | Path) -> Path:
         raise ValueError(f"save: cannot tell the format of {str(path)!r}; give it a suffix such as .svg, .png or .pdf")
     if fmt not in graphviz.FORMATS:
         raise ValueError(f"save: unknown format {fmt!r} for {str(path)!r}; use .svg, .png, .pdf or .dot")
-    path.parent.mkdir(parents=True, exist_ok=True)
     if fmt in SOURCE_SUFFIXES:
-        path.write_text(graph.source, encoding="utf-8")
-        return path
+        return write_atomically(path, graph.source, make_folders=True)
     with needs_dot(f"save({str(path)!r})"):
         data = graph.pipe(format=fmt)
-    path.write_bytes(data)
-    return path
+    return write_atomically(path, data, make_folders=True)

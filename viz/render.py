@@ -13,6 +13,8 @@ from typing import Any
 
 import graphviz
 
+from nn.atomic import write_atomically
+
 from .dot import draw_graph
 from .graph import needs_dot, write
 from .tikz import slide as make_slide
@@ -51,10 +53,8 @@ def save(
     path = Path(path)
     graph = _graph(graph_or_root, draw_kwargs, "save")
     if format in ("tikz", "tex") or (format is None and path.suffix.lower() == ".tex"):
-        path.parent.mkdir(parents=True, exist_ok=True)
         with needs_dot(f"save({str(path)!r})"):
-            path.write_text(to_tikz(graph), encoding="utf-8")
-        return path
+            return write_atomically(path, to_tikz(graph), make_folders=True)
     if format is not None and path.suffix.lower().lstrip(".") != format.lower():
         raise ValueError(f"save: format {format!r} does not match the suffix of {str(path)!r}")
     if slide:

@@ -68,3 +68,8 @@ def test_a_failing_write_leaves_the_old_file_and_no_temporary(tmp_path: Path, mo
         write_atomically(target, "new page")
     monkeypatch.undo()
     assert target.read_text() == "old page" and [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+def test_bytes_are_written_as_they_are(tmp_path: Path) -> None:
+    data = bytes(range(256)) + "δ".encode()
+    assert write_atomically(tmp_path / "picture.png", data).read_bytes() == data

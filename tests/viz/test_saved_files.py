@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -40,3 +42,27 @@ def test_save_html_removes_what_an_interrupted_save_left_and_keeps_the_mode(make
 def test_save_html_makes_the_folders_it_needs(tmp_path: Path) -> None:
     page = backward_steps().save_html(str(tmp_path / "slides" / "week 3" / "steps.html"))
     assert page == tmp_path / "slides" / "week 3" / "steps.html" and page.is_file()
+
+
+@pytest.mark.parametrize("suffix", [".dot", ".svg", ".png"])
+def test_save_writes_atomically_and_a_failed_save_keeps_the_old_picture(
+    suffix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if suffix != ".dot" and shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot renders .svg and .png")
+    x = Value(2.0, label="x")
+    path = tmp_path / "pictures" / f"graph{suffix}"  # its folder is made
+    stale = tmp_path / "pictures" / f".graph{suffix}.0123456789ab.tmp"
+    assert viz.save(x * x, path) == path
+    old = path.read_bytes()
+    stale.write_bytes(b"half a picture")
+    os.utime(stale, (time.time() - 60, time.time() - 60))
+
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(OSError, match="No space left"):
+        viz.save((x * x).tanh(), path)
+    monkeypatch.undo()
+    assert path.read_bytes() == old and sorted(p.name for p in path.parent.iterdir()) == [path.name]
