@@ -31,7 +31,7 @@ from .derivation import derivations
 from .graph import Graph
 from .layout import DEFAULT_WIDTH, choose, layout
 from .lowered import draw_lowered, is_lowered
-from .names import derivative_node_name, edge_name, node_name, op_node_name
+from .names import derivative_node_name, edge_name, layer_cluster_name, node_name, op_node_name
 from .options import (
     DEFAULT_MAX_NODES,
     DrawOptions,
@@ -147,14 +147,18 @@ class _Structure:
     def layer(neuron: Module) -> Module | None:
         return neuron.parent
 
-    def slug(self, module: Module) -> str:
-        """``module``'s dotted path from the outermost module, as a DOT name fragment (``layers_0_neurons_1``)."""
+    def path(self, module: Module) -> str:
+        """``module``'s dotted path from the outermost module (``layers.0.neurons.1``)."""
         if id(module) not in self.paths:
             root = module
             while root.parent is not None:
                 root = root.parent
-            self.paths.update((id(m), re.sub(r"\W", "_", path) or "root") for path, m in root.named_modules())
+            self.paths.update((id(m), path) for path, m in root.named_modules())
         return self.paths[id(module)]
+
+    def slug(self, module: Module) -> str:
+        """``module``'s dotted path as a DOT name fragment (``layers_0_neurons_1``)."""
+        return re.sub(r"\W", "_", self.path(module)) or "root"
 
     def layer_title(self, layer: Module) -> str:
         """The slides' numbering (the input is layer 1: first Layer is "layer 2: W^[1], b^[1]") or model.layers[k]."""
@@ -182,7 +186,12 @@ class Drawing:
     ``deltas`` (optional) replaces each node's shown δ (missing or None shows
     '?'); ``highlight`` and ``highlight_edges`` mark the node and edges of a
     backward step; ``final`` (each node's last δ) sizes every δ cell for its
-    final text, so frames of one pass keep one layout. :meth:`build` returns the Graph.
+    final text, so frames of one pass keep one layout. ``blocks`` (optional)
+    draws the values it maps to a block's DOT name as that one node, labelled
+    ``block_labels[name]`` (lines of text), instead of collapsing by
+    ``max_nodes``: the lab's layer view (:mod:`viz.layer_view`), where one
+    edge joins two blocks however many values connect them. :meth:`build`
+    returns the Graph.
     """
 
     recorded: tuple[dict[str, tuple[str, dict[str, str]]], list[_Edge]]  # while set: every node and edge drawn
@@ -195,9 +204,12 @@ class Drawing:
         highlight: Value | None = None,
         highlight_edges: frozenset[tuple[Value, Value]] = frozenset(),
         final: Mapping[Value, float] | None = None,
+        blocks: Mapping[Value, str] | None = None,
+        block_labels: Mapping[str, str] | None = None,
     ) -> None:
         self.roots = set(roots)
         self.o = options
+        self.blocks, self.block_labels = blocks, block_labels or {}
         self.deltas = deltas
         self.final = final  # when given, each δ cell is sized for its final text, so frames keep one layout
         self.highlight = highlight
@@ -214,7 +226,8 @@ class Drawing:
         self.summary_names: dict[Hashable, str] = {}
         for v in self.forward:
             if v in self.unit:
-                self.summary_names.setdefault(self.unit[v], f"s{len(self.summary_names)}")
+                key = self.unit[v]
+                self.summary_names.setdefault(key, _block_name(key) or f"s{len(self.summary_names)}")
 
     def _derivations(self) -> dict[Value, str]:
         """Each drawn value's δ written out (a tooltip), where the δ shown is the one backward from the root gives."""
@@ -238,8 +251,11 @@ class Drawing:
         """Each collapsed node -> its summary key; nodes drawn as themselves are absent.
 
         Tries no collapsing, then whole neurons, then whole layers, and keeps
-        the first plan that fits in ``max_nodes`` (or the most collapsed one).
+        the first plan that fits in ``max_nodes`` (or the most collapsed one);
+        with ``blocks``, those are the plan.
         """
+        if self.blocks is not None:
+            return {v: ("block", name) for v, name in self.blocks.items()}
         plans: list[dict[Value, Hashable]] = [{}]
         s = self.structure
         if s.app:
@@ -540,9 +556,13 @@ class Drawing:
                 tooltip = {"tooltip": escaped_tooltip(": ".join(lines))} if lines else {}
                 put(neuron, True, node_name(v), kind, *self._value_label(v), tooltip, v is self.highlight)
         for key, out in outputs.items():
-            neuron = s.unit[out]
             name = self.summary_names[key]
-            summary = cast(tuple[Any, ...], key)  # _plan's keys: ("neuron", z) or ("layer", layer, its inputs)
+            if _block_name(key):
+                title = self.block_labels.get(name, name)
+                put(None, False, name, "layer", f"<{label_markup(title)}>", tex_markup(title), {}, False)
+                continue
+            neuron = s.unit[out]
+            summary = cast(tuple[Any, ...], key)  # _plan's other keys: ("neuron", z) or ("layer", layer, its inputs)
             if summary[0] == "neuron":
                 title = shorten(out.label) if out.label else s.neuron_title(neuron)
                 put(neuron, False, name, "neuron", *self._value_label(out, title), {}, False)
@@ -582,7 +602,7 @@ class Drawing:
             g.subgraph(column)
             place[(None, None)] = [node for node in place[(None, None)] if node[1] != "input"]
         for layer, neurons in by_layer.items():
-            outer = g if layer is None else Graph(name=f"cluster_layer_{s.slug(layer)}")
+            outer = g if layer is None else Graph(name=layer_cluster_name(s.path(layer)))
             clustered = sorted((n for n in neurons if n is not None), key=_position)
             if layer is not None and len(clustered) > 1:  # neuron clusters: dot's order is checked by in_reading_order
                 self.ordered_clusters[outer.name] = [f"cluster_neuron_{s.slug(n)}" for n in clustered]
@@ -646,6 +666,10 @@ class Drawing:
             lit = [(x, v) in self.highlight_edges for x in v.inputs]
             neuron = self.structure.unit.get(v) if self.o.rankdir in ("TB", "BT") else None
             for i, x in enumerate(v.inputs):
+                if x in unit and _block_name(unit[x]):  # from a block: one edge, whichever of its values it carries
+                    if (self._name(x), op_node_name(v)) in seen:
+                        continue
+                    seen.add((self._name(x), op_node_name(v)))
                 # top down, a neuron's inputs a rank above its parameters: the input over the layer, not beside
                 # it (notebook 02's loss graph: 792 px wide instead of 1163)
                 before = {"minlen": "2"} if neuron is not None and self.structure.unit.get(x) is not neuron else {}
@@ -673,6 +697,11 @@ class Drawing:
         row = "".join(cells)
         table = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="4" CELLPADDING="3"><TR>{row}</TR></TABLE>'
         g.attr(label=f'<<FONT POINT-SIZE="10">{table}</FONT>>', labelloc="t", labeljust="l")
+
+
+def _block_name(key: Hashable) -> str | None:
+    """The DOT name of a ``blocks`` summary key (("block", name)), None for other keys."""
+    return key[1] if isinstance(key, tuple) and len(key) == 2 and key[0] == "block" else None
 
 
 def _placement(graph: Graph, doc: Mapping[str, Any]) -> dict[str, list[int]]:

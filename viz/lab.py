@@ -51,6 +51,7 @@ from nn.seeding import rng_from
 
 from .derivation import backward_terms, derivations, display_names
 from .dot import Drawing, draw_graph, node_name
+from .layer_view import LAYER_VIEW_NODES, blocks_of, draw_layer_view
 from .neurons import NeuronMaps
 from .options import DEFAULT_MAX_NODES, DrawOptions
 from .page import STATIC
@@ -377,6 +378,14 @@ class Lab(LabWidget):
     row by row from the top (or the line's n points). Empty when there is nothing to show."""
     health: traitlets.List[Any] = traitlets.List().tag(sync=True)
     """Per layer, the network's health on the whole dataset after the last step (see :meth:`_health_rows`)."""
+    blocks: traitlets.List[Any] = traitlets.List().tag(sync=True)
+    """The probe graph's blocks when it is drawn by layer (:mod:`viz.layer_view`; [] when drawn node by node): per
+    block its DOT ``name``, ``index``, ``kind``, number of ``values``, for the probe sample the mean |δ| of its
+    parameters (``parameters_delta``) and of its outputs (``outputs_delta``), and a layer's ``cluster`` (its frame's
+    DOT name once expanded)."""
+    expanded: traitlets.List[Any] = traitlets.List(traitlets.Int()).tag(sync=True)
+    """The blocks (by index: 0 the input, k + 1 for ``model.layers[k]``, the last the loss) drawn node by node in
+    the layer view; a click on a block adds or removes it."""
 
     def __init__(
         self,
@@ -767,19 +776,54 @@ class Lab(LabWidget):
             )
         return {"kind": kind, "n": n, "extent": [float(e) for e in extent], "layers": layers}
 
-    def _probe_graph(self) -> tuple[Value, dict[Value, float]]:
-        """The probe sample's loss L(model(x), y) as a scalar graph, with every node's δ = ∂L/∂node."""
+    def _probe_graph(self) -> tuple[Value, dict[Value, float], list[Value]]:
+        """The probe sample's loss L(model(x), y) as a scalar graph, with every node's δ = ∂L/∂node; and x."""
         x = [Value(v, label=f"x_{k}") for k, v in enumerate(self._rows[self.probe], start=1)]
         L = self.loss(self.model(x), _sample_target(self._targets, self.probe))
         L.label = "L"
-        return L, backward_terms(L)[1]
+        return L, backward_terms(L)[1], x
+
+    def _draw_probe(self) -> None:
+        """The probe graph's DOT and what the browser needs to colour and click it: node by node, or by layer
+        (:mod:`viz.layer_view`) when it has more than :data:`viz.layer_view.LAYER_VIEW_NODES` values."""
+        L, deltas, x = self._probe_graph()
+        self._probe_root = L
+        options = DrawOptions("LR", False, True, DEFAULT_MAX_NODES, 4, False)
+        blocks = blocks_of(L, x, self.model) if len(L.walk()) > LAYER_VIEW_NODES else None
+        if blocks is None:
+            dot, shown = Drawing([L], options, deltas=deltas).build().source, []
+        else:
+            expanded = [i for i in self.expanded if i < len(blocks)]
+            dot = draw_layer_view(L, blocks, deltas, expanded, options, self.health)
+            shown = [
+                {
+                    "name": b.name,
+                    "index": b.index,
+                    "kind": b.kind,
+                    "values": len(b.values),
+                    "parameters_delta": b.mean_abs_delta(deltas, True),
+                    "outputs_delta": b.mean_abs_delta(deltas, False),
+                    "cluster": b.cluster,
+                }
+                for b in blocks
+            ]
+        with self.hold_sync():
+            self.dot, self.blocks = dot, shown
+            self.node_deltas = {node_name(v): d for v, d in deltas.items()}
+            self.parameter_nodes = {node_name(p): i for i, p in enumerate(self._params)}
+            self.probe_loss = L.data
+            self.derivation = _derivation_of(L, self.selected)
+
+    @traitlets.observe("expanded")
+    def _expanded_changed(self, _: Any) -> None:
+        if self._ready:
+            self._draw_probe()
 
     def _refresh(self) -> None:
         """Recompute every panel from the engine's current state, and record the frame."""
-        L, deltas = self._probe_graph()
-        self._probe_root = L
-        options = DrawOptions("LR", False, True, DEFAULT_MAX_NODES, 4, False)
-        dot = Drawing([L], options, deltas=deltas).build().source
+        self.health = self._health_rows()  # the layer view's blocks show it
+        self._draw_probe()
+        L = self._probe_root
         outputs, per_sample = self._trainer.evaluate(self.X, self.y)
         outputs = outputs.tolist() if hasattr(outputs, "tolist") else outputs
         loss_value = float(per_sample.mean()) if hasattr(per_sample, "mean") else sum(per_sample) / len(per_sample)
@@ -792,10 +836,6 @@ class Lab(LabWidget):
             history["loss"][-1], history["accuracy"][-1] = loss_value, accuracy
         x = ", ".join(f"{v:.3g}" for v in self._rows[self.probe])
         with self.hold_sync():
-            self.dot = dot
-            self.node_deltas = {node_name(v): d for v, d in deltas.items()}
-            self.parameter_nodes = {node_name(p): i for i, p in enumerate(self._params)}
-            self.probe_loss = L.data
             self.probe_caption = f"sample {self.probe}: x = ({x}), y = {self.points[self.probe][2]:g}, L = {L.data:.4f}"
             self.boundary = self._boundary()
             self.thumbnails = self._thumbnails()
@@ -804,8 +844,6 @@ class Lab(LabWidget):
             self.history = history
             self.loss_value, self.accuracy_value = loss_value, accuracy
             self.parameters, self.optimizer_columns = self._parameter_table()
-            self.derivation = _derivation_of(L, self.selected)
-            self.health = self._health_rows()
         self._frames.append(self._snapshot())
         if len(self._frames) > self.max_frames:
             del self._frames[1]  # keep the first frame: a replay starts where the run started
@@ -874,7 +912,7 @@ class Lab(LabWidget):
     def _replay(self) -> dict[str, Any]:
         frames = self._frames
         backward: list[dict[str, Any]] = []
-        L, _ = self._probe_graph()
+        L, _, _ = self._probe_graph()
         if len(L.walk()) <= MAX_FRAMES:
             # natural size, as the live graph is drawn (the page scales it; no narrow-width warning on save)
             backward = [{"dot": f.graph.source, "caption": f.caption} for f in backward_steps(L, width=None)]

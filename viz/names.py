@@ -7,10 +7,12 @@ SVG class ``e<stamp>_<i>`` (``stamp``: the node's creation stamp, unique in a pr
 
 from __future__ import annotations
 
+import re
+
 from autograd import Value
 from autograd.value import creation_stamp
 
-__all__ = ["node_name", "op_node_name", "derivative_node_name", "edge_name"]
+__all__ = ["node_name", "op_node_name", "derivative_node_name", "edge_name", "layer_cluster_name"]
 
 
 def node_name(v: Value) -> str:
@@ -32,3 +34,9 @@ def edge_name(reader: Value, position: int) -> str:
     """The SVG class (``e12_0``) of the edge(s) carrying input ``position`` of ``reader`` in :func:`viz.draw_graph`,
     and the ``data-edge`` of the derivation term that travels along it (:mod:`viz.derivation`)."""
     return f"e{creation_stamp(reader):.0f}_{position}"
+
+
+def layer_cluster_name(path: str) -> str:
+    """The DOT name of the cluster that frames a layer drawn node by node, from its dotted path in the model
+    (``"layers.1"`` -> ``cluster_layer_layers_1``): what the lab's layer view clicks to fold it."""
+    return "cluster_layer_" + (re.sub(r"\W", "_", path) or "root")

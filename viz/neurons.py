@@ -71,9 +71,7 @@ class NeuronMaps:
         self.model = model
         layers = hidden_layers(model)
         self.shown: list[tuple[nn.Layer, int]] = [(layer, min(limit, layer.nout)) for layer in layers]
-        self._compiled = (
-            autograd.compile(self._activations, model.nin) if layers and np is not None else None
-        )
+        self._compiled = autograd.compile(self._activations, model.nin) if layers and np is not None else None
 
     def _activations(self, xs: list[Value]) -> list[Value]:
         """The shown neurons' outputs for one sample, layer after layer, in one flat list."""

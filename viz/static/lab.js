@@ -135,10 +135,18 @@ function adopt(box, svg) {
   for (const g of svg.querySelectorAll("g.node, g.edge")) items.set(g.querySelector("title")?.textContent, g);
   for (const g of svg.querySelectorAll("g.node")) {
     g.addEventListener("click", () => {
-      const { editable, onEdit, onSelect } = box.dgOptions;
+      const { editable, onEdit, onSelect, blocks, onBlock } = box.dgOptions;
       const name = g.querySelector("title").textContent;
       if (onSelect && /^v\d+$/.test(name)) onSelect(name); // a value: show how its δ came to be
+      if (blocks && onBlock && name in blocks) onBlock(blocks[name]); // a layer's block: expand it
       if (editable && onEdit && name in editable) onEdit(editable[name]);
+    });
+  }
+  for (const g of svg.querySelectorAll("g.cluster")) {
+    g.addEventListener("click", (event) => {
+      const { clusters, onBlock } = box.dgOptions;
+      const name = g.querySelector("title")?.textContent;
+      if (clusters && onBlock && name in clusters && !event.target.closest("g.node")) onBlock(clusters[name]);
     });
   }
   return items;
@@ -192,7 +200,7 @@ function updateTexts(box, dot) {
 }
 
 function decorate(box) {
-  const { deltas, editable, selected } = box.dgOptions;
+  const { deltas, editable, selected, blocks, clusters } = box.dgOptions;
   const largest = deltas ? Math.max(0, ...Object.values(deltas).map(Math.abs)) : 0;
   for (const g of box.querySelectorAll("svg g.node")) {
     const name = g.querySelector("title")?.textContent;
@@ -204,7 +212,11 @@ function decorate(box) {
       }
     }
     g.classList.toggle("dg-editable", Boolean(editable && name in editable));
+    g.classList.toggle("dg-block", Boolean(blocks && name in blocks));
     g.classList.toggle("dg-selected", name === selected);
+  }
+  for (const g of box.querySelectorAll("svg g.cluster")) {
+    g.classList.toggle("dg-foldable", Boolean(clusters && g.querySelector("title")?.textContent in clusters));
   }
 }
 
@@ -231,8 +243,11 @@ function showDerivation(panel, graphBox, derivation) {
 }
 
 // Draw `dot` into `box`: value nodes coloured by δ, parameter nodes clickable (onEdit(editable[name])).
-function drawGraph(box, viz, dot, { deltas = null, editable = null, onEdit = null, onSelect = null, selected = null } = {}) {
-  box.dgOptions = { deltas, editable, onEdit, onSelect, selected };
+// A big network's layer view: `blocks` maps each block's node, `clusters` an expanded layer's frame, to the block's
+// index; onBlock(index) expands or folds it.
+function drawGraph(box, viz, dot, { deltas = null, editable = null, onEdit = null, onSelect = null, selected = null,
+  blocks = null, clusters = null, onBlock = null } = {}) {
+  box.dgOptions = { deltas, editable, onEdit, onSelect, selected, blocks, clusters, onBlock };
   clearTimeout(box.dgSettle);
   if (updateTexts(box, dot)) {
     box.dgSettle = setTimeout(() => layOut(box, viz, dot) && decorate(box), SETTLE_MS);
@@ -706,7 +721,7 @@ function drawThumbnails(box, thumbs, onHover) {
 
 function drawCurves(svg, history) {
   const W = 320;
-  const H = 150;
+  const H = 120; // short enough that the lab fits 1366 × 768 with two rows of neuron thumbnails (2-8-8-1)
   const pad = 28;
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.replaceChildren();
@@ -909,6 +924,7 @@ function renderLab(model, el) {
   const backwardBar = h("div", { class: "dg-toolbar dg-backward" });
   const table = h("div", { class: "dg-optimizer", role: "table" });
   const healthChart = s("svg", { class: "dg-health-chart" });
+  const foldBar = h("div", { class: "dg-toolbar dg-folds" });
   el.append(
     h(
       "div",
@@ -943,6 +959,7 @@ function renderLab(model, el) {
             ),
             caption,
             backwardBar,
+            foldBar,
             derivationPanel,
             graphBox,
           ),
@@ -1046,6 +1063,12 @@ function renderLab(model, el) {
     schedule();
   };
 
+  // A click on a layer's block draws that layer node by node; a click on an expanded layer's frame folds it again.
+  const toggleBlock = (index) => {
+    const expanded = model.get("expanded") || [];
+    model.set("expanded", expanded.includes(index) ? expanded.filter((i) => i !== index) : [...expanded, index].sort());
+    model.save_changes();
+  };
   let backwardIndex = -1;
   const drawProbe = async () => {
     const viz = await graphvizFor(model);
@@ -1053,13 +1076,24 @@ function renderLab(model, el) {
     const frame = backwardIndex >= 0 ? backward[backwardIndex] : null;
     caption.textContent = frame ? frame.caption : model.get("probe_caption");
     const derivation = frame ? {} : model.get("derivation") || {};
+    const shownBlocks = model.get("blocks") || [];
     drawGraph(graphBox, viz, frame ? frame.dot : model.get("dot"), {
       deltas: frame ? null : model.get("node_deltas"),
       editable: replaying ? null : model.get("parameter_nodes"),
       onEdit: openEditor,
       onSelect: replaying ? null : (node) => send({ action: "derive", node }),
       selected: derivation.node,
+      blocks: frame ? null : Object.fromEntries(shownBlocks.map((b) => [b.name, b.index])),
+      clusters: frame ? null : Object.fromEntries(shownBlocks.filter((b) => b.cluster).map((b) => [b.cluster, b.index])),
+      onBlock: replaying ? null : toggleBlock,
     });
+    const expanded = replaying ? [] : model.get("expanded") || [];
+    foldBar.replaceChildren(
+      ...shownBlocks.filter((b) => expanded.includes(b.index)).map((b) =>
+        h("button", { type: "button", class: "dg-fold", "data-block": b.index, onclick: () => toggleBlock(b.index) },
+          `fold ${b.kind === "layer" ? `layer ${b.index + 1}` : b.kind} ▴`),
+      ),
+    );
     showDerivation(derivationPanel, graphBox, derivation);
   };
   if ((model.get("backward") || []).length) {
@@ -1133,7 +1167,7 @@ function renderLab(model, el) {
     drawHealth(healthChart, model.get("health"));
     drawProbe();
   };
-  const events = ["dot", "boundary", "parameters", "probe", "error", "lr", "speed", "history", "derivation", "points", "classes", "thumbnails", "health", "curve"];
+  const events = ["dot", "boundary", "parameters", "probe", "error", "lr", "speed", "history", "derivation", "points", "classes", "thumbnails", "health", "curve", "blocks", "expanded"];
   let queued = false;
   const redraw = () => {
     if (queued) return;
