@@ -72,17 +72,16 @@ def _lab_frame_png(frame: Mapping[str, Any], history: Mapping[str, Sequence[floa
                     values, extent=boundary["extent"], cmap=cmap, alpha=0.35, vmin=-limit, vmax=limit, aspect="auto"
                 )
                 data.contour(values, levels=[0.0], extent=boundary["extent"], origin="upper", colors="k", linewidths=1)
-        curve_points = frame.get("curve") or []
-        if curve_points:
-            xs, ys = zip(*curve_points)
-            data.plot(xs, ys, color="k", lw=2, label="model")
+        fitted = frame.get("curve") or {}  # regression: the model's output y at points x ({"x", "y", "extent"})
+        if fitted.get("x"):
+            data.plot(fitted["x"], fitted["y"], color="k", lw=2, label="model")
         if points:
-            xs, ys, cs = zip(*[(p[0], p[1], p[2]) for p in points])
-            classes = all(float(c).is_integer() and 0 <= c < 10 for c in cs) and not curve_points
+            xs, ys, cs = zip(*[(p[0], p[1], p[2]) for p in points])  # regression's points are [x, y, y]
+            classes = all(float(c).is_integer() and 0 <= c < 10 for c in cs) and not fitted.get("x")
             if classes:
                 data.scatter(xs, ys, c=[int(c) for c in cs], cmap="tab10", vmin=0, vmax=9, s=18, edgecolors="k", lw=0.4)
             else:
-                data.scatter(xs, ys if not curve_points else cs, s=18, color="tab:blue", edgecolors="k", lw=0.4)
+                data.scatter(xs, ys, s=18, color="tab:blue", edgecolors="k", lw=0.4)
         data.set_title("data and the model")
         steps = list(history.get("step", []))
         losses = list(history.get("loss", []))

@@ -125,3 +125,19 @@ def test_mp4_needs_even_sides_and_names_the_extra_when_missing(steps, tmp_path, 
     with pytest.raises(ModuleNotFoundError, match=r"imageio-ffmpeg.*pip install 'deltagrad\[video\]'"):
         viz.save_animation(steps, tmp_path / "run.mp4")
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_a_regression_run_draws_the_fitted_curve(tmp_path) -> None:
+    """A regression lab's frames carry the fitted curve ({"x", "y"}); each recorded image draws it over the points."""
+    pytest.importorskip("anywidget")
+    X, y = nn.sine(30, seed=0)
+    model = nn.MLP(1, [8, 1], activation="tanh", seed=0)
+    lab = viz.Lab(model, X, y, loss="mse", optimizer=nn.Adam(model.parameters(), lr=0.05), batch_size=10)
+    lab.step(3)
+    assert lab.frames[-1]["curve"]["x"]
+    with_curve = gif_frames(viz.save_animation(lab, tmp_path / "fit.gif", size=(640, 360)))
+    without = [{**frame, "curve": {}} for frame in lab.frames]  # the same states, the curve left out
+    points_only = gif_frames(viz.save_animation(without, tmp_path / "points.gif", size=(640, 360)))
+    assert len(with_curve) == len(lab.frames) == 4
+    dark = [(np.asarray(f.convert("L"))[:, :320] < 60).sum() for f in (with_curve[-1], points_only[-1])]
+    assert dark[0] > dark[1] + 200, dark  # the black line of y = model(x) across the data panel
