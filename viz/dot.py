@@ -77,6 +77,7 @@ DERIVATION_LIMIT = 1500
 """Graphs up to this many nodes get each value's δ derivation as its tooltip (one replayed backward pass)."""
 _TIGHT = {"fontsize": "10", "width": "0", "height": "0", "margin": "0.02,0.01"}  # a ∂ label's box hugs its text,
 # so its edges reach the text instead of stopping in mid-air
+_BLOCK_MARGIN = {"margin": "0.18,0.08"}  # a block's lines of figures clear its 3-D edge (box3d) in the browser
 _ROUGH_WIDTH = {"op": 54.0, "derivative": 50.0}  # points; a value's stacked box is about 80 (wrapping's estimate)
 Kind = Literal["parameter", "input", "constant", "computed", "output", "op", "neuron", "layer"]
 
@@ -559,7 +560,7 @@ class Drawing:
             name = self.summary_names[key]
             if _block_name(key):
                 title = self.block_labels.get(name, name)
-                put(None, False, name, "layer", f"<{label_markup(title)}>", tex_markup(title), {}, False)
+                put(None, False, name, "layer", f"<{label_markup(title)}>", tex_markup(title), _BLOCK_MARGIN, False)
                 continue
             neuron = s.unit[out]
             summary = cast(tuple[Any, ...], key)  # _plan's other keys: ("neuron", z) or ("layer", layer, its inputs)
