@@ -179,6 +179,39 @@ def test_viz_scalar_path_and_the_page_hosted_lab_without_numpy() -> None:
     assert result["thumbnails"]["error"] < 6e-5
 
 
+def test_the_lab_in_regression_mode_without_numpy() -> None:
+    """nn.sine and the lab's regression mode on the scalar engine, as the page runs them: the curve is the model's
+    output, the thumbnails its first layer's tanh, a float target can be added."""
+    result = run_without_numpy(
+        """
+        sys.modules["anywidget"] = None  # not installed
+        sys.platform = "emscripten"  # a browser's Python: the page hosts the widgets
+        import math, nn, viz
+        X, y = nn.data.sine(30, noise=0.1, seed=0)
+        model = nn.MLP(1, [8, 1], activation="tanh", seed=0)
+        lab = viz.Lab(model, X, y, optimizer=nn.Adam(model.parameters(), lr=0.05))
+        start = lab.loss_value
+        lab.handle_message({"action": "step", "n": 20})
+        lab.handle_message({"action": "add_point", "x": [0.5], "label": 1.5})
+        curve, thumbs, first = lab.curve, lab.thumbnails, model.layers[0].neurons[0]
+        x0, x1 = thumbs["extent"]
+        xs = [x0 + (x1 - x0) * i / (thumbs["n"] - 1) for i in range(thumbs["n"])]
+        result = {
+            "shapes": [len(X), len(X[0]), len(y)], "classes": lab.classes, "accuracy": lab.accuracy_value,
+            "points": len(lab.points), "last": lab.points[-1], "losses": [start, lab.loss_value],
+            "kind": thumbs["kind"],
+            "curve": max(abs(v - model([x]).data) for x, v in zip(curve["x"], curve["y"])),
+            "thumbnail": max(abs(v - math.tanh(first.w[0].data * x + first.b.data))
+                             for x, v in zip(xs, thumbs["layers"][0]["values"][0])),
+        }
+        """
+    )
+    assert result["shapes"] == [30, 1, 30] and result["classes"] == 0 and result["accuracy"] == -1.0
+    assert result["points"] == 31 and result["last"] == [0.5, 1.5, 1.5] and result["kind"] == "line"
+    assert result["losses"][1] < result["losses"][0]
+    assert result["curve"] < 6e-5 and result["thumbnail"] < 6e-5  # sent rounded to 4 decimals
+
+
 def test_an_optimizer_step_that_would_overflow_raises_and_changes_nothing_without_numpy() -> None:
     """The all-or-nothing step (tests/nn/test_optim_non_finite.py) on the list path."""
     result = run_without_numpy(

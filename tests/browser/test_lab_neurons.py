@@ -73,6 +73,16 @@ def test_thumbnails_show_each_hidden_neuron_and_follow_training(open_page, live_
     page.screenshot(path=str(screenshots / "lab-thumbnail-hover.png"))
     page.mouse.move(5, 5)
     page.wait_for_function("url => document.querySelector('canvas.dg-data').toDataURL() === url", arg=boundary)
+    # a click keeps a neuron over the data after the pointer leaves; a second click takes it away
+    thumb = page.locator(".dg-thumb-row[data-layer='2'] canvas.dg-thumb").nth(1)
+    thumb.click()
+    page.mouse.move(5, 5)
+    drawn(page)
+    assert page.evaluate(data) != boundary and "dg-pinned" in thumb.get_attribute("class")
+    thumb.click()
+    page.mouse.move(5, 5)
+    page.wait_for_function("url => document.querySelector('canvas.dg-data').toDataURL() === url", arg=boundary)
+    assert "dg-pinned" not in thumb.get_attribute("class")
     assert browser_errors == [] and not page.text_content(".dg-error")
 
 

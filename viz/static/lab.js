@@ -663,8 +663,9 @@ function unitName(label) {
 }
 
 // The hidden neurons' thumbnails (Python's Lab.thumbnails): one row per layer, one small picture per neuron.
-// Hovering one shows it large over the data (onHover(layer, unit), onHover(null) when the pointer leaves).
-function drawThumbnails(box, thumbs, onHover) {
+// Hovering one shows it large over the data (onHover(layer, unit), onHover(null) when the pointer leaves); a click
+// keeps it there (onPin(layer, unit); `pinned` is [layer, unit] or null, and is outlined).
+function drawThumbnails(box, thumbs, { onHover, onPin, pinned }) {
   const layers = (thumbs && thumbs.layers) || [];
   if (!layers.length) {
     box.hidden = true;
@@ -685,7 +686,7 @@ function drawThumbnails(box, thumbs, onHover) {
       "hidden neurons ",
       ...layers.flatMap((l, k) => [k ? ", " : "", unitName(`a^[${l.layer}]_i`)]),
       thumbs.kind === "line" ? " (a row each): a(x) over the x axis, blue a > 0, orange a < 0" : " (a row each): blue a > 0, orange a < 0",
-      "; hover: over the data",
+      "; hover or click one: over the data",
       capped.length ? `; first ${capped[0].values.length} of ${capped.map((l) => l.size).join(" and ")} neurons shown` : "",
     );
     const rows = layers.map((l, k) =>
@@ -696,19 +697,21 @@ function drawThumbnails(box, thumbs, onHover) {
           const c = h("canvas", { class: "dg-thumb", "data-layer": l.layer, "data-unit": i, title: l.labels[i] });
           c.addEventListener("mouseenter", () => onHover(k, i));
           c.addEventListener("mouseleave", () => onHover(null));
+          c.addEventListener("click", () => onPin(k, i));
           return c;
         }),
       ),
     );
     box.replaceChildren(caption, ...rows);
   }
-  layers.forEach((l) => {
+  layers.forEach((l, k) => {
     const canvases = box.querySelectorAll(`.dg-thumb-row[data-layer="${l.layer}"] canvas`);
     // a curve's vertical range: [-1, 1] (tanh's), widened to the layer's values (a ReLU's may exceed 1)
     const all = l.values.flat();
     const [lo, hi] = [Math.min(-1, ...all), Math.max(1, ...all)];
     l.values.forEach((values, i) => {
       const c = canvases[i];
+      c.classList.toggle("dg-pinned", Boolean(pinned && pinned[0] === k && pinned[1] === i));
       c.title = `${l.labels[i]} = ${l.activation}(z): ${fmt(Math.min(...values), 3)} … ${fmt(Math.max(...values), 3)}`;
       if (thumbs.kind === "line") drawActivationCurve(c, values, lo, hi);
       else {
@@ -975,20 +978,28 @@ function renderLab(model, el) {
   );
 
   let geometry = null;
-  // a hovered thumbnail: its neuron's activation drawn over the data, at the data panel's size
+  // a hovered (or clicked, pinned) thumbnail: its neuron's activation drawn over the data, at the data panel's size
   let hovered = null;
+  let pinned = null;
   const overlay = () => {
     const thumbs = model.get("thumbnails");
-    const layer = hovered && thumbs.layers && thumbs.layers[hovered[0]];
-    if (!layer || !layer.values[hovered[1]]) return null;
-    const values = layer.values[hovered[1]];
-    return { kind: thumbs.kind, n: thumbs.n, values, title: `${layer.labels[hovered[1]]} = ${layer.activation}(z)` };
+    const shown = hovered || pinned;
+    const layer = shown && thumbs.layers && thumbs.layers[shown[0]];
+    if (!layer || !layer.values[shown[1]]) return null;
+    const values = layer.values[shown[1]];
+    return { kind: thumbs.kind, n: thumbs.n, values, title: `${layer.labels[shown[1]]} = ${layer.activation}(z)` };
   };
   const drawDataPanel = () => {
     geometry = drawData(canvas, model, overlay());
   };
   const hover = (layer, unit) => {
     hovered = layer === null ? null : [layer, unit];
+    drawDataPanel();
+  };
+  const drawNeurons = () => drawThumbnails(thumbsBox, model.get("thumbnails"), { onHover: hover, onPin: pin, pinned });
+  const pin = (layer, unit) => {
+    pinned = pinned && pinned[0] === layer && pinned[1] === unit ? null : [layer, unit]; // a second click unpins
+    drawNeurons();
     drawDataPanel();
   };
   canvas.addEventListener("click", (event) => {
@@ -1160,7 +1171,7 @@ function renderLab(model, el) {
     }
     curvesHeading.textContent = acc >= 0 ? "loss and accuracy (whole dataset)" : "loss (whole dataset)";
     drawDataPanel();
-    drawThumbnails(thumbsBox, model.get("thumbnails"), hover);
+    drawNeurons();
     drawClasses();
     drawCurves(curves, model.get("history"));
     drawTable();
