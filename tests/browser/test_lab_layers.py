@@ -130,3 +130,24 @@ def test_controls_data_and_what_step_changes_fit_a_laptop_screen(
         assert graph["x"] <= left and right <= graph["x"] + graph["width"] + 1, (left, right, graph)
         assert graph["y"] <= top and bottom <= graph["y"] + graph["height"] + 1, (top, bottom, graph)
     assert browser_errors == [] and not page.text_content(".dg-error")
+
+
+def test_a_saved_page_replays_the_layer_view(laptop, serve, browser_errors, tmp_path):
+    lab = moons_lab([16, 16, 1])
+    lab.step(3)
+    lab.save_html(tmp_path / "lab.html")
+    page = laptop
+    page.goto(serve(tmp_path) + "lab.html")
+    page.wait_for_selector(".dg-graph svg g.node.dg-block")
+    assert page.locator(".dg-graph svg g.node").count() == len(lab.blocks)
+    first = page.text_content(".dg-graph svg g.node:has(title:text-is('block_4'))")
+    page.click(".dg-step")  # the replay's next recorded frame: the blocks' figures change, the layout stays
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('.dg-graph svg g.node')].find(g => g.querySelector('title').textContent"
+        " === 'block_4').textContent !== t",
+        arg=first,
+    )
+    page.click(".dg-graph svg g.node:has(title:text-is('block_2'))")  # no kernel: a block stays folded
+    page.wait_for_timeout(300)
+    assert page.locator(".dg-graph svg g.node").count() == len(lab.blocks)
+    assert browser_errors == []
