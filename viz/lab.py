@@ -821,21 +821,22 @@ class Lab(LabWidget):
 
     def _refresh(self) -> None:
         """Recompute every panel from the engine's current state, and record the frame."""
-        self.health = self._health_rows()  # the layer view's blocks show it
-        self._draw_probe()
-        L = self._probe_root
-        outputs, per_sample = self._trainer.evaluate(self.X, self.y)
-        outputs = outputs.tolist() if hasattr(outputs, "tolist") else outputs
-        loss_value = float(per_sample.mean()) if hasattr(per_sample, "mean") else sum(per_sample) / len(per_sample)
-        accuracy = self._accuracy(outputs) if self._classify else -1.0
-        history = {k: list(v) for k, v in self.history.items()}
-        if not history or self.steps > history["step"][-1]:
-            for k, v in (("step", self.steps), ("loss", loss_value), ("accuracy", accuracy)):
-                history.setdefault(k, []).append(v)
-        else:  # an edit or a new probe at the same step: the latest point changes
-            history["loss"][-1], history["accuracy"][-1] = loss_value, accuracy
-        x = ", ".join(f"{v:.3g}" for v in self._rows[self.probe])
+        # one message to the page: it never draws the new probe graph under the old caption
         with self.hold_sync():
+            self.health = self._health_rows()  # the layer view's blocks show it
+            self._draw_probe()
+            L = self._probe_root
+            outputs, per_sample = self._trainer.evaluate(self.X, self.y)
+            outputs = outputs.tolist() if hasattr(outputs, "tolist") else outputs
+            loss_value = float(per_sample.mean()) if hasattr(per_sample, "mean") else sum(per_sample) / len(per_sample)
+            accuracy = self._accuracy(outputs) if self._classify else -1.0
+            history = {k: list(v) for k, v in self.history.items()}
+            if not history or self.steps > history["step"][-1]:
+                for k, v in (("step", self.steps), ("loss", loss_value), ("accuracy", accuracy)):
+                    history.setdefault(k, []).append(v)
+            else:  # an edit or a new probe at the same step: the latest point changes
+                history["loss"][-1], history["accuracy"][-1] = loss_value, accuracy
+            x = ", ".join(f"{v:.3g}" for v in self._rows[self.probe])
             self.probe_caption = f"sample {self.probe}: x = ({x}), y = {self.points[self.probe][2]:g}, L = {L.data:.4f}"
             self.boundary = self._boundary()
             self.thumbnails = self._thumbnails()

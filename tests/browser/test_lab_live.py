@@ -155,3 +155,35 @@ def test_an_explore_slider_moved_to_1_lands_on_1(open_page, live_widget, browser
     page.wait_for_function("() => window.dgModel.get('leaves')[1].value === 1")
     assert ex.values["w"] == 1.0 and slider.input_value() == "1"
     assert browser_errors == [] and not page.text_content(".dg-error")
+
+
+def test_lab_draws_whichever_trait_arrives_last(open_page, live_widget, browser_errors) -> None:
+    """Jupyter brings the kernel's changes in several messages and the page may draw between them: a trait that
+    arrives alone, after the others were drawn (the probe's caption, the status line), is drawn too."""
+    X, y = nn.moons(40, noise=0.1, seed=1)
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=3)
+    lab = viz.Lab(model, X, y, loss="bce_with_logits", batch_size=16)
+    page = open_page(*LAPTOP)
+    page.goto(live_widget(lab))
+    page.wait_for_selector(".dg-lab .dg-graph svg g.node")
+    lab.step()
+    lab.probe = 7
+    last = ["probe_caption", "steps", "epoch", "loss_value", "accuracy_value"]
+    page.evaluate(
+        """async (last) => {
+          const m = window.dgModel;
+          const state = await (await fetch("state")).json();
+          const keys = Object.keys(state).filter((k) => !last.includes(k)).concat(last);
+          for (const k of keys) {  // one trait per message, a frame drawn after each
+            m.apply({ [k]: state[k] });
+            await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 20)));
+          }
+        }""",
+        last,
+    )
+    caption = "text => document.querySelector('.dg-lab .dg-caption').textContent === text"
+    page.wait_for_function(caption, arg=lab.probe_caption)
+    accuracy = f" · accuracy {100 * lab.accuracy_value:.1f}%"
+    status = f"step 1 · epoch 0 · loss {lab.loss_value:.4f}{accuracy}"
+    page.wait_for_function("text => document.querySelector('.dg-lab .dg-status').textContent === text", arg=status)
+    assert browser_errors == [] and not page.text_content(".dg-error")

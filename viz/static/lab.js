@@ -1178,7 +1178,11 @@ function renderLab(model, el) {
     drawHealth(healthChart, model.get("health"));
     drawProbe();
   };
-  const events = ["dot", "boundary", "parameters", "probe", "error", "lr", "speed", "history", "derivation", "points", "classes", "thumbnails", "health", "curve", "blocks", "expanded"];
+  // Every trait drawAll draws: the kernel's changes arrive in several messages (one per hold_sync), and the page
+  // may draw between them, so whichever trait arrives last must redraw too (a probe's caption comes after its graph).
+  const events = ["dot", "boundary", "parameters", "probe", "probe_caption", "error", "lr", "speed", "history",
+    "derivation", "points", "classes", "thumbnails", "health", "curve", "blocks", "expanded", "steps", "epoch",
+    "loss_value", "accuracy_value", "zero_lines", "node_deltas", "parameter_nodes", "optimizer_columns"];
   let queued = false;
   const redraw = () => {
     if (queued) return;
