@@ -539,21 +539,29 @@ function drawRegression(canvas, model, overlay) {
   if (overlay) trace(spaced(x0, x1, overlay.values.length), overlay.values, "#555", 2);
   trace(xs, ys, "#c0392b", 2.5);
   const probe = model.get("probe");
-  model.get("points").forEach(([x, y], i) => {
-    ctx.beginPath();
-    ctx.arc(px(x), py(y), i === probe ? 6 : 3.5, 0, 2 * Math.PI);
-    ctx.fillStyle = CLASS_COLOURS[1];
-    ctx.fill();
-    ctx.lineWidth = i === probe ? 3 : 1;
-    ctx.strokeStyle = i === probe ? "#000" : "#fff";
-    ctx.stroke();
-  });
-  if (overlay) {
-    ctx.font = "bold 13px Helvetica, Arial, sans-serif";
-    ctx.fillStyle = "#222";
-    ctx.fillText(overlay.title, 6, 16);
-  }
+  model.get("points").forEach(([x, y], i) => drawPoint(ctx, px(x), py(y), CLASS_COLOURS[1], i === probe));
+  drawOverlayTitle(ctx, overlay);
   return { px, py, x0, x1, y0, y1 };
+}
+
+// A data point at canvas (cx, cy): a disc of colour `fill`, larger and ringed black when it is the probe; other
+// points get a white ring, or a black one when `dark` (over a neuron's colours a white ring would vanish).
+function drawPoint(ctx, cx, cy, fill, isProbe, dark = false) {
+  ctx.beginPath();
+  ctx.arc(cx, cy, isProbe ? 6 : 3.5, 0, 2 * Math.PI);
+  ctx.fillStyle = fill;
+  ctx.fill();
+  ctx.lineWidth = isProbe ? 3 : 1;
+  ctx.strokeStyle = isProbe || dark ? "#000" : "#fff";
+  ctx.stroke();
+}
+
+// The title of the neuron drawn over the data (a hovered or pinned thumbnail), top left; nothing without one.
+function drawOverlayTitle(ctx, overlay) {
+  if (!overlay) return;
+  ctx.font = "bold 13px Helvetica, Arial, sans-serif";
+  ctx.fillStyle = "#222";
+  ctx.fillText(overlay.title, 6, 16);
 }
 
 // The data panel: the decision boundary (or, while a thumbnail is hovered, that neuron's activation), the
@@ -615,20 +623,13 @@ function drawData(canvas, model, overlay = null) {
   ctx.restore();
   const probe = model.get("probe");
   points.forEach(([x, y, label], i) => {
-    ctx.beginPath();
-    ctx.arc(px(x), py(y), i === probe ? 6 : 3.5, 0, 2 * Math.PI);
-    ctx.fillStyle = CLASS_COLOURS[Math.max(0, Math.round(label)) % CLASS_COLOURS.length];
-    if (kind === "score") ctx.fillStyle = label > 0 ? CLASS_COLOURS[1] : CLASS_COLOURS[0];
-    ctx.fill();
-    ctx.lineWidth = i === probe ? 3 : 1;
-    ctx.strokeStyle = i === probe || overlay ? "#000" : "#fff"; // over a neuron's colours a white ring would vanish
-    ctx.stroke();
+    const fill =
+      kind === "score"
+        ? CLASS_COLOURS[label > 0 ? 1 : 0]
+        : CLASS_COLOURS[Math.max(0, Math.round(label)) % CLASS_COLOURS.length];
+    drawPoint(ctx, px(x), py(y), fill, i === probe, Boolean(overlay));
   });
-  if (overlay) {
-    ctx.font = "bold 13px Helvetica, Arial, sans-serif";
-    ctx.fillStyle = "#222";
-    ctx.fillText(overlay.title, 6, 16);
-  }
+  drawOverlayTitle(ctx, overlay);
   return { px, py, x0, x1, y0, y1 };
 }
 
